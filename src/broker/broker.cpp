@@ -1,0 +1,287 @@
+#include "broker.hpp"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "libflux/asio_reactor.hpp"
+#include "libflux/base64.hpp"
+#include "libflux/log_line.hpp"
+#include "uuid.hpp"
+#include "libflux/version.hpp"
+
+extern char** environ;
+
+namespace flux::broker {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The broker's own services sit behind an endpoint like any module's, but on
+// the broker's thread: messages are posted both ways so that no handler runs
+// inside another.
+class SelfEndpoint : public Endpoint {
+ public:
+  SelfEndpoint(Reactor& r, std::string uuid) : Endpoint(std::move(uuid), "broker", true), r_(r) {}
+  void deliver(Message&& m) override {
+    r_.post([this, m = std::move(m)]() mutable {
+      if (on_message) on_message(std::move(m));
+    });
+  }
+  Connector::OnMessage on_message;
+
+ private:
+  Reactor& r_;
+};
+
+class SelfConnector : public Connector {
+ public:
+  SelfConnector(Reactor& r, Router& router, std::shared_ptr<SelfEndpoint> ep)
+      : r_(r), router_(router), ep_(std::move(ep)) {}
+  void start(OnMessage on_message, OnLost) override { ep_->on_message = std::move(on_message); }
+  void send(Message&& m) override {
+    r_.post([this, m = std::move(m)]() mutable { router_.ingress(*ep_, std::move(m)); });
+  }
+
+ private:
+  Reactor& r_;
+  Router& router_;
+  std::shared_ptr<SelfEndpoint> ep_;
+};
+
+std::string self_exe_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : exe.parent_path().string();
+}
+
+std::string hostname() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
+}  // namespace
+
+Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
+  bindir = self_exe_dir();
+  prefix = fs::path(bindir).parent_path().string();
+  uuid = make_uuid();
+  router.log = [this](int sev, const std::string& msg) { log(sev, msg); };
+  setup_attributes();
+  setup_rundir();
+}
+
+Broker::~Broker() {
+  state.reset();
+  handle.reset();
+  modules.reset();
+  listener.reset();
+  cleanup_rundir();
+}
+
+void Broker::setup_attributes() {
+  attrs.set_internal("rank", "0");
+  attrs.set_internal("size", "1");
+  attrs.set_internal("version", kFluxVersion);
+  attrs.set_internal("broker.pid", std::to_string(getpid()));
+  attrs.set_internal("broker.uuid", uuid);
+  attrs.set_internal("broker.starttime", std::to_string(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()));
+  attrs.set_internal("security.owner", std::to_string(getuid()));
+  attrs.set_internal("hostname", hostname());
+  attrs.set_internal("hostlist", hostname());
+  attrs.set_internal("instance-level", "0");
+  attrs.set_internal("broker.rc1_path", prefix + "/etc/flux/rc1");
+  attrs.set_internal("broker.rc3_path", prefix + "/etc/flux/rc3");
+  std::string modpath = prefix + "/lib/flux/modules";
+  if (const char* env = std::getenv("FLUX_MODULE_PATH"); env && *env) modpath = std::string(env) + ":" + modpath;
+  attrs.set_internal("conf.module_path", modpath);
+  attrs.set_internal("log-stderr-level", std::to_string(kLogErr));
+  attrs.set_internal("log-level", std::to_string(kLogDebug));
+  attrs.set_internal("log-ring-size", "1024");
+  attrs.set_internal("log-stderr-mode", "leader");
+
+  if (const char* parent = std::getenv("FLUX_URI"); parent && *parent) {
+    // Started inside another instance: one level deeper than it.
+    try {
+      auto h = Handle::open(parent);
+      auto r = h->rpc("attr.get", {{"name", "instance-level"}}).timeout(2.0).get_json();
+      attrs.set_internal("instance-level",
+                         std::to_string(std::stoi(r.at("value").get<std::string>()) + 1));
+      attrs.set_internal("parent-uri", parent);
+    } catch (const std::exception&) {
+      // A stale FLUX_URI: this is a top-level instance after all.
+    }
+  }
+  for (const auto& [k, v] : opts.setattrs) attrs.set_cmdline(k, v);  // throws on bad names
+}
+
+void Broker::setup_rundir() {
+  std::string rundir = attrs.get_or("rundir", "");
+  if (rundir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/flux-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw FluxError(errno, "cannot create run directory " + tmpl);
+    rundir = tmpl;
+    rundir_created = true;
+    attrs.set_internal("rundir", rundir);
+  } else {
+    std::error_code ec;
+    if (fs::create_directories(rundir, ec)) rundir_created = true;
+    if (ec) throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
+  }
+  if (auto cleanup = attrs.get("rundir-cleanup")) rundir_created = *cleanup != "0";
+  attrs.set_internal("local-uri", "local://" + rundir + "/local-0");
+}
+
+void Broker::cleanup_rundir() {
+  std::string rundir = attrs.get_or("rundir", "");
+  if (rundir.empty()) return;
+  std::error_code ec;
+  fs::remove(rundir + "/local-0", ec);
+  if (rundir_created) fs::remove_all(rundir, ec);
+}
+
+std::map<std::string, std::string> Broker::child_env() const {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; e++) {
+    std::string_view kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  std::string uri = attrs.get_or("local-uri", "");
+  env["FLUX_URI"] = uri;
+  std::string path = env.count("PATH") ? env["PATH"] : "/usr/bin:/bin";
+  if (path.rfind(bindir + ":", 0) != 0) path = bindir + ":" + path;
+  env["PATH"] = path;
+  return env;
+}
+
+void Broker::serve_builtins() {
+  Handle& h = *handle;
+  h.add_module_services("broker", uuid, 0);
+  logbuf_.serve(h);
+  modules->serve(h);
+  state->serve(h);
+
+  h.add_handler(MsgType::Request, "attr.get", [this, &h](const Message& m) {
+    auto req = m.json();
+    if (!req || !(*req)["name"].is_string()) return h.respond_error(m, EPROTO, "attr.get: missing name");
+    std::string name = (*req)["name"];
+    auto v = attrs.get(name);
+    if (!v) return h.respond_error(m, ENOENT, "");
+    h.respond(m, {{"value", *v}, {"flags", attrs.flags(name) & attrflag::kImmutable}});
+  });
+  h.serve("attr.set", [this](const Message& m) -> Task<Json> {
+    Json req = m.json().value();
+    if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may set attributes");
+    std::string name = req.at("name");
+    if (req.at("value").is_null())
+      attrs.remove(name);
+    else
+      attrs.set_runtime(name, req.at("value").get<std::string>());
+    co_return nullptr;
+  });
+  h.serve("attr.rm", [this](const Message& m) -> Task<Json> {
+    if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may remove attributes");
+    attrs.remove(m.json().value().at("name"));
+    co_return nullptr;
+  });
+  h.add_handler(MsgType::Request, "attr.list", [this, &h](const Message& m) {
+    h.respond(m, {{"names", attrs.names()}});
+  });
+
+  h.serve("event.pub", [this](const Message& m) -> Task<Json> {
+    Json req = m.json().value();
+    int flags = req.value("flags", 0);
+    if (flags & ~msgflag::kPrivate) throw FluxError(EPROTO, "event.pub: invalid flags");
+    Message ev = Message::event(req.at("topic").get<std::string>());
+    if (flags & msgflag::kPrivate) ev.set_flag(msgflag::kPrivate);
+    if (req.contains("payload")) ev.set_payload(base64_decode(req["payload"].get<std::string>()).value());
+    ev.set_userid(m.userid());
+    ev.set_rolemask(m.rolemask());
+    co_return Json{{"seq", router.publish(std::move(ev))}};
+  });
+
+  // Event subscriptions and service registration belong to the sender:
+  // the endpoint the request entered by.
+  auto sender = [this](const Message& m) -> Endpoint& {
+    const std::string* id = m.first_route();
+    Endpoint* ep = id ? router.find(*id) : nullptr;
+    if (!ep) throw FluxError(EPROTO, "request has no sender");
+    return *ep;
+  };
+  h.serve("local.sub", [sender](const Message& m) -> Task<Json> {
+    Endpoint& ep = sender(m);
+    ep.subscriptions.push_back(m.json().value().at("topic").get<std::string>());
+    co_return nullptr;
+  });
+  h.serve("local.unsub", [sender](const Message& m) -> Task<Json> {
+    Endpoint& ep = sender(m);
+    std::string topic = m.json().value().at("topic");
+    auto it = std::find(ep.subscriptions.begin(), ep.subscriptions.end(), topic);
+    if (it == ep.subscriptions.end()) throw FluxError(ENOENT, "not subscribed to " + topic);
+    ep.subscriptions.erase(it);
+    co_return nullptr;
+  });
+  h.serve("service.add", [this, sender](const Message& m) -> Task<Json> {
+    Endpoint& ep = sender(m);
+    std::string name = m.json().value().at("service");
+    if (!(m.rolemask() & role::kOwner) && name.rfind(std::to_string(m.userid()) + "-", 0) != 0)
+      throw FluxError(EPERM, "guests may only register services named USERID-*");
+    router.add_service(name, ep.uuid());
+    co_return nullptr;
+  });
+  h.serve("service.remove", [this, sender](const Message& m) -> Task<Json> {
+    Endpoint& ep = sender(m);
+    router.remove_service(m.json().value().at("service"), ep.uuid());
+    co_return nullptr;
+  });
+  h.add_handler(MsgType::Request, "broker.disconnect", [](const Message&) {});
+  h.add_handler(MsgType::Request, "broker.getenv", [&h](const Message& m) {
+    Json env = Json::object();
+    auto req = m.json();
+    if (req && req->contains("names"))
+      for (const auto& n : (*req)["names"])
+        if (const char* v = std::getenv(n.get<std::string>().c_str())) env[n.get<std::string>()] = v;
+    h.respond(m, {{"env", env}});
+  });
+}
+
+int Broker::run() {
+  auto self = std::make_shared<SelfEndpoint>(reactor, uuid);
+  self->userid = getuid();
+  self->rolemask = role::kOwner;
+  router.attach(self);
+  for (const char* svc : {"broker", "attr", "log", "event", "local", "service", "module",
+                          "state-machine", "shutdown"})
+    router.add_service(svc, uuid);
+  handle = std::make_unique<Handle>(reactor, std::make_unique<SelfConnector>(reactor, router, self));
+  modules = std::make_unique<ModuleHost>(reactor, router, attrs.get_or("conf.module_path", ""));
+  state = std::make_unique<StateMachine>(*this);
+  serve_builtins();
+
+  std::string path = attrs.get_or("rundir", "") + "/local-0";
+  listener = std::make_unique<LocalListener>(reactor, router, path, getuid());
+
+  asio::signal_set signals(io_context(reactor), SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec, int sig) {
+    if (ec) return;
+    state->signal(sig);
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+
+  reactor.keep_alive(true);
+  state->start();
+  reactor.run();
+  asio::error_code ec;
+  signals.cancel(ec);
+  return state->exit_code();
+}
+
+}  // namespace flux::broker

@@ -1,0 +1,60 @@
+// Broker: one rank of an instance. Owns the reactor, router, attributes,
+// log, local connector, modules and the state machine, and wires the
+// broker's own services onto an in-process Handle like any module's.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attributes.hpp"
+#include "libflux/handle.hpp"
+#include "local_listener.hpp"
+#include "log_buffer.hpp"
+#include "module_host.hpp"
+#include "router.hpp"
+#include "state_machine.hpp"
+#include "subprocess.hpp"
+
+namespace flux::broker {
+
+struct BrokerOptions {
+  std::vector<std::pair<std::string, std::string>> setattrs;  // -S
+  std::vector<std::string> initial_program;                  // empty: a shell
+  int verbose = 0;
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerOptions opts);
+  ~Broker();
+  // Run until the state machine reaches exit; returns the exit code.
+  int run();
+
+  // Environment for the broker's child processes (rc1, initial program, rc3).
+  std::map<std::string, std::string> child_env() const;
+  void log(int severity, const std::string& message) { logbuf_.log(severity, "broker", message); }
+
+  Reactor reactor;
+  BrokerOptions opts;
+  Attributes attrs;
+  Router router{0, 1};
+  LogBuffer logbuf_{attrs, 0};
+  ChildWatcher children{reactor};
+  std::unique_ptr<ModuleHost> modules;
+  std::unique_ptr<LocalListener> listener;
+  std::unique_ptr<Handle> handle;  // the broker's own services
+  std::unique_ptr<StateMachine> state;
+  std::string bindir, prefix;
+  std::string uuid;
+  bool rundir_created = false;
+
+ private:
+  void setup_attributes();
+  void setup_rundir();
+  void serve_builtins();
+  void cleanup_rundir();
+};
+
+}  // namespace flux::broker

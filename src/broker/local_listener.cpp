@@ -1,0 +1,99 @@
+#include "local_listener.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "libflux/asio_reactor.hpp"
+#include "libflux/log_line.hpp"
+#include "libflux/stream_channel.hpp"
+#include "uuid.hpp"
+
+namespace flux::broker {
+
+namespace {
+
+class ClientEndpoint : public Endpoint {
+ public:
+  ClientEndpoint(Reactor& r, int fd, std::string uuid)
+      : Endpoint(std::move(uuid), "client", false), chan(r, fd) {}
+  void deliver(Message&& m) override { chan.send(m); }
+  StreamChannel chan;
+};
+
+}  // namespace
+
+struct LocalListener::Impl {
+  Impl(Reactor& r, Router& router, const std::string& path, uint32_t owner)
+      : reactor(r), router(router), acceptor(io_context(r)), owner(owner) {
+    ::unlink(path.c_str());
+    asio::local::stream_protocol::endpoint ep(path);
+    acceptor.open(ep.protocol());
+    acceptor.bind(ep);
+    acceptor.listen(128);
+  }
+
+  void accept_loop() {
+    acceptor.async_accept([this](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) admit(std::move(s));
+      accept_loop();
+    });
+  }
+
+  void admit(asio::local::stream_protocol::socket s) {
+    int fd = s.release();
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    unsigned char status = 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+      status = static_cast<unsigned char>(errno);
+    } else if (cred.uid != owner) {
+      status = EPERM;  // guests come with multi-user support
+    }
+    // The status byte fits in the socket buffer of a fresh connection.
+    ssize_t n = ::send(fd, &status, 1, MSG_NOSIGNAL);
+    if (status != 0 || n != 1) {
+      if (router.log)
+        router.log(kLogWarning, "refused local connection from uid " + std::to_string(cred.uid));
+      ::close(fd);
+      return;
+    }
+    auto ep = std::make_shared<ClientEndpoint>(reactor, fd, make_uuid());
+    ep->userid = cred.uid;
+    ep->rolemask = role::kOwner;
+    std::weak_ptr<ClientEndpoint> weak = ep;
+    std::string id = ep->uuid();
+    router.attach(ep);
+    ep->chan.start(
+        [this, weak](Message&& m) {
+          if (auto e = weak.lock()) router.ingress(*e, std::move(m));
+        },
+        [this, id](const Error& e) {
+          if (e.errnum != ECONNRESET && router.log)
+            router.log(kLogErr, "client " + id.substr(0, 8) + ": " + e.message);
+          // Detach after this callback returns: the channel is still on the stack.
+          reactor.post([this, id] { router.detach(id); });
+        });
+  }
+
+  Reactor& reactor;
+  Router& router;
+  asio::local::stream_protocol::acceptor acceptor;
+  uint32_t owner;
+};
+
+LocalListener::LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner)
+    : impl_(std::make_unique<Impl>(r, router, path, owner)), path_(std::move(path)) {
+  impl_->accept_loop();
+}
+
+LocalListener::~LocalListener() {
+  asio::error_code ec;
+  impl_->acceptor.close(ec);
+  ::unlink(path_.c_str());
+}
+
+}  // namespace flux::broker

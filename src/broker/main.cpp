@@ -1,0 +1,76 @@
+// flux-broker [-v] [-S NAME=VALUE]... [--] [INITIAL-PROGRAM [ARGS...]]
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "broker.hpp"
+
+namespace {
+
+void usage(FILE* f) {
+  std::fprintf(f,
+               "Usage: flux-broker [-v] [-S,--setattr=NAME=VALUE]... [--] [COMMAND [ARGS...]]\n");
+}
+
+bool parse_setattr(const std::string& kv, flux::broker::BrokerOptions& o) {
+  size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  o.setattrs.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  flux::broker::BrokerOptions opts;
+  int i = 1;
+  for (; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--") {
+      i++;
+      break;
+    }
+    if (a.empty() || a[0] != '-') break;
+    std::string kv;
+    if (a == "-S" || a == "--setattr") {
+      if (i + 1 >= argc) {
+        usage(stderr);
+        return 1;
+      }
+      kv = argv[++i];
+    } else if (a.rfind("-S", 0) == 0 && a.size() > 2) {
+      kv = a.substr(2);
+    } else if (a.rfind("--setattr=", 0) == 0) {
+      kv = a.substr(10);
+    } else if (a == "-v" || a == "--verbose") {
+      opts.verbose++;
+      continue;
+    } else if (a == "-h" || a == "--help") {
+      usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "flux-broker: unknown option: %s\n", a.c_str());
+      usage(stderr);
+      return 1;
+    }
+    if (!parse_setattr(kv, opts)) {
+      std::fprintf(stderr, "flux-broker: --setattr: expected NAME=VALUE, got '%s'\n", kv.c_str());
+      return 1;
+    }
+  }
+  for (; i < argc; i++) opts.initial_program.push_back(argv[i]);
+
+  signal(SIGPIPE, SIG_IGN);
+  try {
+    flux::broker::Broker broker(std::move(opts));
+    return broker.run();
+  } catch (const flux::FluxError& e) {
+    std::fprintf(stderr, "flux-broker: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flux-broker: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,159 @@
+#include "router.hpp"
+
+#include <cerrno>
+
+#include "libflux/log_line.hpp"
+
+namespace flux::broker {
+
+std::string disconnect_topic(const std::string& topic) {
+  size_t dot = topic.rfind('.');
+  return dot == std::string::npos ? "disconnect" : topic.substr(0, dot) + ".disconnect";
+}
+
+void Router::attach(std::shared_ptr<Endpoint> ep) {
+  std::string id = ep->uuid();
+  endpoints_[id] = std::move(ep);
+}
+
+void Router::detach(const std::string& uuid) {
+  auto it = endpoints_.find(uuid);
+  if (it == endpoints_.end()) return;
+  auto ep = it->second;
+  endpoints_.erase(it);
+  std::erase_if(services_, [&](const auto& kv) { return kv.second == uuid; });
+  for (const auto& topic : ep->disconnect_topics) {
+    Message m = Message::request(topic, kNodeidAny);
+    m.set_flag(msgflag::kNoResponse);
+    m.set_userid(ep->userid);
+    m.set_rolemask(ep->rolemask);
+    m.push_route(uuid);
+    route_request(std::move(m), nullptr);
+  }
+}
+
+Endpoint* Router::find(const std::string& uuid) const {
+  auto it = endpoints_.find(uuid);
+  return it == endpoints_.end() ? nullptr : it->second.get();
+}
+
+void Router::ingress(Endpoint& from, Message&& m) {
+  from.rx++;
+  if (!from.trusted() || m.userid() == kUseridUnknown) {
+    // Credentials come from the connection, never from what a client says.
+    m.set_userid(from.userid);
+    m.set_rolemask(from.rolemask);
+  }
+  switch (m.type()) {
+    case MsgType::Request:
+      if (!m.has_flag(msgflag::kNoResponse) && from.disconnect_topics.size() < 1024)
+        from.disconnect_topics.insert(disconnect_topic(m.topic()));
+      m.push_route(from.uuid());
+      route_request(std::move(m), &from);
+      break;
+    case MsgType::Response:
+      route_response(std::move(m));
+      break;
+    case MsgType::Event:
+      if (from.trusted()) {
+        publish(std::move(m));
+      } else if (log) {
+        log(kLogWarning, "dropped event sent directly by client " + from.name());
+      }
+      break;
+    case MsgType::Control:
+      break;  // control messages are only for overlay peers
+  }
+}
+
+void Router::respond_error(const Message& req, int errnum, const std::string& errstr) {
+  if (req.has_flag(msgflag::kNoResponse)) return;
+  Message r = Message::response_to(req);
+  r.set_errnum(errnum);
+  if (!errstr.empty()) r.set_payload(errstr + '\0');
+  route_response(std::move(r));
+}
+
+void Router::route_request(Message&& m, const Endpoint* from) {
+  uint32_t nodeid = m.nodeid();
+  bool upstream = m.has_flag(msgflag::kUpstream);
+  if (upstream || nodeid == kNodeidAny || nodeid == rank_) {
+    if (!upstream) {
+      std::string_view topic = m.topic();
+      std::string_view service = topic.substr(0, topic.find('.'));
+      auto it = services_.find(service);
+      if (it != services_.end()) {
+        // RFC 3: a request to "any" is not delivered back to its sender.
+        if (!(nodeid == kNodeidAny && from && from->uuid() == it->second)) {
+          if (auto* ep = find(it->second)) {
+            ep->tx++;
+            ep->deliver(std::move(m));
+            return;
+          }
+        }
+      }
+    }
+    // No parent on a single broker (rank 0 is the root): nowhere else to go.
+    respond_error(m, ENOSYS, "");
+    return;
+  }
+  respond_error(m, EHOSTUNREACH, "");
+}
+
+void Router::route_response(Message&& m) {
+  if (m.routes().empty()) {
+    if (log) log(kLogDebug, "dropped response without route: " + m.topic());
+    return;
+  }
+  std::string hop = m.pop_route();
+  if (auto* ep = find(hop)) {
+    ep->tx++;
+    ep->deliver(std::move(m));
+  }
+  // A response for an endpoint that has gone away is dropped silently.
+}
+
+uint32_t Router::publish(Message&& ev) {
+  ev.clear_routes();
+  ev.set_seq(++seq_);
+  bool priv = ev.has_flag(msgflag::kPrivate);
+  std::vector<Endpoint*> to;
+  for (auto& [id, ep] : endpoints_) {
+    if (priv && !(ep->rolemask & role::kOwner) && ep->userid != ev.userid()) continue;
+    for (const auto& prefix : ep->subscriptions) {
+      if (ev.topic().compare(0, prefix.size(), prefix) == 0) {
+        to.push_back(ep.get());
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < to.size(); i++) {
+    to[i]->tx++;
+    if (i + 1 == to.size())
+      to[i]->deliver(std::move(ev));
+    else
+      to[i]->deliver(Message(ev));
+  }
+  return seq_;
+}
+
+void Router::add_service(const std::string& name, const std::string& uuid) {
+  if (services_.count(name)) throw FluxError(EEXIST, "service " + name + " is already registered");
+  services_[name] = uuid;
+}
+
+void Router::remove_service(const std::string& name, const std::string& uuid) {
+  auto it = services_.find(name);
+  if (it == services_.end() || it->second != uuid)
+    throw FluxError(ENOENT, "service " + name + " is not registered by the sender");
+  services_.erase(it);
+}
+
+std::vector<std::string> Router::services_of(const std::string& uuid) const {
+  std::vector<std::string> out;
+  for (const auto& [name, id] : services_)
+    if (id == uuid) out.push_back(name);
+  return out;
+}
+
+}  // namespace flux::broker

@@ -1,0 +1,38 @@
+// Child processes of the broker (rc1, the initial program, rc3): spawn with
+// an environment and hear when each exits, on the broker's reactor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libflux/reactor.hpp"
+
+namespace flux::broker {
+
+class ChildWatcher {
+ public:
+  explicit ChildWatcher(Reactor& r);
+  ~ChildWatcher();
+  // Start argv[0] (searched on PATH) with `env` as its whole environment.
+  // Returns the pid, or throws FluxError.
+  pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              std::function<void(int wait_status)> on_exit);
+  bool running(pid_t pid) const { return exits_.count(pid) != 0; }
+
+  struct Impl;
+
+ private:
+  void reap();
+  std::unique_ptr<Impl> impl_;
+  std::map<pid_t, std::function<void(int)>> exits_;
+};
+
+// 0..255 exit code from a wait status (128+N for death by signal N).
+int exit_code_of(int wait_status);
+
+}  // namespace flux::broker

@@ -1,0 +1,41 @@
+// The flux front end's built-in subcommands: one file each, listed in
+// commands.cpp. A command gets argv with argv[0] = "flux-NAME" and returns
+// the exit code; a FluxError it throws is printed as "flux-NAME: message".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace flux::cmd {
+
+using CommandFn = int (*)(int argc, char** argv);
+
+struct Command {
+  const char* name;
+  const char* summary;
+  CommandFn fn;
+};
+
+const std::vector<Command>& builtin_commands();
+
+// Where this flux lives: bin/ and the installation prefix above it.
+std::string bindir();
+std::string prefix();
+// Environment additions every subcommand and flux-NAME program gets.
+std::vector<std::pair<std::string, std::string>> flux_environment();
+
+int cmd_start(int, char**);
+int cmd_shutdown(int, char**);
+int cmd_getattr(int, char**);
+int cmd_setattr(int, char**);
+int cmd_lsattr(int, char**);
+int cmd_ping(int, char**);
+int cmd_dmesg(int, char**);
+int cmd_logger(int, char**);
+int cmd_module(int, char**);
+int cmd_event(int, char**);
+int cmd_version(int, char**);
+int cmd_env(int, char**);
+int cmd_help(int, char**);
+
+}  // namespace flux::cmd

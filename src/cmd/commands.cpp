@@ -1,0 +1,50 @@
+#include <filesystem>
+
+#include "command.hpp"
+
+namespace flux::cmd {
+
+const std::vector<Command>& builtin_commands() {
+  static const std::vector<Command> kCommands = {
+      {"start", "start a Flux instance and run a command in it", cmd_start},
+      {"shutdown", "shut down the instance", cmd_shutdown},
+      {"getattr", "get a broker attribute", cmd_getattr},
+      {"setattr", "set a broker attribute", cmd_setattr},
+      {"lsattr", "list broker attributes", cmd_lsattr},
+      {"ping", "measure round trips to a service", cmd_ping},
+      {"dmesg", "print or clear the broker log", cmd_dmesg},
+      {"logger", "add an entry to the broker log", cmd_logger},
+      {"module", "load, remove and list broker modules", cmd_module},
+      {"event", "publish and subscribe to events", cmd_event},
+      {"version", "print version information", cmd_version},
+      {"env", "print or run in the flux environment", cmd_env},
+      {"help", "show a command's manual page", cmd_help},
+  };
+  return kCommands;
+}
+
+std::string bindir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : exe.parent_path().string();
+}
+
+std::string prefix() { return std::filesystem::path(bindir()).parent_path().string(); }
+
+std::vector<std::pair<std::string, std::string>> flux_environment() {
+  auto join = [](const char* env, const std::string& dflt) {
+    const char* v = std::getenv(env);
+    std::string s = v && *v ? std::string(v) : "";
+    if (s.find(dflt) != std::string::npos) return s;
+    return s.empty() ? dflt : s + ":" + dflt;
+  };
+  std::string pre = prefix();
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"FLUX_EXEC_PATH", join("FLUX_EXEC_PATH", pre + "/libexec/flux/cmd")},
+      {"FLUX_MODULE_PATH", join("FLUX_MODULE_PATH", pre + "/lib/flux/modules")},
+  };
+  if (const char* uri = std::getenv("FLUX_URI"); uri && *uri) env.emplace_back("FLUX_URI", uri);
+  return env;
+}
+
+}  // namespace flux::cmd

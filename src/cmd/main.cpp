@@ -1,0 +1,90 @@
+// flux: the front end. Runs a built-in subcommand, or a flux-NAME program
+// found on the exec path, in the flux environment.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "command.hpp"
+#include "libflux/result.hpp"
+
+using namespace flux::cmd;
+
+namespace {
+
+void usage(FILE* f) {
+  std::fprintf(f, "Usage: flux [OPTIONS] COMMAND [ARGS...]\n\n"
+                  "Options:\n  -h, --help    show this help\n\n"
+                  "Commands:\n");
+  for (const auto& c : builtin_commands()) std::fprintf(f, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(f, "\nSee 'flux help COMMAND' for a command's manual page.\n");
+}
+
+int run_external(const std::string& name, char** argv) {
+  std::string exec_path;
+  for (const auto& [k, v] : flux_environment()) {
+    setenv(k.c_str(), v.c_str(), 1);
+    if (k == "FLUX_EXEC_PATH") exec_path = v;
+  }
+  exec_path += ":" + bindir();
+  size_t start = 0;
+  while (start <= exec_path.size()) {
+    size_t colon = exec_path.find(':', start);
+    std::string dir = exec_path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (!dir.empty()) {
+      std::string prog = dir + "/flux-" + name;
+      if (access(prog.c_str(), X_OK) == 0) {
+        argv[0] = prog.data();
+        execv(prog.c_str(), argv);
+        std::fprintf(stderr, "flux: %s: %s\n", prog.c_str(), std::strerror(errno));
+        return 126;
+      }
+    }
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  std::fprintf(stderr, "flux: '%s' is not a flux command. See 'flux --help'.\n", name.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  std::string name = argv[1];
+  if (name == "-h" || name == "--help") {
+    usage(stdout);
+    return 0;
+  }
+  if (name[0] == '-') {
+    std::fprintf(stderr, "flux: unknown option: %s\n", name.c_str());
+    usage(stderr);
+    return 1;
+  }
+  // Subcommands see PATH with this flux first, as flux-core arranges.
+  std::string dir = bindir();
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "";
+  if (p.rfind(dir + ":", 0) != 0) setenv("PATH", (dir + ":" + p).c_str(), 1);
+
+  for (const auto& c : builtin_commands()) {
+    if (name == c.name) {
+      std::string prog = "flux-" + name;
+      argv[1] = prog.data();
+      try {
+        return c.fn(argc - 1, argv + 1);
+      } catch (const flux::FluxError& e) {
+        std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
+        return 1;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
+        return 1;
+      }
+    }
+  }
+  return run_external(name, argv + 1);
+}

@@ -1,0 +1,29 @@
+// flux shutdown: ask the broker to stop, and wait until rc3 has run.
+#include "cli.hpp"
+#include "command.hpp"
+
+namespace flux::cmd {
+
+int cmd_shutdown(int argc, char** argv) {
+  CLI::App app{"Shut down the Flux instance."};
+  bool background = false, quiet = false, verbose = false;
+  app.add_flag("--background", background, "Do not wait for the shutdown to finish");
+  app.add_flag("-q,--quiet", quiet, "Show less");
+  app.add_flag("-v,--verbose", verbose, "Show more");
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  auto h = open_instance();
+  int loglevel = quiet ? 4 : verbose ? 7 : 6;
+  auto rpc = h->rpc("shutdown.start", {{"loglevel", loglevel}}, kNodeidAny,
+                    background ? 0 : msgflag::kStreaming);
+  if (background) {
+    rpc.get();
+    return 0;
+  }
+  while (auto m = rpc.next()) {
+    auto j = m->json();
+    if (j && j->contains("log")) std::fprintf(stderr, "%s", (*j)["log"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
+}  // namespace flux::cmd

@@ -1,0 +1,407 @@
+#include "handle.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "base64.hpp"
+
+namespace flux {
+
+struct RpcState {
+  std::weak_ptr<HandleCore> core;
+  Reactor* reactor = nullptr;
+  uint32_t matchtag = kMatchtagNone;
+  bool streaming = false;
+  bool done = false;
+  std::deque<Message> queue;
+  std::optional<Error> failure;
+  std::coroutine_handle<> waiter;
+  std::unique_ptr<Timer> timer;
+
+  bool ready() const { return !queue.empty() || failure.has_value(); }
+  void wake() {
+    if (waiter) std::exchange(waiter, {}).resume();
+  }
+};
+
+struct HandlerEntry {
+  int id;
+  MsgType type;
+  std::string glob;
+  Handle::MessageHandler fn;
+};
+
+struct MsgCounters {
+  uint64_t request = 0, response = 0, event = 0, control = 0;
+  void count(MsgType t) {
+    switch (t) {
+      case MsgType::Request: request++; break;
+      case MsgType::Response: response++; break;
+      case MsgType::Event: event++; break;
+      case MsgType::Control: control++; break;
+    }
+  }
+  Json json() const {
+    return {{"request", request}, {"response", response}, {"event", event}, {"control", control}};
+  }
+};
+
+class HandleCore : public std::enable_shared_from_this<HandleCore> {
+ public:
+  HandleCore(Reactor& r, std::unique_ptr<Connector> c) : reactor(r), conn(std::move(c)) {}
+
+  void start() {
+    std::weak_ptr<HandleCore> weak = shared_from_this();
+    conn->start(
+        [weak](Message&& m) {
+          if (auto self = weak.lock()) self->dispatch(std::move(m));
+        },
+        [weak](const Error& e) {
+          if (auto self = weak.lock()) self->lost(e);
+        });
+  }
+
+  void send(Message&& m) {
+    if (lost_error) return;
+    tx.count(m.type());
+    conn->send(std::move(m));
+  }
+
+  Rpc rpc(Message req) {
+    auto s = std::make_shared<RpcState>();
+    s->core = weak_from_this();
+    s->reactor = &reactor;
+    s->streaming = req.has_flag(msgflag::kStreaming);
+    if (lost_error) {
+      s->failure = *lost_error;
+      s->done = true;
+      return Rpc(s);
+    }
+    if (req.has_flag(msgflag::kNoResponse)) {
+      req.set_matchtag(kMatchtagNone);
+      s->done = true;
+      send(std::move(req));
+      return Rpc(s);
+    }
+    do {
+      if (++next_matchtag == kMatchtagNone) next_matchtag = 1;
+    } while (pending.count(next_matchtag));
+    s->matchtag = next_matchtag;
+    req.set_matchtag(s->matchtag);
+    pending.emplace(s->matchtag, s);
+    send(std::move(req));
+    return Rpc(s);
+  }
+
+  void finish(RpcState& s) {
+    s.done = true;
+    s.timer.reset();
+    pending.erase(s.matchtag);
+  }
+
+  void dispatch(Message&& m) {
+    rx.count(m.type());
+    if (m.type() == MsgType::Response) {
+      auto it = pending.find(m.matchtag());
+      if (it == pending.end()) return;  // late response to a finished RPC
+      auto s = it->second;
+      bool last = !s->streaming || m.errnum() != 0;
+      s->queue.push_back(std::move(m));
+      if (last) finish(*s);
+      s->wake();
+      return;
+    }
+    for (size_t i = 0; i < handlers.size(); i++) {
+      const auto& h = handlers[i];
+      if (h.type == m.type() && topic_match(h.glob, m.topic())) {
+        auto fn = h.fn;  // the handler may remove itself
+        fn(m);
+        return;
+      }
+    }
+    if (m.type() == MsgType::Request && !m.has_flag(msgflag::kNoResponse)) {
+      respond_error(m, ENOSYS, "");
+    }
+  }
+
+  void respond_error(const Message& req, int errnum, const std::string& errstr) {
+    if (req.has_flag(msgflag::kNoResponse)) return;
+    Message r = Message::response_to(req);
+    r.set_errnum(errnum);
+    if (!errstr.empty()) r.set_payload(errstr + '\0');
+    send(std::move(r));
+  }
+
+  void lost(const Error& e) {
+    if (lost_error) return;
+    lost_error = e;
+    auto all = std::move(pending);
+    pending.clear();
+    for (auto& [tag, s] : all) {
+      s->failure = e;
+      s->done = true;
+      s->timer.reset();
+    }
+    for (auto& [tag, s] : all) s->wake();
+    if (on_lost) on_lost(e);
+  }
+
+  Reactor& reactor;
+  std::unique_ptr<Connector> conn;
+  uint32_t next_matchtag = 0;
+  std::map<uint32_t, std::shared_ptr<RpcState>> pending;
+  std::vector<HandlerEntry> handlers;
+  int next_handler_id = 1;
+  std::optional<Error> lost_error;
+  std::function<void(const Error&)> on_lost;
+  MsgCounters tx, rx;
+};
+
+// --- Rpc -------------------------------------------------------------------
+
+namespace {
+
+std::optional<Message> take(RpcState& s, bool stream_end_ok) {
+  if (!s.queue.empty()) {
+    Message m = std::move(s.queue.front());
+    s.queue.pop_front();
+    if (m.errnum() != 0) {
+      if (stream_end_ok && m.errnum() == ENODATA) return std::nullopt;
+      throw FluxError(m.errnum(), m.error_string());
+    }
+    return m;
+  }
+  if (s.failure) throw FluxError(*s.failure);
+  throw FluxError(EINVAL, "no response pending");
+}
+
+void wait_blocking(RpcState& s) {
+  while (!s.ready()) {
+    if (s.done) throw FluxError(ENODATA, "no more responses");
+    if (!s.reactor->run_one()) throw FluxError(ECONNRESET, "connection to broker lost");
+  }
+}
+
+}  // namespace
+
+Message Rpc::get() {
+  wait_blocking(*s_);
+  return *take(*s_, false);
+}
+
+std::optional<Message> Rpc::next() {
+  wait_blocking(*s_);
+  return take(*s_, true);
+}
+
+Rpc& Rpc::timeout(double seconds) {
+  if (s_->done) return *this;
+  std::weak_ptr<RpcState> weak = s_;
+  s_->timer = s_->reactor->after(seconds, [weak] {
+    auto s = weak.lock();
+    if (!s || s->done || s->ready()) return;
+    s->failure = Error{ETIMEDOUT, "Connection timed out"};
+    if (auto core = s->core.lock()) core->finish(*s);
+    s->wake();
+  });
+  return *this;
+}
+
+uint32_t Rpc::matchtag() const { return s_->matchtag; }
+
+bool Rpc::Awaiter::await_ready() const { return s->ready(); }
+void Rpc::Awaiter::await_suspend(std::coroutine_handle<> h) { s->waiter = h; }
+std::optional<Message> Rpc::Awaiter::await_resume() { return take(*s, stream_end_ok); }
+
+// --- Handle ----------------------------------------------------------------
+
+std::unique_ptr<Handle> Handle::open(const std::string& uri) {
+  std::string u = uri;
+  if (u.empty()) {
+    const char* env = std::getenv("FLUX_URI");
+    if (!env || !*env)
+      throw FluxError(EINVAL, "FLUX_URI is not set; run inside an instance (flux start)");
+    u = env;
+  }
+  auto reactor = std::make_unique<Reactor>();
+  auto conn = connect_local(*reactor, u);
+  if (!conn) throw FluxError(conn.error());
+  auto h = std::make_unique<Handle>(*reactor, std::move(*conn));
+  h->owned_reactor_ = std::move(reactor);
+  return h;
+}
+
+Handle::Handle(Reactor& r, std::unique_ptr<Connector> c)
+    : core_(std::make_shared<HandleCore>(r, std::move(c))) {
+  core_->start();
+}
+
+Handle::~Handle() {
+  // Pending coroutines are abandoned with the connection.
+  core_->handlers.clear();
+  core_.reset();
+}
+
+Reactor& Handle::reactor() { return core_->reactor; }
+
+Rpc Handle::rpc(std::string topic, const Json& payload, uint32_t nodeid, uint8_t flags) {
+  Message m = Message::request(std::move(topic), nodeid);
+  if (!payload.is_null()) m.set_json(payload);
+  m.set_flag(flags);
+  return core_->rpc(std::move(m));
+}
+
+Rpc Handle::rpc_raw(std::string topic, std::string payload, uint32_t nodeid, uint8_t flags) {
+  Message m = Message::request(std::move(topic), nodeid);
+  m.set_payload(std::move(payload));
+  m.set_flag(flags);
+  return core_->rpc(std::move(m));
+}
+
+Rpc Handle::rpc_message(Message req) { return core_->rpc(std::move(req)); }
+
+void Handle::send(Message m) { core_->send(std::move(m)); }
+
+void Handle::respond(const Message& req, const Json& payload) {
+  if (req.has_flag(msgflag::kNoResponse)) return;
+  Message r = Message::response_to(req);
+  if (!payload.is_null()) r.set_json(payload);
+  core_->send(std::move(r));
+}
+
+void Handle::respond_raw(const Message& req, std::string payload) {
+  if (req.has_flag(msgflag::kNoResponse)) return;
+  Message r = Message::response_to(req);
+  r.set_payload(std::move(payload));
+  core_->send(std::move(r));
+}
+
+void Handle::respond_error(const Message& req, int errnum, const std::string& errstr) {
+  core_->respond_error(req, errnum, errstr);
+}
+
+int Handle::add_handler(MsgType type, std::string topic_glob, MessageHandler fn) {
+  int id = core_->next_handler_id++;
+  core_->handlers.push_back({id, type, std::move(topic_glob), std::move(fn)});
+  return id;
+}
+
+namespace {
+Task<void> run_request(std::weak_ptr<HandleCore> weak, Handle::RequestHandler fn, Message req) {
+  int errnum = 0;
+  std::string errstr;
+  Json result;
+  try {
+    result = co_await fn(req);
+  } catch (const FluxError& e) {
+    errnum = e.errnum();
+    errstr = e.what();
+  } catch (const Json::exception& e) {
+    errnum = EPROTO;
+    errstr = std::string("malformed request: ") + e.what();
+  } catch (const std::exception& e) {
+    errnum = EINVAL;
+    errstr = e.what();
+  }
+  auto core = weak.lock();
+  if (!core || req.has_flag(msgflag::kNoResponse)) co_return;
+  if (errnum) {
+    core->respond_error(req, errnum, errstr);
+  } else {
+    Message r = Message::response_to(req);
+    if (!result.is_null()) r.set_json(result);
+    core->send(std::move(r));
+  }
+}
+}  // namespace
+
+int Handle::serve(std::string topic_glob, RequestHandler fn) {
+  std::weak_ptr<HandleCore> weak = core_;
+  return add_handler(MsgType::Request, std::move(topic_glob),
+                     [weak, fn = std::move(fn)](const Message& m) { spawn(run_request(weak, fn, m)); });
+}
+
+void Handle::remove_handler(int id) {
+  auto& hs = core_->handlers;
+  std::erase_if(hs, [id](const HandlerEntry& e) { return e.id == id; });
+}
+
+Rpc Handle::subscribe(const std::string& prefix) { return rpc("local.sub", {{"topic", prefix}}); }
+
+Rpc Handle::unsubscribe(const std::string& prefix) {
+  return rpc("local.unsub", {{"topic", prefix}});
+}
+
+Rpc Handle::publish(const std::string& topic, const Json& payload, bool private_) {
+  Json req = {{"topic", topic}, {"flags", private_ ? msgflag::kPrivate : 0}};
+  if (!payload.is_null()) {
+    std::string bytes = payload.dump();
+    bytes.push_back('\0');
+    req["payload"] = base64_encode(bytes);
+  }
+  return rpc("event.pub", req);
+}
+
+Rpc Handle::service_add(const std::string& name) {
+  return rpc("service.add", {{"service", name}});
+}
+
+void Handle::on_lost(std::function<void(const Error&)> fn) { core_->on_lost = std::move(fn); }
+
+void Handle::add_module_services(const std::string& name, const std::string& uuid,
+                                 uint32_t rank) {
+  std::string hop = uuid.substr(0, 8);
+  std::weak_ptr<HandleCore> weak = core_;
+  add_handler(MsgType::Request, name + ".ping", [this, hop, rank](const Message& m) {
+    auto req = m.json();
+    if (!req) return respond_error(m, EPROTO, req.error().message);
+    Json& r = *req;
+    r["route"] = route_string(m) + "!" + hop;
+    r["userid"] = m.userid();
+    r["rolemask"] = m.rolemask();
+    r["rank"] = rank;
+    respond(m, r);
+  });
+  add_handler(MsgType::Request, name + ".stats-get", [this, weak](const Message& m) {
+    auto core = weak.lock();
+    respond(m, {{"tx", core->tx.json()}, {"rx", core->rx.json()}});
+  });
+  add_handler(MsgType::Request, name + ".stats-clear", [this, weak](const Message& m) {
+    auto core = weak.lock();
+    core->tx = {};
+    core->rx = {};
+    respond(m, nullptr);
+  });
+}
+
+std::string route_string(const Message& m) {
+  std::string s;
+  for (const auto& r : m.routes()) {
+    if (!s.empty()) s += '!';
+    s.append(r, 0, 8);
+  }
+  return s;
+}
+
+bool topic_match(std::string_view glob, std::string_view topic) {
+  // Iterative '*' matching with backtracking to the last star.
+  size_t g = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < topic.size()) {
+    if (g < glob.size() && (glob[g] == '?' || glob[g] == topic[t])) {
+      g++;
+      t++;
+    } else if (g < glob.size() && glob[g] == '*') {
+      star = g++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      g = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.size() && glob[g] == '*') g++;
+  return g == glob.size();
+}
+
+}  // namespace flux

@@ -1,0 +1,34 @@
+// StreamChannel: Flux messages over a connected UNIX stream socket, in the
+// local connector's framing. Used by both ends: the client connector and the
+// broker's per-client endpoint.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "message.hpp"
+#include "reactor.hpp"
+
+namespace flux {
+
+class StreamChannel {
+ public:
+  using OnMessage = std::function<void(Message&&)>;
+  // Called once when the peer hangs up or sends something unreadable.
+  using OnClose = std::function<void(const Error&)>;
+
+  // Takes ownership of fd, which must be connected (and past the handshake).
+  StreamChannel(Reactor& r, int fd);
+  ~StreamChannel();
+  void start(OnMessage on_message, OnClose on_close);
+  void send(const Message& m);
+  void close();
+  int fd() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace flux

@@ -1,0 +1,201 @@
+"""flux module load/list/remove/stats with the test module echo.so, and its
+services reached over the raw local protocol."""
+
+import errno
+import json
+import time
+
+import pytest
+
+import fluxmsg
+
+
+def load_echo(instance, path, *args):
+    r = instance.run("module", "load", path, *args)
+    assert r.returncode == 0, f"module load failed: {r.stderr}"
+
+
+def listed(instance):
+    """{name: row fields} from flux module list (skipping the header)."""
+    r = instance.run("module", "list")
+    assert r.returncode == 0, r.stderr
+    rows = {}
+    for line in r.stdout.splitlines()[1:]:
+        fields = line.split()
+        if fields:
+            rows[fields[0]] = fields
+    return rows
+
+
+def test_load_list_remove(instance, echo_module):
+    assert "echo" not in listed(instance)
+    load_echo(instance, echo_module, "a", "b")
+    rows = listed(instance)
+    assert "echo" in rows, rows
+    assert "R" in rows["echo"], rows["echo"]  # running
+    assert "echo2" in rows["echo"][-1], "extra service echo2 should be listed"
+    r = instance.run("module", "remove", "echo")
+    assert r.returncode == 0, r.stderr
+    assert "echo" not in listed(instance)
+
+
+def test_ping_module_and_extra_service(instance, echo_module):
+    load_echo(instance, echo_module)
+    r = instance.run("ping", "--count=2", "--interval=0", "echo")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("echo.ping") == 2
+    r = instance.run("ping", "--count=1", "echo2")
+    assert r.returncode == 0, r.stderr
+    assert "echo2.ping" in r.stdout
+
+
+def test_stats(instance, echo_module):
+    load_echo(instance, echo_module)
+    assert instance.run("ping", "--count=3", "--interval=0", "echo").returncode == 0
+    r = instance.run("module", "stats", "echo")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(r.stdout)
+    assert stats["rx"]["request"] >= 3
+    assert stats["tx"]["response"] >= 3
+
+
+def test_removed_module_does_not_answer(instance, echo_module):
+    load_echo(instance, echo_module)
+    assert instance.run("module", "remove", "echo").returncode == 0
+    for target in ("echo", "echo2"):
+        r = instance.run("ping", "--count=1", target)
+        assert r.returncode == 1, f"{target} still answers after remove"
+        assert "Function not implemented" in r.stderr, r.stderr
+
+
+def test_reload_after_remove(instance, echo_module):
+    load_echo(instance, echo_module)
+    assert instance.run("module", "remove", "echo").returncode == 0
+    load_echo(instance, echo_module)
+    assert instance.run("ping", "--count=1", "echo").returncode == 0
+    assert instance.run("ping", "--count=1", "echo2").returncode == 0
+
+
+def test_load_twice_fails(instance, echo_module):
+    load_echo(instance, echo_module)
+    r = instance.run("module", "load", echo_module)
+    assert r.returncode != 0
+    assert "File exists" in r.stderr or "already loaded" in r.stderr, r.stderr
+    # The first copy is unharmed.
+    assert instance.run("ping", "--count=1", "echo").returncode == 0
+    assert list(listed(instance)).count("echo") == 1
+
+
+def test_load_nonexistent_path(instance, tmp_path):
+    r = instance.run("module", "load", str(tmp_path / "nosuch.so"))
+    assert r.returncode != 0
+    assert r.stderr.startswith("flux-module:"), r.stderr
+    assert "nosuch" in r.stderr
+    assert "No such file" in r.stderr or "not found" in r.stderr, r.stderr
+
+
+def test_load_nonexistent_name(instance):
+    r = instance.run("module", "load", "nosuchmodule")
+    assert r.returncode != 0
+    assert "nosuchmodule" in r.stderr
+    assert "not found" in r.stderr or "No such file" in r.stderr, r.stderr
+
+
+def test_load_not_a_module(instance, tmp_path):
+    bogus = tmp_path / "bogus.so"
+    bogus.write_text("this is not an ELF file\n")
+    r = instance.run("module", "load", str(bogus))
+    assert r.returncode != 0
+    assert "bogus" in r.stderr
+    assert "bogus" not in listed(instance)
+
+
+def test_failing_module_load(instance, echo_module):
+    r = instance.run("module", "load", echo_module, "fail")
+    assert r.returncode != 0
+    assert "echo" in r.stderr
+    assert "echo" not in listed(instance)
+    # The name is free again.
+    load_echo(instance, echo_module)
+    assert instance.run("ping", "--count=1", "echo").returncode == 0
+
+
+def test_remove_nosuch(instance):
+    r = instance.run("module", "remove", "nosuch")
+    assert r.returncode != 0
+    assert "nosuch" in r.stderr
+    r = instance.run("module", "remove", "-f", "nosuch")
+    assert r.returncode == 0, r.stderr
+
+
+def test_stats_unknown_module(instance):
+    r = instance.run("module", "stats", "nosuch")
+    assert r.returncode != 0
+
+
+# --- the module's own services over the raw protocol -----------------------
+
+
+def test_echo_hello(instance, echo_module):
+    load_echo(instance, echo_module, "a", "b")
+    with fluxmsg.Client(instance.sock) as c:
+        rep = c.rpc("echo.hello", {"greeting": "hi", "n": 3}, matchtag=9)
+        assert rep.type == fluxmsg.RESPONSE
+        assert rep.matchtag == 9
+        assert rep.errnum == 0, rep.string()
+        body = rep.json()
+        assert body["greeting"] == "hi" and body["n"] == 3
+        assert body["module"] == "echo"
+        assert body["args"][-2:] == ["a", "b"]
+        rep = c.rpc("echo2.hello", {"x": 1}, matchtag=10)
+        assert rep.errnum == 0, rep.string()
+        assert rep.json()["x"] == 1 and rep.json()["module"] == "echo"
+
+
+def test_echo_stream(instance, echo_module):
+    load_echo(instance, echo_module)
+    with fluxmsg.Client(instance.sock) as c:
+        c.send(fluxmsg.request("echo.stream", {"count": 4}, matchtag=3,
+                               flags=fluxmsg.F_STREAMING))
+        got = []
+        while True:
+            rep = c.recv()
+            assert rep.matchtag == 3
+            if rep.errnum:
+                assert rep.errnum == errno.ENODATA, rep
+                break
+            assert rep.flags & fluxmsg.F_STREAMING
+            got.append(rep.json()["i"])
+        assert got == [0, 1, 2, 3]
+
+
+def test_echo_sleep(instance, echo_module):
+    load_echo(instance, echo_module)
+    with fluxmsg.Client(instance.sock) as c:
+        t0 = time.monotonic()
+        c.send(fluxmsg.request("echo.sleep", {"seconds": 0.5}, matchtag=1))
+        # While the module sleeps it keeps serving other requests.
+        rep = c.rpc("echo.hello", {}, matchtag=2)
+        assert rep.matchtag == 2 and rep.errnum == 0
+        assert time.monotonic() - t0 < 0.5
+        rep = c.recv()
+        assert rep.matchtag == 1 and rep.errnum == 0, rep
+        assert rep.json() == {}
+        assert time.monotonic() - t0 >= 0.5
+
+
+def test_echo_unknown_method(instance, echo_module):
+    load_echo(instance, echo_module)
+    with fluxmsg.Client(instance.sock) as c:
+        rep = c.rpc("echo.nosuch", {}, matchtag=4)
+        assert rep.errnum == errno.ENOSYS
+
+
+@pytest.mark.parametrize("target", ["echo", "echo2"])
+def test_module_ping_route(instance, echo_module, target):
+    load_echo(instance, echo_module)
+    with fluxmsg.Client(instance.sock) as c:
+        rep = c.rpc(f"{target}.ping", {"seq": 1, "pad": ""}, matchtag=7)
+        assert rep.errnum == 0, rep.string()
+        assert rep.json()["seq"] == 1
+        assert "!" in rep.json()["route"]

@@ -1,0 +1,184 @@
+"""flux start: exit codes, the initial program's environment, rc scripts,
+run directory cleanup, attributes on the command line, nested instances."""
+
+import os
+import pathlib
+import shutil
+import stat
+
+import pytest
+
+from conftest import BUILD, clean_env, flux, short_dir
+
+
+@pytest.fixture
+def tmpdir_env(tmp_path):
+    """An environment whose TMPDIR (where default rundirs go) is private and
+    short, and whose PATH does not contain the build's bin directory."""
+    base, cleanup = short_dir(tmp_path)
+    tmp = base / "t"
+    tmp.mkdir()
+    env = clean_env(TMPDIR=tmp, PATH="/usr/bin:/bin")
+    yield env, tmp
+    if cleanup:
+        shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def write_script(path, body):
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+def test_true_exits_zero():
+    r = flux("start", "true")
+    assert r.returncode == 0, r.stderr
+
+
+def test_false_exits_one():
+    r = flux("start", "false")
+    assert r.returncode == 1, r.stderr
+
+
+def test_exit_code_is_passed_through():
+    r = flux("start", "sh", "-c", "exit 7")
+    assert r.returncode == 7, r.stderr
+
+
+def test_initial_program_sees_instance(tmpdir_env):
+    env, _ = tmpdir_env
+    # flux is found on PATH only because the broker put its bindir there.
+    r = flux("start", "sh", "-c", "flux getattr size", env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
+
+
+def test_initial_program_has_flux_uri(tmpdir_env):
+    env, _ = tmpdir_env
+    r = flux("start", "sh", "-c", 'echo "$FLUX_URI"; flux getattr local-uri', env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2, r.stdout
+    assert lines[0].startswith("local://")
+    assert lines[0] == lines[1]
+
+
+def test_test_size_2_fails_clearly():
+    r = flux("start", "--test-size=2", "true")
+    assert r.returncode != 0
+    assert "flux-start:" in r.stderr
+    assert "test-size" in r.stderr
+    assert r.stderr.strip().count("\n") < 5, "expected a short message, not a dump"
+
+
+def test_default_rundir_removed_after_exit(tmpdir_env):
+    env, tmp = tmpdir_env
+    r = flux("start", "sh", "-c", "flux getattr rundir; test -S \"$(flux getattr rundir)/local-0\"",
+             env=env)
+    assert r.returncode == 0, r.stderr
+    rundir = r.stdout.strip()
+    assert rundir, "flux getattr rundir printed nothing"
+    # The default run directory goes in TMPDIR.
+    assert pathlib.Path(rundir).parent == tmp
+    assert not os.path.exists(rundir), f"{rundir} left behind"
+    assert list(tmp.iterdir()) == []
+
+
+def test_given_rundir_is_used(tmpdir_env):
+    env, tmp = tmpdir_env
+    rundir = tmp / "myrun"
+    r = flux("start", f"-Srundir={rundir}", "flux", "getattr", "rundir", env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(rundir)
+
+
+def test_rc1_and_rc3_run_in_order(tmpdir_env, tmp_path):
+    env, _ = tmpdir_env
+    log = tmp_path / "order.log"
+    rc1 = write_script(tmp_path / "rc1", f'echo "rc1 $FLUX_URI" >> {log}\n')
+    rc3 = write_script(tmp_path / "rc3", f'echo "rc3 $FLUX_URI" >> {log}\n')
+    r = flux("start", f"-Sbroker.rc1_path={rc1}", f"-Sbroker.rc3_path={rc3}",
+             "sh", "-c", f'echo "rc2 $FLUX_URI" >> {log}', env=env)
+    assert r.returncode == 0, r.stderr
+    lines = log.read_text().splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["rc1", "rc2", "rc3"], lines
+    # Each ran inside the instance.
+    uris = {line.split(" ", 1)[1] if " " in line else "" for line in lines}
+    assert len(uris) == 1 and next(iter(uris)).startswith("local://"), lines
+
+
+def test_rc1_can_use_the_instance(tmpdir_env, tmp_path):
+    env, _ = tmpdir_env
+    out = tmp_path / "rc1.out"
+    rc1 = write_script(tmp_path / "rc1", f"flux getattr rank > {out}\n")
+    r = flux("start", f"-Sbroker.rc1_path={rc1}", "true", env=env)
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().strip() == "0"
+
+
+def test_failing_rc1_fails_the_instance(tmpdir_env, tmp_path):
+    env, _ = tmpdir_env
+    marker = tmp_path / "rc2-ran"
+    rc1 = write_script(tmp_path / "rc1", "exit 3\n")
+    r = flux("start", f"-Sbroker.rc1_path={rc1}", "sh", "-c", f"touch {marker}", env=env)
+    assert r.returncode != 0
+    assert not marker.exists(), "initial program ran although rc1 failed"
+
+
+def test_failing_rc1_still_runs_rc3(tmpdir_env, tmp_path):
+    env, _ = tmpdir_env
+    marker = tmp_path / "rc3-ran"
+    rc1 = write_script(tmp_path / "rc1", "exit 3\n")
+    rc3 = write_script(tmp_path / "rc3", f"touch {marker}\n")
+    r = flux("start", f"-Sbroker.rc1_path={rc1}", f"-Sbroker.rc3_path={rc3}", "true", env=env)
+    assert r.returncode != 0
+    assert marker.exists(), "rc3 did not run after rc1 failed"
+
+
+def test_unknown_attribute_fails():
+    r = flux("start", "-Snosuch=1", "true")
+    assert r.returncode != 0
+    assert "unknown attribute" in r.stderr
+
+
+def test_readonly_attribute_rejected_on_command_line():
+    r = flux("start", "-Srank=3", "true")
+    assert r.returncode != 0
+    assert "rank" in r.stderr
+
+
+def test_setattr_on_command_line_is_visible(tmpdir_env):
+    env, _ = tmpdir_env
+    r = flux("start", "-Stest.x=hello", "flux", "getattr", "test.x", env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "hello"
+
+
+def test_nested_instance(tmpdir_env):
+    env, _ = tmpdir_env
+    script = (
+        "flux getattr instance-level; flux getattr local-uri; "
+        "flux start sh -c 'flux getattr instance-level; flux getattr parent-uri; "
+        "flux getattr local-uri'"
+    )
+    r = flux("start", "sh", "-c", script, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 5, r.stdout
+    outer_level, outer_uri, inner_level, inner_parent, inner_uri = lines
+    assert outer_level == "0"
+    assert inner_level == "1"
+    assert inner_parent == outer_uri
+    assert inner_uri != outer_uri
+
+
+def test_top_level_has_no_parent_uri(tmpdir_env):
+    env, _ = tmpdir_env
+    r = flux("start", "flux", "getattr", "parent-uri", env=env)
+    assert r.returncode != 0
+
+
+def test_missing_initial_program_fails(tmpdir_env):
+    env, _ = tmpdir_env
+    r = flux("start", "/nonexistent/program", env=env)
+    assert r.returncode != 0
