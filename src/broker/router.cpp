@@ -77,27 +77,33 @@ void Router::respond_error(const Message& req, int errnum, const std::string& er
 void Router::route_request(Message&& m, const Endpoint* from) {
   uint32_t nodeid = m.nodeid();
   bool upstream = m.has_flag(msgflag::kUpstream);
-  if (upstream || nodeid == kNodeidAny || nodeid == rank_) {
-    if (!upstream) {
-      std::string_view topic = m.topic();
-      std::string_view service = topic.substr(0, topic.find('.'));
-      auto it = services_.find(service);
-      if (it != services_.end()) {
-        // RFC 3: a request to "any" is not delivered back to its sender.
-        if (!(nodeid == kNodeidAny && from && from->uuid() == it->second)) {
-          if (auto* ep = find(it->second)) {
-            ep->tx++;
-            ep->deliver(std::move(m));
-            return;
-          }
-        }
-      }
-    }
-    // No parent on a single broker (rank 0 is the root): nowhere else to go.
-    respond_error(m, ENOSYS, "");
+  if (!upstream && nodeid != kNodeidAny && nodeid != rank_) {
+    if (overlay_ && overlay_->send_to_rank(nodeid, std::move(m))) return;
+    respond_error(m, EHOSTUNREACH, "");
     return;
   }
-  respond_error(m, EHOSTUNREACH, "");
+  if (!upstream) {
+    std::string_view topic = m.topic();
+    std::string_view service = topic.substr(0, topic.find('.'));
+    auto it = services_.find(service);
+    // RFC 3: a request to "any" is not delivered back to its sender.
+    if (it != services_.end() && !(nodeid == kNodeidAny && from && from->uuid() == it->second)) {
+      if (auto* ep = find(it->second)) {
+        ep->tx++;
+        ep->deliver(std::move(m));
+        return;
+      }
+    }
+    if (nodeid == rank_) {
+      respond_error(m, ENOSYS, "");
+      return;
+    }
+  }
+  if (overlay_ && overlay_->has_parent()) {
+    overlay_->send_parent(std::move(m));
+    return;
+  }
+  respond_error(m, ENOSYS, "");
 }
 
 void Router::route_response(Message&& m) {
@@ -109,7 +115,9 @@ void Router::route_response(Message&& m) {
   if (auto* ep = find(hop)) {
     ep->tx++;
     ep->deliver(std::move(m));
+    return;
   }
+  if (overlay_ && overlay_->send_to_peer(hop, std::move(m))) return;
   // A response for an endpoint that has gone away is dropped silently.
 }
 

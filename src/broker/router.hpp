@@ -42,6 +42,20 @@ class Endpoint {
   bool trusted_;
 };
 
+// The link to other brokers (the TBON), supplied by the overlay. Without
+// one, the broker is rank 0 of a size-1 instance.
+class Overlay {
+ public:
+  virtual ~Overlay() = default;
+  virtual bool has_parent() const = 0;
+  virtual void send_parent(Message&& m) = 0;
+  // Send toward `rank` (down the tree or up); false, leaving m untouched,
+  // if unreachable.
+  virtual bool send_to_rank(uint32_t rank, Message&& m) = 0;
+  // Send a response whose next hop is a peer broker; false if unknown.
+  virtual bool send_to_peer(const std::string& uuid, Message&& m) = 0;
+};
+
 class Router {
  public:
   Router(uint32_t rank, uint32_t size) : rank_(rank), size_(size) {}
@@ -67,6 +81,7 @@ class Router {
   std::vector<std::string> services_of(const std::string& uuid) const;
 
   void respond_error(const Message& req, int errnum, const std::string& errstr);
+  void set_overlay(Overlay* o) { overlay_ = o; }
   uint32_t rank() const { return rank_; }
   uint32_t size() const { return size_; }
   uint32_t event_seq() const { return seq_; }
@@ -76,6 +91,7 @@ class Router {
  private:
   uint32_t rank_, size_;
   uint32_t seq_ = 0;
+  Overlay* overlay_ = nullptr;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;
   std::map<std::string, std::string, std::less<>> services_;  // name -> uuid
 };

@@ -12,6 +12,7 @@ int cmd_env(int argc, char** argv) {
   app.prefix_command();
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   for (auto& r : app.remaining()) command.push_back(r);
+  if (!command.empty() && command[0] == "--") command.erase(command.begin());
   auto env = flux_environment();
   if (command.empty()) {
     std::printf("export PATH=\"%s\"\n", std::getenv("PATH") ? std::getenv("PATH") : "");

@@ -12,13 +12,16 @@ int cmd_start(int argc, char** argv) {
   std::vector<std::string> broker_opts, setattrs, command;
   int verbose = 0;
   int test_size = 1;
-  app.add_option("-o,--broker-opts", broker_opts, "Options for the broker (comma-separated)");
-  app.add_option("-S,--setattr", setattrs, "Set a broker attribute (ATTR=VAL)");
+  app.add_option("-o,--broker-opts", broker_opts, "Options for the broker (comma-separated)")
+      ->allow_extra_args(false);
+  app.add_option("-S,--setattr", setattrs, "Set a broker attribute (ATTR=VAL)")
+      ->allow_extra_args(false);
   app.add_flag("-v,--verbose", verbose, "Print what is done");
   app.add_option("-s,--test-size", test_size, "Number of brokers (test mode)");
   app.prefix_command();
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   for (auto& r : app.remaining()) command.push_back(r);
+  if (!command.empty() && command[0] == "--") command.erase(command.begin());
   if (test_size < 1) throw FluxError(EINVAL, "--test-size must be at least 1");
   if (test_size > 1)
     throw FluxError(EINVAL, "--test-size=" + std::to_string(test_size) +

@@ -24,5 +24,7 @@ class Connector {
 // Connect to `local://PATH` (or a bare path): connect, read the broker's
 // handshake byte, then speak framed messages.
 Result<std::unique_ptr<Connector>> connect_local(Reactor& r, const std::string& uri);
+// A connector over an already connected stream socket (handshake done).
+std::unique_ptr<Connector> connect_fd(Reactor& r, int fd);
 
 }  // namespace flux

@@ -56,7 +56,11 @@ Result<std::unique_ptr<Connector>> connect_local(Reactor& r, const std::string& 
     ::close(fd);
     return Error{status, std::string("broker refused the connection: ") + std::strerror(status)};
   }
-  return std::unique_ptr<Connector>(std::make_unique<LocalConnector>(r, fd));
+  return connect_fd(r, fd);
+}
+
+std::unique_ptr<Connector> connect_fd(Reactor& r, int fd) {
+  return std::make_unique<LocalConnector>(r, fd);
 }
 
 }  // namespace flux

@@ -73,6 +73,7 @@ class Instance:
         self.log_path = self.base / "broker.log"
         self.proc = None
         self._log = None
+        self.stopped = False  # stop() was called: the broker's exit is expected
 
     def env(self, **extra):
         return clean_env(FLUX_URI=self.uri, **extra)
@@ -143,7 +144,9 @@ class Instance:
             self._log = None
 
     def stop(self):
-        """flux shutdown, then wait for the broker to exit; fail if it won't."""
+        """flux shutdown, then wait for the broker to exit; fail if it won't.
+        Returns the broker's exit code."""
+        self.stopped = True
         if self.proc is None or self.proc.poll() is not None:
             if self._log:
                 self._log.close()
@@ -174,7 +177,7 @@ def instance(tmp_path):
     inst.start()
     try:
         yield inst
-        crashed = inst.proc.poll()
+        crashed = None if inst.stopped else inst.proc.poll()
         rc = inst.stop()
         if crashed is not None:
             pytest.fail(f"broker exited during the test (rc={crashed}):\n" + inst.broker_log())

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from conftest import BUILD, clean_env, flux, short_dir
+from conftest import clean_env, flux, short_dir
 
 
 @pytest.fixture
@@ -119,9 +119,11 @@ def test_rc1_can_use_the_instance(tmpdir_env, tmp_path):
 def test_failing_rc1_fails_the_instance(tmpdir_env, tmp_path):
     env, _ = tmpdir_env
     marker = tmp_path / "rc2-ran"
-    rc1 = write_script(tmp_path / "rc1", "exit 3\n")
+    rc1_ran = tmp_path / "rc1-ran"
+    rc1 = write_script(tmp_path / "rc1", f"touch {rc1_ran}\nexit 3\n")
     r = flux("start", f"-Sbroker.rc1_path={rc1}", "sh", "-c", f"touch {marker}", env=env)
     assert r.returncode != 0
+    assert rc1_ran.exists(), f"rc1 never ran: {r.stderr}"
     assert not marker.exists(), "initial program ran although rc1 failed"
 
 
@@ -182,3 +184,10 @@ def test_missing_initial_program_fails(tmpdir_env):
     env, _ = tmpdir_env
     r = flux("start", "/nonexistent/program", env=env)
     assert r.returncode != 0
+
+
+def test_double_dash_separates_command():
+    r = flux("start", "--", "sh", "-c", "exit 5")
+    assert r.returncode == 5, r.stderr
+    r = flux("start", "-Stest.x=1", "--", "sh", "-c", "exit 6")
+    assert r.returncode == 6, r.stderr

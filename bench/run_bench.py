@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""make bench: end-to-end workloads and micro benchmarks, with the machine's
+own limits measured in the same run. Usage: run_bench.py BUILD_DIR"""
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
+FLUX = os.path.join(BUILD, "bin", "flux")
+ENV = {k: v for k, v in os.environ.items() if k != "FLUX_URI"}
+
+# flux-core 0.88 on this kind of machine (see DESIGN.md and the issues).
+FLUX_CORE = {
+    "start.size1": (0.84, "s"),
+    "ping.local": (132.0, "us"),
+}
+
+rows = []
+
+
+def row(name, value, unit, note=""):
+    ref = FLUX_CORE.get(name)
+    ref_s = f"{ref[0]:g} {ref[1]}" if ref else "-"
+    speed = f"{ref[0] / value:.1f}x" if ref and value > 0 else "-"
+    rows.append((name, f"{value:.3f} {unit}", ref_s, speed, note))
+
+
+def run(args, **kw):
+    return subprocess.run(args, env=ENV, check=True, capture_output=True, text=True, timeout=300, **kw)
+
+
+def bare(mode, n):
+    return float(run([os.path.join(BUILD, "bench", "bare_limits"), mode, str(n)]).stdout)
+
+
+def start_size1(n=20):
+    times = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        run([FLUX, "start", "true"])
+        times.append(time.monotonic() - t0)
+    return statistics.median(times)
+
+
+def ping_local(count=1000):
+    out = run([FLUX, "start", FLUX, "ping", f"--count={count}", "--interval=0.001", "broker"]).stdout
+    times = [float(m) * 1000.0 for m in re.findall(r"time=([0-9.]+) ms", out)]
+    if len(times) != count:
+        raise SystemExit(f"ping.local: expected {count} replies, got {len(times)}")
+    return statistics.median(times)
+
+
+def micro():
+    exe = os.path.join(BUILD, "bench", "bench_message")
+    if not os.path.exists(exe):
+        return
+    out = run([exe, "--benchmark_format=json", "--benchmark_min_time=0.2"]).stdout
+    for b in json.loads(out)["benchmarks"]:
+        rate = b.get("items_per_second", 0.0)
+        row("micro." + b["name"].replace("BM_", ""), rate / 1e6, "M msg/s")
+
+
+def main():
+    rtt = bare("rtt", 5000)
+    spawn = bare("spawn", 200)
+    row("machine.socket_rtt", rtt, "us", "bare UNIX socket round trip")
+    row("machine.spawn_true", spawn, "ms", "spawn+reap /bin/true")
+    s1 = start_size1()
+    row("start.size1", s1, "s", f"{s1 * 1000 / spawn:.0f}x spawn")
+    pl = ping_local()
+    row("ping.local", pl, "us", f"{pl / rtt:.2f}x bare socket rtt")
+    micro()
+    widths = [max(len(str(r[i])) for r in rows + [("workload", "ours", "flux-core", "speedup", "note")])
+              for i in range(5)]
+    header = ("workload", "ours", "flux-core", "speedup", "note")
+    for r in [header] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    main()
