@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
     close(sv[1]);
     for (int i = 0; i < n; i++) {
       double t0 = now();
-      if (!full_io(sv[0], buf, sizeof(buf), true) || !full_io(sv[0], buf, sizeof(buf), false)) return 1;
+      if (!full_io(sv[0], buf, sizeof(buf), true) || !full_io(sv[0], buf, sizeof(buf), false))
+        return 1;
       samples.push_back((now() - t0) * 1e6);
     }
     close(sv[0]);

@@ -72,14 +72,16 @@ void Attributes::set_internal(const std::string& name, const std::string& value)
 void Attributes::set_cmdline(const std::string& name, const std::string& value) {
   const AttrSpec* s = lookup(name);
   if (!s) throw FluxError(ENOENT, name + ": unknown attribute");
-  if (s->flags & kReadonly) throw FluxError(EINVAL, name + ": attribute may not be set on the command line");
+  if (s->flags & kReadonly)
+    throw FluxError(EINVAL, name + ": attribute may not be set on the command line");
   values_[name] = value;
 }
 
 void Attributes::set_runtime(const std::string& name, const std::string& value) {
   const AttrSpec* s = lookup(name);
   if (!s) throw FluxError(ENOENT, name + ": unknown attribute");
-  if (s->flags & (kImmutable | kReadonly)) throw FluxError(EPERM, name + ": attribute is read-only");
+  if (s->flags & (kImmutable | kReadonly))
+    throw FluxError(EPERM, name + ": attribute is read-only");
   if (values_.count(name) && !(s->flags & kRuntime))
     throw FluxError(EINVAL, name + ": attribute may not be updated");
   values_[name] = value;

@@ -9,8 +9,8 @@
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
 #include "libflux/log_line.hpp"
-#include "uuid.hpp"
 #include "libflux/version.hpp"
+#include "uuid.hpp"
 
 extern char** environ;
 
@@ -89,8 +89,10 @@ void Broker::setup_attributes() {
   attrs.set_internal("version", kFluxVersion);
   attrs.set_internal("broker.pid", std::to_string(getpid()));
   attrs.set_internal("broker.uuid", uuid);
-  attrs.set_internal("broker.starttime", std::to_string(
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()));
+  attrs.set_internal("broker.starttime",
+                     std::to_string(std::chrono::duration<double>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count()));
   attrs.set_internal("security.owner", std::to_string(getuid()));
   attrs.set_internal("hostname", hostname());
   attrs.set_internal("hostlist", hostname());
@@ -98,7 +100,8 @@ void Broker::setup_attributes() {
   attrs.set_internal("broker.rc1_path", prefix + "/etc/flux/rc1");
   attrs.set_internal("broker.rc3_path", prefix + "/etc/flux/rc3");
   std::string modpath = prefix + "/lib/flux/modules";
-  if (const char* env = std::getenv("FLUX_MODULE_PATH"); env && *env) modpath = std::string(env) + ":" + modpath;
+  if (const char* env = std::getenv("FLUX_MODULE_PATH"); env && *env)
+    modpath = std::string(env) + ":" + modpath;
   attrs.set_internal("conf.module_path", modpath);
   attrs.set_internal("log-stderr-level", std::to_string(kLogErr));
   attrs.set_internal("log-level", std::to_string(kLogDebug));
@@ -132,7 +135,8 @@ void Broker::setup_rundir() {
   } else {
     std::error_code ec;
     if (fs::create_directories(rundir, ec)) rundir_created = true;
-    if (ec) throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
+    if (ec)
+      throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
   }
   if (auto cleanup = attrs.get("rundir-cleanup")) rundir_created = *cleanup != "0";
   attrs.set_internal("local-uri", "local://" + rundir + "/local-0");
@@ -151,7 +155,8 @@ std::map<std::string, std::string> Broker::child_env() const {
   for (char** e = environ; *e; e++) {
     std::string_view kv = *e;
     size_t eq = kv.find('=');
-    if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    if (eq != std::string_view::npos)
+      env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
   std::string uri = attrs.get_or("local-uri", "");
   env["FLUX_URI"] = uri;
@@ -170,7 +175,8 @@ void Broker::serve_builtins() {
 
   h.add_handler(MsgType::Request, "attr.get", [this, &h](const Message& m) {
     auto req = m.json();
-    if (!req || !(*req)["name"].is_string()) return h.respond_error(m, EPROTO, "attr.get: missing name");
+    if (!req || !(*req)["name"].is_string())
+      return h.respond_error(m, EPROTO, "attr.get: missing name");
     std::string name = (*req)["name"];
     auto v = attrs.get(name);
     if (!v) return h.respond_error(m, ENOENT, "");
@@ -178,7 +184,8 @@ void Broker::serve_builtins() {
   });
   h.serve("attr.set", [this](const Message& m) -> Task<Json> {
     Json req = m.json().value();
-    if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may set attributes");
+    if (!(m.rolemask() & role::kOwner))
+      throw FluxError(EPERM, "only the instance owner may set attributes");
     std::string name = req.at("name");
     if (req.at("value").is_null())
       attrs.remove(name);
@@ -187,7 +194,8 @@ void Broker::serve_builtins() {
     co_return nullptr;
   });
   h.serve("attr.rm", [this](const Message& m) -> Task<Json> {
-    if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may remove attributes");
+    if (!(m.rolemask() & role::kOwner))
+      throw FluxError(EPERM, "only the instance owner may remove attributes");
     attrs.remove(m.json().value().at("name"));
     co_return nullptr;
   });
@@ -201,7 +209,8 @@ void Broker::serve_builtins() {
     if (flags & ~msgflag::kPrivate) throw FluxError(EPROTO, "event.pub: invalid flags");
     Message ev = Message::event(req.at("topic").get<std::string>());
     if (flags & msgflag::kPrivate) ev.set_flag(msgflag::kPrivate);
-    if (req.contains("payload")) ev.set_payload(base64_decode(req["payload"].get<std::string>()).value());
+    if (req.contains("payload"))
+      ev.set_payload(base64_decode(req["payload"].get<std::string>()).value());
     ev.set_userid(m.userid());
     ev.set_rolemask(m.rolemask());
     co_return Json{{"seq", router.publish(std::move(ev))}};
@@ -247,7 +256,8 @@ void Broker::serve_builtins() {
     auto req = m.json();
     if (req && req->contains("names"))
       for (const auto& n : (*req)["names"])
-        if (const char* v = std::getenv(n.get<std::string>().c_str())) env[n.get<std::string>()] = v;
+        if (const char* v = std::getenv(n.get<std::string>().c_str()))
+          env[n.get<std::string>()] = v;
     h.respond(m, {{"env", env}});
   });
 }
@@ -260,7 +270,8 @@ int Broker::run() {
   for (const char* svc : {"broker", "attr", "log", "event", "local", "service", "module",
                           "state-machine", "shutdown"})
     router.add_service(svc, uuid);
-  handle = std::make_unique<Handle>(reactor, std::make_unique<SelfConnector>(reactor, router, self));
+  handle =
+      std::make_unique<Handle>(reactor, std::make_unique<SelfConnector>(reactor, router, self));
   modules = std::make_unique<ModuleHost>(reactor, router, attrs.get_or("conf.module_path", ""));
   state = std::make_unique<StateMachine>(*this);
   serve_builtins();
@@ -269,7 +280,8 @@ int Broker::run() {
   listener = std::make_unique<LocalListener>(reactor, router, path, getuid());
 
   asio::signal_set signals(io_context(reactor), SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec, int sig) {
+  std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,
+                                                                    int sig) {
     if (ec) return;
     state->signal(sig);
     signals.async_wait(on_signal);

@@ -21,7 +21,7 @@ namespace flux::broker {
 
 struct BrokerOptions {
   std::vector<std::pair<std::string, std::string>> setattrs;  // -S
-  std::vector<std::string> initial_program;                  // empty: a shell
+  std::vector<std::string> initial_program;                   // empty: a shell
   int verbose = 0;
 };
 

@@ -36,11 +36,12 @@ struct LocalListener::Impl {
   }
 
   void accept_loop() {
-    acceptor.async_accept([this](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) admit(std::move(s));
-      accept_loop();
-    });
+    acceptor.async_accept(
+        [this](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) admit(std::move(s));
+          accept_loop();
+        });
   }
 
   void admit(asio::local::stream_protocol::socket s) {

@@ -54,7 +54,8 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
 
   void deliver(Message&& m) override {
     if (state == ModState::Exited) {
-      if (m.type() == MsgType::Request) router_.respond_error(m, ENOSYS, "module " + name() + " has exited");
+      if (m.type() == MsgType::Request)
+        router_.respond_error(m, ENOSYS, "module " + name() + " has exited");
       return;
     }
     reactor_->post([this, m = std::move(m)]() mutable {
@@ -166,8 +167,8 @@ std::string ModuleHost::resolve(const std::string& target) const {
   size_t start = 0;
   while (start <= search_path_.size()) {
     size_t colon = search_path_.find(':', start);
-    std::string dir = search_path_.substr(start, colon == std::string::npos ? std::string::npos
-                                                                            : colon - start);
+    std::string dir =
+        search_path_.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (!dir.empty()) {
       std::string cand = dir + "/" + file;
       if (access(cand.c_str(), R_OK) == 0) return cand;

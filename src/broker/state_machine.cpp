@@ -9,12 +9,14 @@
 namespace flux::broker {
 
 const char* state_name(BrokerState s) {
-  static const char* names[] = {"none",     "join",     "init",    "quorum", "run",
-                                "cleanup",  "shutdown", "finalize", "goodbye", "exit"};
+  static const char* names[] = {"none",    "join",     "init",     "quorum",  "run",
+                                "cleanup", "shutdown", "finalize", "goodbye", "exit"};
   return names[static_cast<int>(s)];
 }
 
-void StateMachine::start() { enter(BrokerState::Join); }
+void StateMachine::start() {
+  enter(BrokerState::Join);
+}
 
 void StateMachine::enter(BrokerState s) {
   state_ = s;
@@ -53,8 +55,7 @@ void StateMachine::enter(BrokerState s) {
       run_rc("broker.rc3_path", BrokerState::Goodbye, BrokerState::Goodbye);
       break;
     case BrokerState::Goodbye:
-      for (auto& w : waiters_)
-        b_.handle->respond_error(w, EINVAL, "the broker is shutting down");
+      for (auto& w : waiters_) b_.handle->respond_error(w, EINVAL, "the broker is shutting down");
       waiters_.clear();
       for (auto& w : shutdown_waiters_) b_.handle->respond_error(w, ENODATA);
       shutdown_waiters_.clear();
@@ -103,7 +104,8 @@ void StateMachine::start_initial_program() {
       int rc = exit_code_of(status);
       bool killed_by_us = shutdown_requested_ && WIFSIGNALED(status);
       exit_code_ = killed_by_us ? 0 : rc;
-      if (rc != 0 && !killed_by_us) b_.log(kLogInfo, "initial program exited with code " + std::to_string(rc));
+      if (rc != 0 && !killed_by_us)
+        b_.log(kLogInfo, "initial program exited with code " + std::to_string(rc));
       enter(BrokerState::Cleanup);
     });
   } catch (const FluxError& e) {

@@ -18,7 +18,18 @@ namespace flux::broker {
 
 class Broker;
 
-enum class BrokerState { None, Join, Init, Quorum, Run, Cleanup, Shutdown, Finalize, Goodbye, Exit };
+enum class BrokerState {
+  None,
+  Join,
+  Init,
+  Quorum,
+  Run,
+  Cleanup,
+  Shutdown,
+  Finalize,
+  Goodbye,
+  Exit
+};
 const char* state_name(BrokerState s);
 
 class StateMachine {

@@ -72,7 +72,8 @@ pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
     size_t start = 0;
     while (start <= dirs.size()) {
       size_t colon = dirs.find(':', start);
-      std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      std::string dir =
+          dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
       std::string cand = (dir.empty() ? "." : dir) + "/" + argv[0];
       if (access(cand.c_str(), X_OK) == 0) {
         prog = cand;

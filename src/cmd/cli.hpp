@@ -15,6 +15,8 @@ namespace flux::cmd {
 int parse(CLI::App& app, int argc, char** argv);
 
 // Connect to the enclosing instance (FLUX_URI).
-inline std::unique_ptr<Handle> open_instance() { return Handle::open(); }
+inline std::unique_ptr<Handle> open_instance() {
+  return Handle::open();
+}
 
 }  // namespace flux::cmd

@@ -29,7 +29,9 @@ std::string bindir() {
   return ec ? "." : exe.parent_path().string();
 }
 
-std::string prefix() { return std::filesystem::path(bindir()).parent_path().string(); }
+std::string prefix() {
+  return std::filesystem::path(bindir()).parent_path().string();
+}
 
 std::vector<std::pair<std::string, std::string>> flux_environment() {
   auto join = [](const char* env, const std::string& dflt) {

@@ -14,9 +14,10 @@ using namespace flux::cmd;
 namespace {
 
 void usage(FILE* f) {
-  std::fprintf(f, "Usage: flux [OPTIONS] COMMAND [ARGS...]\n\n"
-                  "Options:\n  -h, --help    show this help\n\n"
-                  "Commands:\n");
+  std::fprintf(f,
+               "Usage: flux [OPTIONS] COMMAND [ARGS...]\n\n"
+               "Options:\n  -h, --help    show this help\n\n"
+               "Commands:\n");
   for (const auto& c : builtin_commands()) std::fprintf(f, "  %-10s %s\n", c.name, c.summary);
   std::fprintf(f, "\nSee 'flux help COMMAND' for a command's manual page.\n");
 }
@@ -31,7 +32,8 @@ int run_external(const std::string& name, char** argv) {
   size_t start = 0;
   while (start <= exec_path.size()) {
     size_t colon = exec_path.find(':', start);
-    std::string dir = exec_path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string dir =
+        exec_path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (!dir.empty()) {
       std::string prog = dir + "/flux-" + name;
       if (access(prog.c_str(), X_OK) == 0) {

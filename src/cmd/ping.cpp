@@ -22,7 +22,8 @@ bool parse_rank(const std::string& s, uint32_t& out) {
     out = kNodeidAny;
     return true;
   }
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10) return false;
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10)
+    return false;
   unsigned long v = std::stoul(s);
   if (v >= kNodeidUpstream) return false;
   out = static_cast<uint32_t>(v);
@@ -62,14 +63,15 @@ int cmd_ping(int argc, char** argv) {
   app.add_flag("-u,--userid", userid, "Show the userid and rolemask of each reply");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   if (batch && count <= 0) throw FluxError(EINVAL, "--batch should only be used with --count");
-  if (pad < 0 || count < 0 || interval < 0) throw FluxError(EINVAL, "negative values are not allowed");
+  if (pad < 0 || count < 0 || interval < 0)
+    throw FluxError(EINVAL, "negative values are not allowed");
   Target t = parse_target(target_str);
   std::string topic = t.service + ".ping";
   std::string padding(static_cast<size_t>(pad), 'p');
   auto h = open_instance();
 
-  std::printf("flux-ping %s!%s\n", t.nodeid == kNodeidAny ? "any" : std::to_string(t.nodeid).c_str(),
-              t.service.c_str());
+  std::printf("flux-ping %s!%s\n",
+              t.nodeid == kNodeidAny ? "any" : std::to_string(t.nodeid).c_str(), t.service.c_str());
   std::fflush(stdout);
 
   auto send = [&](int seq) {
@@ -93,7 +95,8 @@ int cmd_ping(int argc, char** argv) {
       throw FluxError(EPROTO, t.prefix + topic + ": padding contents invalid");
     std::string who;
     if (userid)
-      who = fmt::format(" userid={} rolemask=0x{:x}", r.value("userid", 0u), r.value("rolemask", 0u));
+      who =
+          fmt::format(" userid={} rolemask=0x{:x}", r.value("userid", 0u), r.value("rolemask", 0u));
     std::printf("%s%s pad=%d%s seq=%d time=%0.3f ms (%s)\n", t.prefix.c_str(), topic.c_str(), pad,
                 who.c_str(), r.value("seq", -1), ms, r.value("route", std::string()).c_str());
     std::fflush(stdout);
@@ -106,7 +109,8 @@ int cmd_ping(int argc, char** argv) {
     return 0;
   }
   for (int seq = 0; count == 0 || seq < count; seq++) {
-    if (seq > 0 && interval > 0) std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+    if (seq > 0 && interval > 0)
+      std::this_thread::sleep_for(std::chrono::duration<double>(interval));
     auto [rpc, t0] = send(seq);
     report(rpc, t0);
   }

@@ -24,8 +24,9 @@ int cmd_start(int argc, char** argv) {
   if (!command.empty() && command[0] == "--") command.erase(command.begin());
   if (test_size < 1) throw FluxError(EINVAL, "--test-size must be at least 1");
   if (test_size > 1)
-    throw FluxError(EINVAL, "--test-size=" + std::to_string(test_size) +
-                                ": only one broker is supported until the multi-broker overlay lands");
+    throw FluxError(EINVAL,
+                    "--test-size=" + std::to_string(test_size) +
+                        ": only one broker is supported until the multi-broker overlay lands");
 
   std::string broker = bindir() + "/flux-broker";
   std::vector<std::string> args = {broker};
@@ -33,7 +34,8 @@ int cmd_start(int argc, char** argv) {
     size_t start = 0;
     while (start <= o.size()) {
       size_t comma = o.find(',', start);
-      std::string one = o.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string one =
+          o.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (!one.empty()) args.push_back(one);
       if (comma == std::string::npos) break;
       start = comma + 1;

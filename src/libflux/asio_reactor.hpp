@@ -13,6 +13,8 @@ struct Reactor::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
 };
 
-inline asio::io_context& io_context(Reactor& r) { return r.impl().ctx; }
+inline asio::io_context& io_context(Reactor& r) {
+  return r.impl().ctx;
+}
 
 }  // namespace flux

@@ -35,10 +35,18 @@ struct MsgCounters {
   uint64_t request = 0, response = 0, event = 0, control = 0;
   void count(MsgType t) {
     switch (t) {
-      case MsgType::Request: request++; break;
-      case MsgType::Response: response++; break;
-      case MsgType::Event: event++; break;
-      case MsgType::Control: control++; break;
+      case MsgType::Request:
+        request++;
+        break;
+      case MsgType::Response:
+        response++;
+        break;
+      case MsgType::Event:
+        event++;
+        break;
+      case MsgType::Control:
+        control++;
+        break;
     }
   }
   Json json() const {
@@ -207,11 +215,19 @@ Rpc& Rpc::timeout(double seconds) {
   return *this;
 }
 
-uint32_t Rpc::matchtag() const { return s_->matchtag; }
+uint32_t Rpc::matchtag() const {
+  return s_->matchtag;
+}
 
-bool Rpc::Awaiter::await_ready() const { return s->ready(); }
-void Rpc::Awaiter::await_suspend(std::coroutine_handle<> h) { s->waiter = h; }
-std::optional<Message> Rpc::Awaiter::await_resume() { return take(*s, stream_end_ok); }
+bool Rpc::Awaiter::await_ready() const {
+  return s->ready();
+}
+void Rpc::Awaiter::await_suspend(std::coroutine_handle<> h) {
+  s->waiter = h;
+}
+std::optional<Message> Rpc::Awaiter::await_resume() {
+  return take(*s, stream_end_ok);
+}
 
 // --- Handle ----------------------------------------------------------------
 
@@ -242,7 +258,9 @@ Handle::~Handle() {
   core_.reset();
 }
 
-Reactor& Handle::reactor() { return core_->reactor; }
+Reactor& Handle::reactor() {
+  return core_->reactor;
+}
 
 Rpc Handle::rpc(std::string topic, const Json& payload, uint32_t nodeid, uint8_t flags) {
   Message m = Message::request(std::move(topic), nodeid);
@@ -258,9 +276,13 @@ Rpc Handle::rpc_raw(std::string topic, std::string payload, uint32_t nodeid, uin
   return core_->rpc(std::move(m));
 }
 
-Rpc Handle::rpc_message(Message req) { return core_->rpc(std::move(req)); }
+Rpc Handle::rpc_message(Message req) {
+  return core_->rpc(std::move(req));
+}
 
-void Handle::send(Message m) { core_->send(std::move(m)); }
+void Handle::send(Message m) {
+  core_->send(std::move(m));
+}
 
 void Handle::respond(const Message& req, const Json& payload) {
   if (req.has_flag(msgflag::kNoResponse)) return;
@@ -317,8 +339,9 @@ Task<void> run_request(std::weak_ptr<HandleCore> weak, Handle::RequestHandler fn
 
 int Handle::serve(std::string topic_glob, RequestHandler fn) {
   std::weak_ptr<HandleCore> weak = core_;
-  return add_handler(MsgType::Request, std::move(topic_glob),
-                     [weak, fn = std::move(fn)](const Message& m) { spawn(run_request(weak, fn, m)); });
+  return add_handler(
+      MsgType::Request, std::move(topic_glob),
+      [weak, fn = std::move(fn)](const Message& m) { spawn(run_request(weak, fn, m)); });
 }
 
 void Handle::remove_handler(int id) {
@@ -326,7 +349,9 @@ void Handle::remove_handler(int id) {
   std::erase_if(hs, [id](const HandlerEntry& e) { return e.id == id; });
 }
 
-Rpc Handle::subscribe(const std::string& prefix) { return rpc("local.sub", {{"topic", prefix}}); }
+Rpc Handle::subscribe(const std::string& prefix) {
+  return rpc("local.sub", {{"topic", prefix}});
+}
 
 Rpc Handle::unsubscribe(const std::string& prefix) {
   return rpc("local.unsub", {{"topic", prefix}});
@@ -346,10 +371,11 @@ Rpc Handle::service_add(const std::string& name) {
   return rpc("service.add", {{"service", name}});
 }
 
-void Handle::on_lost(std::function<void(const Error&)> fn) { core_->on_lost = std::move(fn); }
+void Handle::on_lost(std::function<void(const Error&)> fn) {
+  core_->on_lost = std::move(fn);
+}
 
-void Handle::add_module_services(const std::string& name, const std::string& uuid,
-                                 uint32_t rank) {
+void Handle::add_module_services(const std::string& name, const std::string& uuid, uint32_t rank) {
   std::string hop = uuid.substr(0, 8);
   std::weak_ptr<HandleCore> weak = core_;
   add_handler(MsgType::Request, name + ".ping", [this, hop, rank](const Message& m) {

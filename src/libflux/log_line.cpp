@@ -9,7 +9,7 @@
 
 namespace flux {
 namespace {
-constexpr const char* kNames[] = {"emerg",  "alert", "crit", "err",
+constexpr const char* kNames[] = {"emerg",   "alert",  "crit", "err",
                                   "warning", "notice", "info", "debug"};
 
 std::string utc_timestamp() {
@@ -24,7 +24,9 @@ std::string utc_timestamp() {
   return buf;
 }
 
-std::string_view field(std::string_view s) { return s.empty() ? std::string_view("-") : s; }
+std::string_view field(std::string_view s) {
+  return s.empty() ? std::string_view("-") : s;
+}
 }  // namespace
 
 const char* severity_name(int severity) {
@@ -44,8 +46,8 @@ int severity_from_name(std::string_view name) {
   return -1;
 }
 
-std::string format_log_line(int severity, std::string_view rank, std::string_view appname,
-                            long pid, std::string_view message) {
+std::string format_log_line(int severity, std::string_view rank, std::string_view appname, long pid,
+                            std::string_view message) {
   std::string msg(message);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
   std::string out = "<" + std::to_string((severity & 7) << 3) + ">1 " + utc_timestamp() + " ";

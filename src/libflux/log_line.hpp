@@ -20,8 +20,8 @@ struct LogEntry {
   std::string message;
 };
 
-std::string format_log_line(int severity, std::string_view rank, std::string_view appname,
-                            long pid, std::string_view message);
+std::string format_log_line(int severity, std::string_view rank, std::string_view appname, long pid,
+                            std::string_view message);
 std::optional<LogEntry> parse_log_line(std::string_view line);
 const char* severity_name(int severity);
 // Severity from its name (emerg..debug, case-insensitive) or number; -1 if bad.

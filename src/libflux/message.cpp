@@ -15,7 +15,9 @@ uint32_t get_be32(const unsigned char* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-size_t part_size(size_t len) { return (len < 255 ? 1 : 5) + len; }
+size_t part_size(size_t len) {
+  return (len < 255 ? 1 : 5) + len;
+}
 
 void put_part(std::string& out, std::string_view data) {
   if (data.size() < 255) {
@@ -27,9 +29,13 @@ void put_part(std::string& out, std::string_view data) {
   out.append(data);
 }
 
-bool valid_type(uint8_t t) { return t == 1 || t == 2 || t == 4 || t == 8; }
+bool valid_type(uint8_t t) {
+  return t == 1 || t == 2 || t == 4 || t == 8;
+}
 
-Error bad(const std::string& why) { return Error{EPROTO, "malformed message: " + why}; }
+Error bad(const std::string& why) {
+  return Error{EPROTO, "malformed message: " + why};
+}
 
 }  // namespace
 

@@ -47,8 +47,12 @@ bool Reactor::run_one() {
   return impl_->ctx.run_one() > 0;
 }
 
-void Reactor::stop() { impl_->ctx.stop(); }
-bool Reactor::stopped() const { return impl_->ctx.stopped(); }
+void Reactor::stop() {
+  impl_->ctx.stop();
+}
+bool Reactor::stopped() const {
+  return impl_->ctx.stopped();
+}
 
 void Reactor::keep_alive(bool on) {
   if (on)
@@ -57,7 +61,9 @@ void Reactor::keep_alive(bool on) {
     impl_->guard.reset();
 }
 
-void Reactor::post(std::function<void()> fn) { asio::post(impl_->ctx, std::move(fn)); }
+void Reactor::post(std::function<void()> fn) {
+  asio::post(impl_->ctx, std::move(fn));
+}
 
 std::unique_ptr<Timer> Reactor::after(double seconds, std::function<void()> fn) {
   return std::make_unique<SteadyTimer>(impl_->ctx, seconds, std::move(fn));

@@ -16,8 +16,8 @@ struct StreamChannel::Impl : std::enable_shared_from_this<StreamChannel::Impl> {
 
   Socket sock;
   FrameReader reader;
-  std::string outbuf;   // bytes waiting for the socket
-  std::string inflight; // bytes handed to async_write
+  std::string outbuf;    // bytes waiting for the socket
+  std::string inflight;  // bytes handed to async_write
   bool writing = false;
   bool closed = false;
   OnMessage on_message;
@@ -36,8 +36,8 @@ struct StreamChannel::Impl : std::enable_shared_from_this<StreamChannel::Impl> {
   }
 
   void read_loop() {
-    sock.async_read_some(asio::buffer(rbuf), [self = shared_from_this()](
-                                                 const asio::error_code& ec, size_t n) {
+    sock.async_read_some(asio::buffer(rbuf), [self = shared_from_this()](const asio::error_code& ec,
+                                                                         size_t n) {
       if (self->closed) return;
       if (ec) {
         self->fail(Error{ECONNRESET, ec == asio::error::eof ? "connection closed" : ec.message()});
@@ -60,8 +60,8 @@ struct StreamChannel::Impl : std::enable_shared_from_this<StreamChannel::Impl> {
     if (writing || closed || outbuf.empty()) return;
     // Try the socket directly first: most messages go out without a turn of
     // the event loop.
-    ssize_t n = ::send(sock.native_handle(), outbuf.data(), outbuf.size(),
-                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n =
+        ::send(sock.native_handle(), outbuf.data(), outbuf.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       fail(Error{errno, std::strerror(errno)});
       return;
@@ -86,7 +86,9 @@ struct StreamChannel::Impl : std::enable_shared_from_this<StreamChannel::Impl> {
 StreamChannel::StreamChannel(Reactor& r, int fd)
     : impl_(std::make_shared<Impl>(io_context(r), fd)) {}
 
-StreamChannel::~StreamChannel() { close(); }
+StreamChannel::~StreamChannel() {
+  close();
+}
 
 void StreamChannel::start(OnMessage on_message, OnClose on_close) {
   impl_->on_message = std::move(on_message);
@@ -109,6 +111,8 @@ void StreamChannel::close() {
   impl_->sock.close(ec);
 }
 
-int StreamChannel::fd() const { return impl_->sock.native_handle(); }
+int StreamChannel::fd() const {
+  return impl_->sock.native_handle();
+}
 
 }  // namespace flux

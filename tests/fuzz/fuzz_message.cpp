@@ -29,9 +29,8 @@ namespace {
 
 bool same(const Message& a, const Message& b) {
   return a.type() == b.type() && a.flags() == b.flags() && a.topic() == b.topic() &&
-         a.payload() == b.payload() && a.userid() == b.userid() &&
-         a.rolemask() == b.rolemask() && a.aux1() == b.aux1() && a.aux2() == b.aux2() &&
-         a.routes() == b.routes();
+         a.payload() == b.payload() && a.userid() == b.userid() && a.rolemask() == b.rolemask() &&
+         a.aux1() == b.aux1() && a.aux2() == b.aux2() && a.routes() == b.routes();
 }
 
 // Exercise the accessors that look at the payload; none may crash or throw.

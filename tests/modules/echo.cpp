@@ -76,8 +76,7 @@ extern "C" int mod_main(flux::Handle* h, int argc, char** argv) {
                  [h](const flux::Message& m) { hello(h, m); });
   h->add_handler(flux::MsgType::Request, "echo2.hello",
                  [h](const flux::Message& m) { hello(h, m); });
-  h->add_handler(flux::MsgType::Request, "echo2.ping",
-                 [h](const flux::Message& m) { ping(h, m); });
+  h->add_handler(flux::MsgType::Request, "echo2.ping", [h](const flux::Message& m) { ping(h, m); });
   h->add_handler(flux::MsgType::Request, "echo.stream",
                  [h](const flux::Message& m) { stream(h, m); });
   h->serve("echo.sleep", [h](const flux::Message& m) { return sleep_handler(h, m); });

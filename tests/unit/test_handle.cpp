@@ -37,8 +37,9 @@ TEST(Handle, BlockingRpcGetsResponse) {
 
 TEST(Handle, ErrorResponseThrowsWithErrnoAndText) {
   Pair p;
-  p.server->add_handler(MsgType::Request, "fail",
-                        [&](const Message& m) { p.server->respond_error(m, ENOENT, "no such thing"); });
+  p.server->add_handler(MsgType::Request, "fail", [&](const Message& m) {
+    p.server->respond_error(m, ENOENT, "no such thing");
+  });
   try {
     p.client->rpc("fail").get();
     FAIL() << "expected FluxError";
@@ -64,7 +65,8 @@ TEST(Handle, ResponsesMatchedByMatchtagOutOfOrder) {
   p.server->add_handler(MsgType::Request, "hold", [&](const Message& m) {
     held.push_back(m);
     if (held.size() == 3) {
-      for (auto it = held.rbegin(); it != held.rend(); ++it) p.server->respond(*it, it->json().value());
+      for (auto it = held.rbegin(); it != held.rend(); ++it)
+        p.server->respond(*it, it->json().value());
     }
   });
   auto a = p.client->rpc("hold", {{"n", 1}});
@@ -106,8 +108,9 @@ TEST(Handle, TimeoutFailsWithETIMEDOUT) {
 TEST(Handle, CoroutineHandlerAwaitsAnotherRpc) {
   // The server answers "outer" by calling the client's "inner" service.
   Pair p;
-  p.client->add_handler(MsgType::Request, "inner",
-                        [&](const Message& m) { p.client->respond(m, {{"v", 41}}); });
+  p.client->add_handler(MsgType::Request, "inner", [&](const Message& m) {
+    p.client->respond(m, {{"v", 41}});
+  });
   p.server->serve("outer", [&](const Message&) -> Task<Json> {
     Message r = co_await p.server->rpc("inner");
     co_return Json{{"v", r.json().value()["v"].get<int>() + 1}};
@@ -195,7 +198,8 @@ TEST(Handle, NoResponseRequestGetsNoAnswer) {
     calls++;
     p.server->respond(m, {{"x", 1}});  // suppressed
   });
-  p.server->add_handler(MsgType::Request, "sync", [&](const Message& m) { p.server->respond(m, {}); });
+  p.server->add_handler(MsgType::Request, "sync",
+                        [&](const Message& m) { p.server->respond(m, {}); });
   p.client->rpc("fire", {}, kNodeidAny, msgflag::kNoResponse);
   p.client->rpc("sync").get();  // requests arrive in order: fire was handled
   EXPECT_EQ(calls, 1);

@@ -98,37 +98,37 @@ void expect_decode_error(std::string_view buf, const char* what) {
 
 // request "a.b", payload {"x":1}\0, nodeid any, matchtag 42, userid 1000,
 // rolemask owner; flags topic|payload.
-const std::string kRequestVec = hex(
-    "03 61 2e 62"                      // topic "a.b"
-    "08 7b 22 78 22 3a 31 7d 00"       // payload {"x":1} NUL
-    "14 8e 01 01 03"                   // PROTO: magic, v1, request, flags 0x03
-    "000003e8 00000001 ffffffff 0000002a");
+const std::string kRequestVec =
+    hex("03 61 2e 62"                 // topic "a.b"
+        "08 7b 22 78 22 3a 31 7d 00"  // payload {"x":1} NUL
+        "14 8e 01 01 03"              // PROTO: magic, v1, request, flags 0x03
+        "000003e8 00000001 ffffffff 0000002a");
 
 // response "a.b", errnum 2, matchtag 42, userid 1000, rolemask owner, no payload.
-const std::string kResponseVec = hex(
-    "03 61 2e 62"
-    "14 8e 01 02 01"
-    "000003e8 00000001 00000002 0000002a");
+const std::string kResponseVec =
+    hex("03 61 2e 62"
+        "14 8e 01 02 01"
+        "000003e8 00000001 00000002 0000002a");
 
 // event "ev", seq 7, userid 5, rolemask all.
-const std::string kEventVec = hex(
-    "02 65 76"
-    "14 8e 01 04 01"
-    "00000005 ffffffff 00000007 00000000");
+const std::string kEventVec =
+    hex("02 65 76"
+        "14 8e 01 04 01"
+        "00000005 ffffffff 00000007 00000000");
 
 // control type 3, status 1, no topic, userid unknown, rolemask none.
-const std::string kControlVec = hex(
-    "14 8e 01 08 00"
-    "ffffffff 00000000 00000003 00000001");
+const std::string kControlVec =
+    hex("14 8e 01 08 00"
+        "ffffffff 00000000 00000003 00000001");
 
 // request "t", nodeid 0, routes pushed "r1" then "r2": "r2" (most recent) first.
-const std::string kRoutedVec = hex(
-    "02 72 32"   // "r2"
-    "02 72 31"   // "r1"
-    "00"         // delimiter
-    "01 74"      // topic "t"
-    "14 8e 01 01 09"
-    "ffffffff 00000000 00000000 00000000");
+const std::string kRoutedVec =
+    hex("02 72 32"  // "r2"
+        "02 72 31"  // "r1"
+        "00"        // delimiter
+        "01 74"     // topic "t"
+        "14 8e 01 01 09"
+        "ffffffff 00000000 00000000 00000000");
 
 std::vector<std::string> all_vectors() {
   return {kRequestVec, kResponseVec, kEventVec, kControlVec, kRoutedVec};
@@ -233,8 +233,8 @@ TEST(MessageFrame, FrameToHeaderAndEncoding) {
   std::string out;
   m.frame_to(out);
   // Magic is a host-order word; length (21 = 0x15) is big-endian.
-  std::string magic = std::endian::native == std::endian::little ? hex("12 00 ee ff")
-                                                                  : hex("ff ee 00 12");
+  std::string magic =
+      std::endian::native == std::endian::little ? hex("12 00 ee ff") : hex("ff ee 00 12");
   EXPECT_BYTES(out, magic + hex("00 00 00 15") + kControlVec);
   ASSERT_EQ(kFrameHeaderSize, 8u);
 }
@@ -245,8 +245,8 @@ TEST(MessageFrame, FrameToLongMessageAndAppend) {
   std::string out = "ab";
   m.frame_to(out);
   // 2 + 5+300 + 21 = 328 = 0x148
-  std::string magic = std::endian::native == std::endian::little ? hex("12 00 ee ff")
-                                                                  : hex("ff ee 00 12");
+  std::string magic =
+      std::endian::native == std::endian::little ? hex("12 00 ee ff") : hex("ff ee 00 12");
   std::string want = "ab" + magic + hex("00 00 01 48") + hex("01 65 ff 0000012c") +
                      std::string(300, 'x') +
                      hex("14 8e 01 04 03 ffffffff 00000000 00000000 00000000");
@@ -320,16 +320,17 @@ TEST(MessageDecode, LongLengthPart) {
 // ---- Round trips ----------------------------------------------------------
 
 TEST(MessageRoundTrip, ManyCombinations) {
-  const MsgType types[] = {MsgType::Request, MsgType::Response, MsgType::Event,
-                           MsgType::Control};
-  const uint8_t extra_flags[] = {0,
-                                 msgflag::kNoResponse,
-                                 msgflag::kUpstream | msgflag::kPrivate,
+  const MsgType types[] = {MsgType::Request, MsgType::Response, MsgType::Event, MsgType::Control};
+  const uint8_t extra_flags[] = {0, msgflag::kNoResponse, msgflag::kUpstream | msgflag::kPrivate,
                                  msgflag::kStreaming | msgflag::kUser1};
   const std::vector<std::string> topics = {"", "a", "kvs.lookup", std::string(255, 't')};
-  const std::vector<std::string> payloads = {
-      "", std::string("{}\0", 3), std::string(1, '\0'), std::string(254, 'p'),
-      std::string(255, 'p'), std::string(70000, 'P'), std::string("\xff\x00\x8e", 3)};
+  const std::vector<std::string> payloads = {"",
+                                             std::string("{}\0", 3),
+                                             std::string(1, '\0'),
+                                             std::string(254, 'p'),
+                                             std::string(255, 'p'),
+                                             std::string(70000, 'P'),
+                                             std::string("\xff\x00\x8e", 3)};
   const std::vector<std::vector<std::string>> route_sets = {
       {}, {"a"}, {"one", "two", "three"}, {std::string(300, 'r'), "x"}};
   const uint32_t words[] = {0, 1, 42, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff};
@@ -363,8 +364,8 @@ TEST(MessageRoundTrip, ManyCombinations) {
                   std::string enc = m.encode();
                   ASSERT_EQ(enc.size(), m.encoded_size());
                   auto r = Message::decode(enc);
-                  ASSERT_TRUE(r.ok()) << r.error().message << " type "
-                                      << msgtype_name(t) << " combo " << count;
+                  ASSERT_TRUE(r.ok())
+                      << r.error().message << " type " << msgtype_name(t) << " combo " << count;
                   SCOPED_TRACE(count);
                   expect_same(m, r.value());
                   EXPECT_EQ(r.value().encode(), enc);
@@ -425,7 +426,9 @@ TEST(MessageRoundTrip, ResponseToCopiesAddressing) {
 
 // ---- Malformed input ------------------------------------------------------
 
-TEST(MessageDecodeErrors, Empty) { expect_decode_error("", "empty buffer"); }
+TEST(MessageDecodeErrors, Empty) {
+  expect_decode_error("", "empty buffer");
+}
 
 TEST(MessageDecodeErrors, TruncatedPartData) {
   expect_decode_error(hex("05 61 62"), "part declares 5, has 2");
@@ -522,11 +525,11 @@ TEST(MessageDecodeErrors, ExtraParts) {
                       "control with unflagged part");
   expect_decode_error(hex("00 14 8e 01 08 00 ffffffff 00000000 00000000 00000000"),
                       "control with unflagged empty part");
+  expect_decode_error(hex("01 74 01 70 01 78 14 8e 01 01 03 ffffffff 00000000 00000000 00000000"),
+                      "topic + payload + extra");
   expect_decode_error(
-      hex("01 74 01 70 01 78 14 8e 01 01 03 ffffffff 00000000 00000000 00000000"),
-      "topic + payload + extra");
-  expect_decode_error(hex("01 72 00 01 74 01 78 14 8e 01 01 09 ffffffff 00000000 00000000 00000000"),
-                      "routed + extra");
+      hex("01 72 00 01 74 01 78 14 8e 01 01 09 ffffffff 00000000 00000000 00000000"),
+      "routed + extra");
 }
 
 TEST(MessageDecodeErrors, MissingTopic) {
@@ -720,7 +723,8 @@ TEST(FrameReader, BadMagic) {
   EXPECT_FALSE(r.ok());
   // The magic in network order (the wrong byte order) is also bad.
   std::string swapped = hex("ff ee 00 12 00 00 00 15") + kControlVec;
-  if (std::endian::native == std::endian::big) swapped = hex("12 00 ee ff 00 00 00 15") + kControlVec;
+  if (std::endian::native == std::endian::big)
+    swapped = hex("12 00 ee ff 00 00 00 15") + kControlVec;
   FrameReader fr2;
   fr2.feed(swapped.data(), swapped.size());
   ASSERT_TRUE(fr2.has_message());
