@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "libflux/module.hpp"
+#include "libflux/path_search.hpp"
 #include "uuid.hpp"
 
 namespace flux::broker {
@@ -164,18 +165,7 @@ std::string ModuleHost::resolve(const std::string& target) const {
     return p;
   }
   std::string file = target.size() > 3 && target.ends_with(".so") ? target : target + ".so";
-  size_t start = 0;
-  while (start <= search_path_.size()) {
-    size_t colon = search_path_.find(':', start);
-    std::string dir =
-        search_path_.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (!dir.empty()) {
-      std::string cand = dir + "/" + file;
-      if (access(cand.c_str(), R_OK) == 0) return cand;
-    }
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
+  if (auto found = search_path(search_path_, file, R_OK)) return *found;
   throw FluxError(ENOENT, target + ": module not found in search path");
 }
 

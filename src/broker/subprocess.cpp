@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "libflux/asio_reactor.hpp"
+#include "libflux/path_search.hpp"
 #include "libflux/result.hpp"
 
 namespace flux::broker {
@@ -68,20 +69,8 @@ pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
   std::string prog = argv[0];
   if (prog.find('/') == std::string::npos) {
     auto path = env.find("PATH");
-    std::string dirs = path != env.end() ? path->second : "/usr/bin:/bin";
-    size_t start = 0;
-    while (start <= dirs.size()) {
-      size_t colon = dirs.find(':', start);
-      std::string dir =
-          dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-      std::string cand = (dir.empty() ? "." : dir) + "/" + argv[0];
-      if (access(cand.c_str(), X_OK) == 0) {
-        prog = cand;
-        break;
-      }
-      if (colon == std::string::npos) break;
-      start = colon + 1;
-    }
+    if (auto found = search_path(path != env.end() ? path->second : "/usr/bin:/bin", prog, X_OK))
+      prog = *found;
   }
   pid_t pid;
   int rc = posix_spawn(&pid, prog.c_str(), nullptr, &attr, args.data(), envp.data());

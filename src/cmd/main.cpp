@@ -7,6 +7,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "libflux/path_search.hpp"
 #include "libflux/result.hpp"
 
 using namespace flux::cmd;
@@ -29,22 +30,11 @@ int run_external(const std::string& name, char** argv) {
     if (k == "FLUX_EXEC_PATH") exec_path = v;
   }
   exec_path += ":" + bindir();
-  size_t start = 0;
-  while (start <= exec_path.size()) {
-    size_t colon = exec_path.find(':', start);
-    std::string dir =
-        exec_path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (!dir.empty()) {
-      std::string prog = dir + "/flux-" + name;
-      if (access(prog.c_str(), X_OK) == 0) {
-        argv[0] = prog.data();
-        execv(prog.c_str(), argv);
-        std::fprintf(stderr, "flux: %s: %s\n", prog.c_str(), std::strerror(errno));
-        return 126;
-      }
-    }
-    if (colon == std::string::npos) break;
-    start = colon + 1;
+  if (auto prog = flux::search_path(exec_path, "flux-" + name, X_OK)) {
+    argv[0] = prog->data();
+    execv(prog->c_str(), argv);
+    std::fprintf(stderr, "flux: %s: %s\n", prog->c_str(), std::strerror(errno));
+    return 126;
   }
   std::fprintf(stderr, "flux: '%s' is not a flux command. See 'flux --help'.\n", name.c_str());
   return 1;
