@@ -75,6 +75,12 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
     thread_ = std::thread([this, weak, fn, rank] { run(weak, fn, rank); });
   }
 
+  void set_running() {
+    if (state != ModState::Init) return;
+    state = ModState::Running;
+    running.fire();
+  }
+
   void stop() {
     if (state == ModState::Exited) return;
     state = ModState::Finalizing;
@@ -113,14 +119,10 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
       Handle h(*reactor_, std::make_unique<Channel>(*this));
       h.add_module_services(name(), uuid(), rank);
       reactor_->keep_alive(true);
-      // Runs once mod_main enters its reactor: the module is up.
-      reactor_->post([this, weak] {
-        broker_.post([weak] {
-          if (auto ep = weak.lock(); ep && ep->state == ModState::Init) {
-            ep->state = ModState::Running;
-            ep->running.fire();
-          }
-        });
+      // Runs once mod_main enters its reactor: the module is up, unless it
+      // said it will announce that itself (module_defer_ready).
+      reactor_->post([&h] {
+        if (!h.ready_deferred()) module_ready(h);
       });
       std::vector<char*> argv;
       std::string name0 = name();
@@ -244,6 +246,14 @@ Json ModuleHost::list() const {
 void ModuleHost::serve(Handle& h) {
   h.serve("module.load", [this](const Message& m) { return load(m); });
   h.serve("module.remove", [this](const Message& m) { return remove(m); });
+  h.add_handler(MsgType::Request, "module.status", [this](const Message& m) {
+    const std::string* sender = m.first_route();
+    auto req = m.json();
+    if (!sender || !req) return;
+    for (auto& mod : modules_)
+      if (mod->uuid() == *sender && req->value("status", -1) == static_cast<int>(ModState::Running))
+        mod->set_running();
+  });
   h.add_handler(MsgType::Request, "module.list",
                 [this, &h](const Message& m) { h.respond(m, list()); });
 }

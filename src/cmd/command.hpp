@@ -34,6 +34,8 @@ int cmd_dmesg(int, char**);
 int cmd_logger(int, char**);
 int cmd_module(int, char**);
 int cmd_event(int, char**);
+int cmd_kvs(int, char**);
+int cmd_content(int, char**);
 int cmd_version(int, char**);
 int cmd_env(int, char**);
 int cmd_help(int, char**);

@@ -16,6 +16,8 @@ const std::vector<Command>& builtin_commands() {
       {"logger", "add an entry to the broker log", cmd_logger},
       {"module", "load, remove and list broker modules", cmd_module},
       {"event", "publish and subscribe to events", cmd_event},
+      {"kvs", "get, put and watch keys in the key-value store", cmd_kvs},
+      {"content", "store and load blobs in the content store", cmd_content},
       {"version", "print version information", cmd_version},
       {"env", "print or run in the flux environment", cmd_env},
       {"help", "show a command's manual page", cmd_help},

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base64.hpp"
+#include "module.hpp"
 
 namespace flux {
 
@@ -163,6 +164,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
   std::optional<Error> lost_error;
   std::function<void(const Error&)> on_lost;
   MsgCounters tx, rx;
+  bool ready_deferred = false;
 };
 
 // --- Rpc -------------------------------------------------------------------
@@ -369,6 +371,15 @@ Rpc Handle::publish(const std::string& topic, const Json& payload, bool private_
 
 Rpc Handle::service_add(const std::string& name) {
   return rpc("service.add", {{"service", name}});
+}
+
+bool Handle::ready_deferred() const { return core_->ready_deferred; }
+void Handle::set_ready_deferred(bool on) { core_->ready_deferred = on; }
+
+void module_defer_ready(Handle& h) { h.set_ready_deferred(true); }
+
+void module_ready(Handle& h) {
+  h.rpc("module.status", {{"status", 1}}, kNodeidAny, msgflag::kNoResponse);
 }
 
 void Handle::on_lost(std::function<void(const Error&)> fn) {

@@ -104,6 +104,9 @@ class Handle {
 
   // Called when the connection to the broker is lost.
   void on_lost(std::function<void(const Error&)> fn);
+  // Module readiness (see module.hpp).
+  bool ready_deferred() const;
+  void set_ready_deferred(bool on);
   // Answer NAME.ping and NAME.stats-get, as every module does.
   void add_module_services(const std::string& name, const std::string& uuid, uint32_t rank);
 

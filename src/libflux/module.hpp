@@ -13,4 +13,10 @@
 
 namespace flux {
 using ModMainFn = int (*)(Handle* h, int argc, char** argv);
+
+// A module is ready (module.load answers) when its reactor first runs. One
+// that must finish asynchronous set-up first calls module_defer_ready()
+// in mod_main, then module_ready() when it can serve.
+void module_defer_ready(Handle& h);
+void module_ready(Handle& h);
 }

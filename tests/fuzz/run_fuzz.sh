@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
-# Build and run the libFuzzer target for flux::Message for a bounded time.
+# Build and run one libFuzzer target for a bounded time.
 #
-#   run_fuzz.sh BUILD_DIR
+#   run_fuzz.sh BUILD_DIR [TARGET]
 #
-# Environment: FUZZ_SECONDS (default 20), CLANGXX (default clang++),
-# FUZZ_JOBS_ARGS (extra libFuzzer arguments, optional).
+# TARGET is message (flux::Message and FrameReader; the default), treeobj
+# (RFC 11 tree objects) or eventlog (RFC 18 eventlogs).
+# Environment: FUZZ_SECONDS (default 20 for message, 10 for the others),
+# CLANGXX (default clang++), FUZZ_JOBS_ARGS (extra libFuzzer arguments,
+# optional).
 # Exits non-zero if the build fails or the fuzzer finds a crash, leak,
 # sanitizer error, timeout or round-trip mismatch; the reproducer is left in
-# BUILD_DIR/artifacts/.
+# BUILD_DIR/artifacts/, named TARGET-crash-... and so on.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out=${1:?usage: run_fuzz.sh BUILD_DIR}
+out=${1:?usage: run_fuzz.sh BUILD_DIR [message|treeobj|eventlog]}
+target=${2:-message}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cxx=${CLANGXX:-clang++}
-seconds=${FUZZ_SECONDS:-20}
+lib=$repo/src/libflux
 
-bin=$out/fuzz_message
-srcs=("$here/fuzz_message.cpp" "$repo/src/libflux/message.cpp")
-deps=("${srcs[@]}" "$repo/src/libflux/message.hpp" "$repo/src/libflux/result.hpp"
-      "$repo/src/libflux/json.hpp" "$here/run_fuzz.sh")
+common_hdrs=("$lib/result.hpp" "$lib/json.hpp" "$here/run_fuzz.sh")
+case $target in
+  message)
+    srcs=("$here/fuzz_message.cpp" "$lib/message.cpp")
+    hdrs=("$lib/message.hpp")
+    default_seconds=20
+    ;;
+  treeobj)
+    srcs=("$here/fuzz_treeobj.cpp" "$lib/treeobj.cpp" "$lib/base64.cpp")
+    hdrs=("$lib/treeobj.hpp" "$lib/base64.hpp" "$lib/json_check.hpp")
+    default_seconds=10
+    ;;
+  eventlog)
+    srcs=("$here/fuzz_eventlog.cpp" "$lib/eventlog.cpp")
+    hdrs=("$lib/eventlog.hpp" "$lib/json_check.hpp")
+    default_seconds=10
+    ;;
+  *)
+    echo "run_fuzz: unknown target '$target' (message, treeobj or eventlog)" >&2
+    exit 2
+    ;;
+esac
+seconds=${FUZZ_SECONDS:-$default_seconds}
+
+bin=$out/fuzz_$target
+deps=("${srcs[@]}" "${hdrs[@]}" "${common_hdrs[@]}")
 
 rebuild=0
 [[ -x $bin ]] || rebuild=1
@@ -36,52 +62,53 @@ if ((rebuild)); then
   mv -f "$bin.tmp" "$bin"
 fi
 
-# ---- Seed corpus: hand-written RFC 3 encodings (not from our encoder) ------
-corpus=$out/corpus_message
+corpus=$out/corpus_$target
 artifacts=$out/artifacts
+dict=$out/$target.dict
 mkdir -p "$corpus" "$artifacts"
 
 # Seeds are kept as backslash-escape text until written (NULs cannot live in
 # shell variables); printf %b expands \xHH.
 seed() { printf '%b' "$2" >"$corpus/seed-$1"; }
 
-# request "a.b", payload {"x":1}\0, nodeid any, matchtag 42, userid 1000, owner
-req='\x03a.b\x08{"x":1}\x00\x14\x8e\x01\x01\x03\x00\x00\x03\xe8\x00\x00\x00\x01\xff\xff\xff\xff\x00\x00\x00\x2a'
-# response "a.b", errnum 2, matchtag 42
-rsp='\x03a.b\x14\x8e\x01\x02\x01\x00\x00\x03\xe8\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x2a'
-# event "ev", seq 7
-evt='\x02ev\x14\x8e\x01\x04\x01\x00\x00\x00\x05\xff\xff\xff\xff\x00\x00\x00\x07\x00\x00\x00\x00'
-# control type 3 status 1, no topic
-ctl='\x14\x8e\x01\x08\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x01'
-# request "t" with routes r2 (most recent), r1, delimiter
-rte='\x02r2\x02r1\x00\x01t\x14\x8e\x01\x01\x09\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
-# event "e" with a 260-byte payload (long length form)
-long_payload=$(printf 'x%.0s' $(seq 260))
-lng="\\x01e\\xff\\x00\\x00\\x01\\x04${long_payload}\\x14\\x8e\\x01\\x04\\x03\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
+# ---- message seeds: hand-written RFC 3 encodings (not from our encoder) ----
+seeds_message() {
+  # request "a.b", payload {"x":1}\0, nodeid any, matchtag 42, userid 1000, owner
+  req='\x03a.b\x08{"x":1}\x00\x14\x8e\x01\x01\x03\x00\x00\x03\xe8\x00\x00\x00\x01\xff\xff\xff\xff\x00\x00\x00\x2a'
+  # response "a.b", errnum 2, matchtag 42
+  rsp='\x03a.b\x14\x8e\x01\x02\x01\x00\x00\x03\xe8\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x2a'
+  # event "ev", seq 7
+  evt='\x02ev\x14\x8e\x01\x04\x01\x00\x00\x00\x05\xff\xff\xff\xff\x00\x00\x00\x07\x00\x00\x00\x00'
+  # control type 3 status 1, no topic
+  ctl='\x14\x8e\x01\x08\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x01'
+  # request "t" with routes r2 (most recent), r1, delimiter
+  rte='\x02r2\x02r1\x00\x01t\x14\x8e\x01\x01\x09\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+  # event "e" with a 260-byte payload (long length form)
+  long_payload=$(printf 'x%.0s' $(seq 260))
+  lng="\\x01e\\xff\\x00\\x00\\x01\\x04${long_payload}\\x14\\x8e\\x01\\x04\\x03\\xff\\xff\\xff\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00"
 
-seed request "$req"
-seed response "$rsp"
-seed event "$evt"
-seed control "$ctl"
-seed routed "$rte"
-seed long "$lng"
+  seed request "$req"
+  seed response "$rsp"
+  seed event "$evt"
+  seed control "$ctl"
+  seed routed "$rte"
+  seed long "$lng"
 
-# Local-connector frames: magic 0xffee0012 in host byte order, BE length.
-if [[ $(printf '\x01\x00' | od -An -tu2 | tr -d ' ') == 1 ]]; then
-  magic='\x12\x00\xee\xff'
-else
-  magic='\xff\xee\x00\x12'
-fi
-frame() {  # frame LOW-16-BITS-OF-LENGTH BODY (both escaped text)
-  printf '%s' "$magic"'\x00\x00'"$1$2"
-}
-# lengths: req 34 (0x22), rsp 25 (0x19), ctl 21 (0x15), rte 30 (0x1e)
-seed frames "$(frame '\x00\x22' "$req")$(frame '\x00\x19' "$rsp")$(frame '\x00\x15' "$ctl")$(frame '\x00\x1e' "$rte")"
-seed frame-bad-magic '\x00\x00\x00\x00\x00\x00\x00\x15'"$ctl"
-seed frame-huge "$magic"'\x40\x00\x00\x01'
+  # Local-connector frames: magic 0xffee0012 in host byte order, BE length.
+  if [[ $(printf '\x01\x00' | od -An -tu2 | tr -d ' ') == 1 ]]; then
+    magic='\x12\x00\xee\xff'
+  else
+    magic='\xff\xee\x00\x12'
+  fi
+  frame() {  # frame LOW-16-BITS-OF-LENGTH BODY (both escaped text)
+    printf '%s' "$magic"'\x00\x00'"$1$2"
+  }
+  # lengths: req 34 (0x22), rsp 25 (0x19), ctl 21 (0x15), rte 30 (0x1e)
+  seed frames "$(frame '\x00\x22' "$req")$(frame '\x00\x19' "$rsp")$(frame '\x00\x15' "$ctl")$(frame '\x00\x1e' "$rte")"
+  seed frame-bad-magic '\x00\x00\x00\x00\x00\x00\x00\x15'"$ctl"
+  seed frame-huge "$magic"'\x40\x00\x00\x01'
 
-dict=$out/message.dict
-cat >"$dict" <<'DICT'
+  cat >"$dict" <<'DICT'
 proto_magic="\x8e\x01"
 proto_hdr="\x14\x8e\x01"
 type_request="\x01"
@@ -94,13 +121,72 @@ frame_magic_be="\xff\xee\x00\x12"
 nodeid_any="\xff\xff\xff\xff"
 json_obj="{\"errstr\":\"x\"}\x00"
 DICT
+}
 
-echo "run_fuzz: fuzzing for ${seconds}s (corpus $corpus)"
+# ---- treeobj seeds: RFC 11 objects written by hand -------------------------
+seeds_treeobj() {
+  local s1=sha1-da39a3ee5e6b4b0d3255bfef95601890afd80709
+  local s256=sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+  seed val '{"data":"NDIyCg==","type":"val","ver":1}'
+  seed val-size '{"ver":1,"type":"val","data":"NDIyCg==","size":4}'
+  seed val-empty '{"data":"","type":"val","ver":1}'
+  seed valref '{"data":["'$s1'","'$s256'"],"type":"valref","ver":1}'
+  seed dirref '{"data":["'$s1'"],"type":"dirref","ver":1}'
+  seed symlink '{"data":{"target":"a.b"},"type":"symlink","ver":1}'
+  seed symlink-ns '{"data":{"namespace":"ns","target":"a.b"},"type":"symlink","ver":1}'
+  seed dir '{"data":{"a":{"data":["'$s1'"],"type":"dirref","ver":1},"b":{"data":"NDIyCg==","type":"val","ver":1},"c":{"data":{"d":{"data":{"target":"x"},"type":"symlink","ver":1}},"type":"dir","ver":1}},"type":"dir","ver":1}'
+  seed hdir '{"ver":1,"type":"hdir","data":{"size":8,"func":"city32","bucket":[{"ver":1,"type":"dirref","data":["'$s1'"]}]}}'
+  seed bad-key '{"data":{"a.b":{"data":"","type":"val","ver":1}},"type":"dir","ver":1}'
+  seed blobref "$s1"
+  seed bytes '\x00\x01\xff\xfe'
+
+  cat >"$dict" <<'DICT'
+k_ver="\"ver\":1"
+k_type="\"type\":"
+k_data="\"data\":"
+k_size="\"size\":"
+t_val="\"val\""
+t_valref="\"valref\""
+t_dir="\"dir\""
+t_dirref="\"dirref\""
+t_symlink="\"symlink\""
+t_hdir="\"hdir\""
+k_target="\"target\":"
+k_namespace="\"namespace\":"
+sha1="\"sha1-da39a3ee5e6b4b0d3255bfef95601890afd80709\""
+sha256="\"sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\""
+b64="\"NDIyCg==\""
+val="{\"data\":\"\",\"type\":\"val\",\"ver\":1}"
+DICT
+}
+
+# ---- eventlog seeds: RFC 18 logs written by hand ----------------------------
+seeds_eventlog() {
+  seed submit '{"timestamp":1552593348.073045,"name":"submit","context":{"urgency":16,"userid":5588,"flags":0}}\n'
+  seed job '{"timestamp":1699995759.5377746,"name":"submit","context":{"userid":1001,"urgency":16,"flags":0,"version":1}}\n{"timestamp":1699995759.5597851,"name":"validate"}\n{"timestamp":1700074161.1864166,"name":"release","context":{"ranks":"all","final":true}}\n{"timestamp":1700074445.120451,"name":"clean"}\n'
+  seed no-newline '{"timestamp":1,"name":"a"}'
+  seed rfc-typo '{"timestamp":1552593348.088391,"name":"alloc",context:{"note":"rank0/core[0-1]"}}\n'
+  seed exception '{"timestamp":2.5,"name":"exception","context":{"type":"cancel","severity":0,"note":"a\\u00e9\\n"}}\n'
+  seed empty ''
+
+  cat >"$dict" <<'DICT'
+k_timestamp="\"timestamp\":"
+k_name="\"name\":"
+k_context="\"context\":"
+ts="1699995759.5377746"
+nl="\x0a"
+entry="{\"timestamp\":1,\"name\":\"a\"}\x0a"
+DICT
+}
+
+"seeds_$target"
+
+echo "run_fuzz: fuzzing $target for ${seconds}s (corpus $corpus)"
 set +e
 ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-  -dict="$dict" -artifact_prefix="$artifacts/" -print_final_stats=1 \
+  -dict="$dict" -artifact_prefix="$artifacts/$target-" -print_final_stats=1 \
   ${FUZZ_JOBS_ARGS:-} "$corpus"
 rc=$?
 set -e
@@ -109,4 +195,4 @@ if ((rc != 0)); then
   ls -l "$artifacts" >&2 || true
   exit 1
 fi
-echo "run_fuzz: ok"
+echo "run_fuzz: $target ok"

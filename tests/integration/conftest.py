@@ -194,3 +194,48 @@ def echo_module():
     if not os.path.exists(ECHO_MODULE):
         pytest.fail(f"{ECHO_MODULE} is not built (target 'echo')")
     return ECHO_MODULE
+
+
+# The modules the KVS needs, in load order (removed in reverse).
+KVS_MODULES = ["content", "content-sqlite", "kvs", "kvs-watch"]
+
+
+def loaded_modules(inst):
+    """Names of the modules `flux module list` shows."""
+    r = inst.run("module", "list")
+    assert r.returncode == 0, f"flux module list failed: {r.stderr}"
+    return {line.split()[0] for line in r.stdout.splitlines()[1:] if line.strip()}
+
+
+def wait_until_running(inst):
+    """Wait for the broker's run state, i.e. for rc1 to have finished."""
+    import fluxmsg  # beside this file; imported here so conftest loads without it
+
+    with fluxmsg.Client(inst.sock, timeout=START_DEADLINE) as c:
+        r = c.rpc("state-machine.wait")
+        assert r.errnum == 0, f"state-machine.wait failed: errno {r.errnum}"
+
+
+@pytest.fixture
+def kvs_instance(instance):
+    """`instance` with the KVS modules loaded. rc1 may load them already (it
+    runs before the broker enters the run state, so wait for that first);
+    only the modules this fixture loaded are removed, in reverse order,
+    before the instance shuts down."""
+    wait_until_running(instance)
+    present = loaded_modules(instance)
+    added = []
+    for mod in KVS_MODULES:
+        if mod in present:
+            continue
+        r = instance.run("module", "load", mod)
+        if r.returncode != 0:
+            pytest.fail(f"flux module load {mod} failed: {r.stderr}\n" + instance.broker_log())
+        added.append(mod)
+    yield instance
+    if instance.stopped or instance.proc.poll() is not None:
+        return
+    for mod in reversed(added):
+        r = instance.run("module", "remove", mod)
+        if r.returncode != 0:
+            pytest.fail(f"flux module remove {mod} failed: {r.stderr}\n" + instance.broker_log())

@@ -1,0 +1,104 @@
+// KVS and content-store workloads for make bench; run inside an instance.
+//   bench_kvs commit N          N puts of distinct keys, one commit each
+//   bench_kvs parallel C N      C client threads, N commits each
+//   bench_kvs batch N           one commit of N keys
+//   bench_kvs lookup N          N lookups of one key (kvs cache)
+//   bench_kvs store N SIZE      N content.store of SIZE-byte blobs (pipelined 64)
+//   bench_kvs load N SIZE       N content.load of stored blobs
+// Prints "<rate> <unit>" on stdout.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libflux/blobref.hpp"
+#include "libflux/handle.hpp"
+#include "libflux/kvs.hpp"
+
+using namespace flux;
+
+static void commits(Handle& h, const std::string& prefix, int n) {
+  for (int i = 0; i < n; i++) {
+    kvs::Txn t;
+    t.put(prefix + std::to_string(i), "value-" + std::to_string(i));
+    kvs::commit(h, t).get();
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: bench_kvs MODE ARGS...\n");
+    return 2;
+  }
+  std::string mode = argv[1];
+  int n = std::atoi(argv[2]);
+  auto h = Handle::open();
+  double t0 = monotime();
+  double count = n;
+  const char* unit = "ops/s";
+  if (mode == "commit") {
+    commits(*h, "bench.commit.k", n);
+    unit = "commits/s";
+  } else if (mode == "parallel") {
+    int clients = n;
+    int each = std::atoi(argv[3]);
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; c++)
+      threads.emplace_back([c, each] {
+        auto hc = Handle::open();
+        commits(*hc, "bench.parallel.c" + std::to_string(c) + ".k", each);
+      });
+    for (auto& t : threads) t.join();
+    count = double(clients) * each;
+    unit = "commits/s";
+  } else if (mode == "batch") {
+    kvs::Txn t;
+    for (int i = 0; i < n; i++) t.put("bench.batch.k" + std::to_string(i), std::to_string(i));
+    kvs::commit(*h, t).get();
+    unit = "keys/s";
+  } else if (mode == "lookup") {
+    kvs::Txn t;
+    t.put("bench.lookup.key", "some value");
+    kvs::commit(*h, t).get();
+    t0 = monotime();
+    for (int i = 0; i < n; i++) kvs::lookup(*h, "bench.lookup.key").get();
+    unit = "lookups/s";
+  } else if (mode == "store" || mode == "load") {
+    size_t size = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 4096;
+    std::vector<std::string> digests;
+    std::vector<Rpc> window;
+    auto drain = [&](size_t keep) {
+      while (window.size() > keep) {
+        digests.emplace_back(window.front().get().payload());
+        window.erase(window.begin());
+      }
+    };
+    for (int i = 0; i < n; i++) {
+      std::string blob(size, 'x');
+      std::snprintf(blob.data(), size, "blob %d ", i);
+      window.push_back(h->rpc_raw("content.store", std::move(blob)));
+      drain(64);
+    }
+    drain(0);
+    unit = "stores/s";
+    if (mode == "load") {
+      t0 = monotime();
+      for (const auto& d : digests) {
+        window.push_back(h->rpc_raw("content.load", d));
+        if (window.size() > 64) {
+          window.front().get();
+          window.erase(window.begin());
+        }
+      }
+      for (auto& r : window) r.get();
+      unit = "loads/s";
+    }
+  } else {
+    std::fprintf(stderr, "bench_kvs: unknown mode %s\n", mode.c_str());
+    return 2;
+  }
+  double secs = monotime() - t0;
+  std::printf("%.1f %s\n", count / secs, unit);
+  return 0;
+}

@@ -1,0 +1,200 @@
+#include "watch_service.hpp"
+
+#include "libflux/blobref.hpp"
+#include "libflux/kvs.hpp"
+#include "libflux/treeobj.hpp"
+
+namespace flux::kvswatch {
+
+Task<void> WatchService::start() {
+  h_.add_handler(MsgType::Event, "kvs.setroot-*", [this](const Message& m) { setroot(m); });
+  h_.add_handler(MsgType::Event, "kvs.namespace-removed-*", [this](const Message& m) { ns_removed(m); });
+  co_await h_.subscribe("kvs.setroot-");
+  co_await h_.subscribe("kvs.namespace-removed-");
+  h_.add_handler(MsgType::Request, "kvs-watch.lookup", [this](const Message& m) { add(m); });
+  auto drop = [this](const Message& m, bool by_tag) {
+    const std::string* sender = m.first_route();
+    if (!sender) return;
+    uint32_t tag = 0;
+    if (by_tag) {
+      auto j = m.json();
+      tag = j ? j->value("matchtag", 0u) : 0;
+    }
+    for (auto& w : watchers_) {
+      if (w->done || !w->req.first_route() || *w->req.first_route() != *sender) continue;
+      if (by_tag && w->req.matchtag() != tag) continue;
+      if (by_tag)
+        finish(*w, ENODATA);
+      else {
+        w->done = true;  // gone: no answer
+        wake(*w);
+      }
+    }
+  };
+  h_.add_handler(MsgType::Request, "kvs-watch.cancel", [drop](const Message& m) { drop(m, true); });
+  h_.add_handler(MsgType::Request, "kvs-watch.disconnect", [drop](const Message& m) { drop(m, false); });
+}
+
+void WatchService::wake(Watcher& w) {
+  w.wake = true;
+  // Resume from the loop, not from inside the caller's iteration.
+  if (w.waiter) {
+    auto h = std::exchange(w.waiter, {});
+    h_.reactor().post([h] { h.resume(); });
+  }
+}
+
+void WatchService::finish(Watcher& w, int errnum, const std::string& why) {
+  if (w.done) return;
+  w.done = true;
+  h_.respond_error(w.req, errnum, why);
+  wake(w);
+}
+
+bool WatchService::affects(const std::string& watched, const std::string& committed) {
+  if (watched == "." || committed == watched) return true;
+  auto under = [](const std::string& a, const std::string& b) {  // a is below b
+    return a.size() > b.size() && a.compare(0, b.size(), b) == 0 && a[b.size()] == '.';
+  };
+  return under(committed, watched) || under(watched, committed);
+}
+
+void WatchService::setroot(const Message& ev) {
+  auto j = ev.json();
+  if (!j) return;
+  std::string ns = j->value("namespace", "");
+  int seq = j->value("rootseq", 0);
+  Root& r = roots_[ns];
+  if (seq <= r.seq && !r.rootref.empty()) return;
+  r = Root{j->value("rootref", ""), seq};
+  const Json& keys = (*j)["keys"];
+  for (auto& w : watchers_) {
+    if (w->done || w->ns != ns) continue;
+    bool relevant = (w->flags & kvs::kWatchFull) || !keys.is_array();
+    if (!relevant)
+      for (const auto& k : keys)
+        if (k.is_string() && affects(w->key, k.get<std::string>())) relevant = true;
+    if (relevant) wake(*w);
+  }
+}
+
+void WatchService::ns_removed(const Message& ev) {
+  auto j = ev.json();
+  if (!j) return;
+  std::string ns = j->value("namespace", "");
+  roots_.erase(ns);
+  for (auto& w : watchers_)
+    if (w->ns == ns) finish(*w, ENOTSUP, "namespace " + ns + " was removed");
+}
+
+void WatchService::add(const Message& m) {
+  auto w = std::make_shared<Watcher>();
+  w->req = m;
+  try {
+    Json req = m.json().value();
+    w->ns = req.value("namespace", kvs::kPrimary);
+    w->key = kvs::normalize_key(req.at("key").get<std::string>());
+    w->flags = req.value("flags", 0);
+  } catch (const std::exception& e) {
+    h_.respond_error(m, EPROTO, e.what());
+    return;
+  }
+  if (!m.has_flag(msgflag::kStreaming)) {
+    h_.respond_error(m, EPROTO, "kvs-watch.lookup needs the streaming flag");
+    return;
+  }
+  watchers_.push_back(w);
+  spawn(run(w));
+}
+
+Task<std::string> WatchService::load_blob(std::string ref) {
+  auto digest = blobref_to_digest(ref);
+  if (!digest) throw FluxError(EPROTO, "bad blobref " + ref);
+  Message r = co_await h_.rpc_raw("content.load", digest->second);
+  co_return std::string(r.payload());
+}
+
+// Look the key up at `root`; answer if the watch calls for it. Returns false
+// when the stream has ended.
+Task<bool> WatchService::check(Watcher& w, Root root) {
+  bool append = w.flags & kvs::kWatchAppend;
+  int lookup_flags = w.flags & (kvs::kReaddir | kvs::kReadlink | kvs::kTreeobj);
+  if (append) lookup_flags |= kvs::kTreeobj;
+  Json req = {{"key", w.key}, {"namespace", w.ns}, {"flags", lookup_flags}, {"rootref", root.rootref}};
+  Json val;
+  try {
+    Message r = co_await h_.rpc("kvs.lookup", req);
+    val = r.json().value().at("val");
+  } catch (const FluxError& e) {
+    if (e.errnum() == ENOENT && !w.sent && (w.flags & kvs::kWaitCreate)) co_return true;
+    finish(w, e.errnum(), e.what());
+    co_return false;
+  }
+  if (w.done) co_return false;
+  if (!append) {
+    std::string text = val.dump();
+    if ((w.flags & kvs::kWatchUniq) && w.last && *w.last == text) co_return true;
+    w.last = std::move(text);
+    w.sent = true;
+    h_.respond(w.req, {{"val", std::move(val)}});
+    co_return true;
+  }
+  // Append: send what is new since the last answer.
+  std::string data;
+  if (treeobj::is_valref(val)) {
+    const Json& refs = val["data"];
+    if (refs.size() < w.appended_blobs || w.appended_bytes > 0) {
+      finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
+      co_return false;
+    }
+    for (size_t i = w.appended_blobs; i < refs.size(); i++) data += co_await load_blob(refs[i].get<std::string>());
+    w.appended_blobs = refs.size();
+  } else if (treeobj::is_val(val)) {
+    std::string all = treeobj::decode_val(val).value();
+    if (w.appended_blobs > 0 || all.size() < w.appended_bytes) {
+      finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
+      co_return false;
+    }
+    data = all.substr(w.appended_bytes);
+    w.appended_bytes = all.size();
+  } else {
+    finish(w, EINVAL, w.key + " is not a value");
+    co_return false;
+  }
+  if (w.done) co_return false;
+  if (data.empty() && w.sent) co_return true;
+  w.sent = true;
+  h_.respond(w.req, {{"val", treeobj::make_val(data)}});
+  co_return true;
+}
+
+Task<void> WatchService::run(std::shared_ptr<Watcher> w) {
+  try {
+    // The first answer comes from the current root.
+    Json req = {{"namespace", w->ns}};  // not inside co_await: g++ 12 miscompiles that
+    Message r = co_await h_.rpc("kvs.getroot", req);
+    Json j = r.json().value();
+    Root now{j.at("rootref").get<std::string>(), j.at("rootseq").get<int>()};
+    Root& known = roots_[w->ns];
+    if (now.seq > known.seq || known.rootref.empty()) known = now;
+    w->seq = now.seq;
+    if (co_await check(*w, now)) {
+      while (!w->done) {
+        co_await WakeAwaiter{*w};
+        if (w->done) break;
+        Root latest = roots_[w->ns];
+        if (latest.seq <= w->seq) continue;
+        w->seq = latest.seq;
+        if (!co_await check(*w, latest)) break;
+      }
+    }
+  } catch (const FluxError& e) {
+    finish(*w, e.errnum(), e.what());
+  } catch (const std::exception& e) {
+    finish(*w, EPROTO, e.what());
+  }
+  w->done = true;
+  watchers_.remove(w);
+}
+
+}  // namespace flux::kvswatch

@@ -1,0 +1,61 @@
+// WatchService: the kvs-watch module's watchers (protocol in README.md).
+#pragma once
+
+#include <coroutine>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "libflux/handle.hpp"
+
+namespace flux::kvswatch {
+
+struct Root {
+  std::string rootref;
+  int seq = 0;
+};
+
+struct Watcher {
+  Message req;
+  std::string ns, key;
+  int flags = 0;
+  int seq = 0;                 // the root it last looked at
+  bool sent = false;           // answered at least once
+  bool wake = false;           // a relevant commit is waiting to be looked at
+  bool done = false;
+  std::coroutine_handle<> waiter;
+  std::optional<std::string> last;  // last value sent (treeobj text), for uniq
+  size_t appended_blobs = 0;        // append mode: blobs already sent
+  size_t appended_bytes = 0;        // append mode: inline val bytes already sent
+};
+
+class WatchService {
+ public:
+  explicit WatchService(Handle& h) : h_(h) {}
+  Task<void> start();
+
+ private:
+  void add(const Message& m);
+  void setroot(const Message& ev);
+  void ns_removed(const Message& ev);
+  void finish(Watcher& w, int errnum, const std::string& why = "");
+  Task<void> run(std::shared_ptr<Watcher> w);
+  Task<bool> check(Watcher& w, Root root);
+  Task<std::string> load_blob(std::string ref);
+  static bool affects(const std::string& watched, const std::string& committed);
+
+  struct WakeAwaiter {
+    Watcher& w;
+    bool await_ready() const { return w.wake || w.done; }
+    void await_suspend(std::coroutine_handle<> h) { w.waiter = h; }
+    void await_resume() { w.wake = false; }
+  };
+  void wake(Watcher& w);
+
+  Handle& h_;
+  std::map<std::string, Root> roots_;  // latest root per namespace
+  std::list<std::shared_ptr<Watcher>> watchers_;
+};
+
+}  // namespace flux::kvswatch

@@ -1,0 +1,404 @@
+#include "kvs_service.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "libflux/kvs.hpp"
+#include "libflux/treeobj.hpp"
+
+namespace flux::kvsmod {
+
+namespace {
+
+constexpr int kSymlinkDepth = 10;
+constexpr const char* kCheckpointKey = "kvs-primary";
+
+double wallclock() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+bool may_access(const Message& m, const Namespace& ns) {
+  return (m.rolemask() & role::kOwner) || m.userid() == ns.owner;
+}
+
+}  // namespace
+
+KvsService::KvsService(Handle& h, HashAlg alg)
+    : h_(h),
+      alg_(alg),
+      tree_(Storage{[this](std::string ref) { return load_blob(std::move(ref)); },
+                    [alg](std::string_view data) { return blobref_hash(alg, data); }}),
+      owner_(getuid()) {}
+
+Task<std::string> KvsService::load_blob(std::string ref) {
+  auto digest = blobref_to_digest(ref);
+  if (!digest) throw FluxError(EPROTO, "kvs: bad blobref " + ref);
+  Message r = co_await h_.rpc_raw("content.load", digest->second);
+  co_return std::string(r.payload());
+}
+
+Task<void> KvsService::store_blobs(Blobs& blobs) {
+  // Send every store at once, then collect the answers.
+  std::vector<Rpc> rpcs;
+  rpcs.reserve(blobs.size());
+  for (auto& [ref, data] : blobs) rpcs.push_back(h_.rpc_raw("content.store", std::move(data)));
+  for (auto& rpc : rpcs) co_await rpc;
+}
+
+Task<void> KvsService::start() {
+  auto ns = std::make_unique<Namespace>();
+  ns->name = kvs::kPrimary;
+  ns->owner = owner_;
+  bool fresh = false;
+  try {
+    Json req = {{"key", kCheckpointKey}};  // not inside co_await: g++ 12 miscompiles that
+    Message r = co_await h_.rpc("content.checkpoint-get", req);
+    Json v = r.json().value().at("value");
+    ns->rootref = v.at("rootref").get<std::string>();
+    ns->seq = v.value("sequence", 0);
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOENT) throw;
+    fresh = true;
+  }
+  if (fresh) {
+    // A new instance: an empty root, stored and checkpointed.
+    Blobs blobs;
+    ns->root = Node::dir();
+    ns->rootref = tree_.serialize(ns->root, blobs);
+    co_await store_blobs(blobs);
+    Json value = {{"version", 1}, {"rootref", ns->rootref}, {"sequence", 0}, {"timestamp", wallclock()}};
+    Json req = {{"key", kCheckpointKey}, {"value", value}};
+    co_await h_.rpc("content.checkpoint-put", req);
+  } else {
+    ns->root = co_await tree_.resolve(Node::dirref(ns->rootref));
+  }
+  namespaces_[ns->name] = std::move(ns);
+}
+
+Namespace& KvsService::ns_for(const Message& m, const std::string& name) {
+  auto it = namespaces_.find(name);
+  if (it == namespaces_.end() || it->second->removed)
+    throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
+  if (!may_access(m, *it->second)) throw FluxError(EPERM, "namespace " + name + ": permission denied");
+  return *it->second;
+}
+
+void KvsService::check_ops(const Json& ops) {
+  if (!ops.is_array()) throw FluxError(EPROTO, "ops must be an array");
+  for (const auto& op : ops) {
+    if (!op.is_object() || !op.contains("key") || !op["key"].is_string() || !op.contains("dirent"))
+      throw FluxError(EPROTO, "malformed op: " + op.dump());
+    std::string key = op["key"];
+    if (key.empty()) throw FluxError(EINVAL, "empty key");
+    int flags = op.value("flags", 0);
+    if (flags & ~kvs::kAppend) throw FluxError(EINVAL, "key " + key + ": unknown op flags");
+    const Json& d = op["dirent"];
+    if (!d.is_null()) {
+      if (auto err = treeobj::validate(d)) throw FluxError(EINVAL, "key " + key + ": " + err->message);
+      if ((flags & kvs::kAppend) && !treeobj::is_val(d))
+        throw FluxError(EINVAL, "key " + key + ": append needs a value");
+    }
+  }
+}
+
+void KvsService::enqueue(Namespace& ns, PendingCommit pc) {
+  ns.pending.push_back(std::move(pc));
+  if (!ns.writing) {
+    ns.writing = true;
+    spawn(write_loop(ns.name));
+  }
+}
+
+void KvsService::fail_pending(Namespace& ns, std::deque<PendingCommit>& batch, int errnum,
+                              const std::string& why) {
+  for (auto& pc : batch)
+    for (auto& req : pc.requests) h_.respond_error(req, errnum, why);
+  batch.clear();
+}
+
+// Write pending commits one root at a time: all commits waiting when a root
+// starts are merged into it (each still all-or-nothing), so concurrent
+// writers share the stores and the one sync of the checkpoint.
+Task<void> KvsService::write_loop(std::string ns_name) {
+  while (true) {
+    auto it = namespaces_.find(ns_name);
+    if (it == namespaces_.end()) co_return;
+    Namespace& ns = *it->second;
+    if (ns.pending.empty() || ns.removed) {
+      ns.writing = false;
+      co_return;
+    }
+    std::deque<PendingCommit> batch;
+    // A no-merge commit goes alone.
+    do {
+      batch.push_back(std::move(ns.pending.front()));
+      ns.pending.pop_front();
+    } while (!ns.pending.empty() && !(batch.back().flags & kvs::kNoMerge) &&
+             !(ns.pending.front().flags & kvs::kNoMerge));
+
+    NodePtr root = ns.root;
+    Blobs blobs;
+    std::vector<std::string> keys;
+    std::deque<PendingCommit> applied;
+    for (auto& pc : batch) {
+      NodePtr before = root;
+      size_t nblobs = blobs.size();
+      try {
+        for (const auto& op : pc.ops) {
+          std::string key = kvs::normalize_key(op["key"].get<std::string>());
+          std::vector<std::string> path = split_key(key);
+          root = co_await tree_.apply(root, std::move(path), op["dirent"], op.value("flags", 0), blobs);
+          keys.push_back(key);
+        }
+        applied.push_back(std::move(pc));
+      } catch (const FluxError& e) {
+        root = before;  // this commit fails alone; copies it made are dropped
+        blobs.resize(nblobs);
+        for (auto& req : pc.requests) h_.respond_error(req, e.errnum(), e.what());
+      }
+    }
+    if (applied.empty()) continue;
+    std::string rootref;
+    try {
+      rootref = tree_.serialize(root, blobs);
+      co_await store_blobs(blobs);
+      if (ns.name == kvs::kPrimary) {
+        Json value = {{"version", 1}, {"rootref", rootref}, {"sequence", ns.seq + 1}, {"timestamp", wallclock()}};
+        Json req = {{"key", kCheckpointKey}, {"value", value}};
+        co_await h_.rpc("content.checkpoint-put", req);
+      }
+    } catch (const FluxError& e) {
+      fail_pending(ns, applied, e.errnum(), std::string("kvs: commit not stored: ") + e.what());
+      continue;
+    }
+    ns.root = root;
+    ns.rootref = rootref;
+    ns.seq++;
+    Json resp = {{"rootref", rootref}, {"rootseq", ns.seq}};
+    for (auto& pc : applied)
+      for (auto& req : pc.requests) h_.respond(req, resp);
+    Message ev = Message::event("kvs.setroot-" + ns.name);
+    ev.set_json({{"namespace", ns.name}, {"rootref", rootref}, {"rootseq", ns.seq}, {"keys", keys}});
+    h_.send(std::move(ev));
+    std::erase_if(ns.version_waiters, [&](auto& w) {
+      if (w.first > ns.seq) return false;
+      h_.respond(w.second, resp);
+      return true;
+    });
+  }
+}
+
+void KvsService::fence(const Message& m) {
+  try {
+    Json req = m.json().value();
+    Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+    check_ops(req.at("ops"));
+    std::string name = req.at("name");
+    int nprocs = req.at("nprocs");
+    if (nprocs < 1) throw FluxError(EINVAL, "fence " + name + ": nprocs must be positive");
+    auto [it, fresh] = ns.fence_nprocs.emplace(name, nprocs);
+    if (!fresh && it->second != nprocs)
+      throw FluxError(EINVAL, "fence " + name + ": nprocs does not match earlier members");
+    PendingCommit& pc = ns.fences[name];
+    for (auto& op : req["ops"]) pc.ops.push_back(std::move(op));
+    pc.flags |= req.value("flags", 0);
+    pc.requests.push_back(m);
+    if (static_cast<int>(pc.requests.size()) == nprocs) {
+      PendingCommit done = std::move(pc);
+      ns.fences.erase(name);
+      ns.fence_nprocs.erase(name);
+      enqueue(ns, std::move(done));
+    }
+  } catch (const FluxError& e) {
+    h_.respond_error(m, e.errnum(), e.what());
+  } catch (const std::exception& e) {
+    h_.respond_error(m, EPROTO, e.what());
+  }
+}
+
+Task<Json> KvsService::value_of(NodePtr node, int flags) {
+  if (node->kind == Node::Kind::Leaf) {
+    if ((flags & kvs::kTreeobj) || !treeobj::is_valref(node->obj)) co_return node->obj;
+    co_return treeobj::make_val(co_await tree_.read_valref(node->obj));
+  }
+  if (flags & kvs::kTreeobj) {
+    if (node->ref.empty()) throw FluxError(EPROTO, "kvs: directory not serialized");
+    co_return treeobj::make_dirref(node->ref);
+  }
+  if (!(flags & kvs::kReaddir)) throw FluxError(EISDIR, "Is a directory");
+  NodePtr d = co_await tree_.resolve(node);
+  Json data = Json::object();
+  for (const auto& [name, child] : d->entries) data[name] = Json::parse(Tree::entry_text(*child));
+  co_return treeobj::make_dir(std::move(data));
+}
+
+Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
+                                 std::vector<std::string> path, int flags, int depth,
+                                 uint32_t userid, uint32_t rolemask) {
+  if (depth > kSymlinkDepth) throw FluxError(ELOOP, "Too many levels of symbolic links");
+  NodePtr node = root;
+  for (size_t i = 0; i < path.size(); i++) {
+    NodePtr d = co_await tree_.resolve(node);
+    if (d->kind != Node::Kind::Dir) throw FluxError(ENOTDIR, "Not a directory");
+    auto it = d->entries.find(path[i]);
+    if (it == d->entries.end()) throw FluxError(ENOENT, "No such file or directory");
+    node = it->second;
+    bool last = i + 1 == path.size();
+    if (node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj) && !(last && (flags & kvs::kReadlink))) {
+      // Follow: the target (in its namespace) plus the rest of the path.
+      const Json& data = node->obj["data"];
+      std::string target_ns = data.value("namespace", ns_name);
+      std::vector<std::string> rest = split_key(data["target"].get<std::string>());
+      rest.insert(rest.end(), path.begin() + static_cast<long>(i) + 1, path.end());
+      auto nit = namespaces_.find(target_ns);
+      if (nit == namespaces_.end() || nit->second->removed)
+        throw FluxError(ENOTSUP, "namespace " + target_ns + " does not exist");
+      if (!(rolemask & role::kOwner) && userid != nit->second->owner)
+        throw FluxError(EPERM, "namespace " + target_ns + ": permission denied");
+      co_return co_await lookup_in(nit->second->root, target_ns, std::move(rest), flags, depth + 1,
+                                   userid, rolemask);
+    }
+    if (!last && node->kind == Node::Kind::Leaf) throw FluxError(ENOTDIR, "Not a directory");
+  }
+  if ((flags & kvs::kReadlink) && !(node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj)))
+    throw FluxError(EINVAL, "Invalid argument: not a symlink");
+  co_return co_await value_of(node, flags);
+}
+
+Task<Json> KvsService::lookup(const Message& m) {
+  Json req = m.json().value();
+  std::string ns_name = req.value("namespace", kvs::kPrimary);
+  Namespace& ns = ns_for(m, ns_name);
+  int flags = req.value("flags", 0);
+  std::string key = kvs::normalize_key(req.at("key").get<std::string>());
+  NodePtr root = ns.root;
+  if (req.contains("rootref")) {
+    std::string ref = req["rootref"];
+    if (!treeobj::is_blobref(ref)) throw FluxError(EINVAL, "bad rootref " + ref);
+    root = Node::dirref(ref);
+  } else if (req.contains("rootdir")) {
+    Json rd = req["rootdir"];
+    if (treeobj::validate(rd) || !treeobj::is_dirref(rd)) throw FluxError(EINVAL, "bad rootdir");
+    root = Node::dirref(rd["data"][0].get<std::string>());
+  }
+  Json val = co_await lookup_in(root, ns_name, split_key(key), flags, 0, m.userid(), m.rolemask());
+  co_return Json{{"val", std::move(val)}};
+}
+
+Task<Json> KvsService::getroot(const Message& m) {
+  Json req = m.json().value();
+  Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+  co_return Json{{"rootref", ns.rootref}, {"rootseq", ns.seq}, {"owner", ns.owner},
+                 {"flags", ns.flags}, {"namespace", ns.name}};
+}
+
+void KvsService::wait_version(const Message& m) {
+  try {
+    Json req = m.json().value();
+    Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+    int want = req.at("rootseq");
+    if (ns.seq >= want)
+      h_.respond(m, {{"rootref", ns.rootref}, {"rootseq", ns.seq}});
+    else
+      ns.version_waiters.emplace_back(want, m);
+  } catch (const FluxError& e) {
+    h_.respond_error(m, e.errnum(), e.what());
+  } catch (const std::exception& e) {
+    h_.respond_error(m, EPROTO, e.what());
+  }
+}
+
+Task<Json> KvsService::namespace_create(const Message& m) {
+  if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may create namespaces");
+  Json req = m.json().value();
+  std::string name = req.at("namespace");
+  if (name.empty() || name.find_first_of("/ \t\n") != std::string::npos)
+    throw FluxError(EINVAL, "bad namespace name '" + name + "'");
+  auto it = namespaces_.find(name);
+  if (it != namespaces_.end() && !it->second->removed) throw FluxError(EEXIST, "namespace " + name + " exists");
+  auto ns = std::make_unique<Namespace>();
+  ns->name = name;
+  ns->owner = req.value("owner", owner_);
+  if (ns->owner == kUseridUnknown) ns->owner = owner_;
+  ns->flags = req.value("flags", 0);
+  Blobs blobs;
+  ns->root = Node::dir();
+  ns->rootref = tree_.serialize(ns->root, blobs);
+  namespaces_[name] = std::move(ns);
+  co_await store_blobs(blobs);
+  co_return Json(Json::object());
+}
+
+Task<Json> KvsService::namespace_remove(const Message& m) {
+  if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may remove namespaces");
+  std::string name = m.json().value().at("namespace");
+  if (name == kvs::kPrimary) throw FluxError(ENOTSUP, "the primary namespace cannot be removed");
+  auto it = namespaces_.find(name);
+  if (it == namespaces_.end() || it->second->removed) throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
+  Namespace& ns = *it->second;
+  ns.removed = true;
+  std::deque<PendingCommit> pending = std::move(ns.pending);
+  fail_pending(ns, pending, ENOTSUP, "namespace " + name + " removed");
+  for (auto& [fname, pc] : ns.fences)
+    for (auto& req : pc.requests) h_.respond_error(req, ENOTSUP, "namespace " + name + " removed");
+  for (auto& w : ns.version_waiters) h_.respond_error(w.second, ENOTSUP, "namespace " + name + " removed");
+  Message ev = Message::event("kvs.namespace-removed-" + name);
+  ev.set_json({{"namespace", name}});
+  h_.send(std::move(ev));
+  if (!ns.writing) namespaces_.erase(it);  // else the write loop finds it removed
+  co_return Json(Json::object());
+}
+
+Json KvsService::namespace_list(const Message& m) {
+  Json list = Json::array();
+  for (const auto& [name, ns] : namespaces_) {
+    if (ns->removed || !may_access(m, *ns)) continue;
+    list.push_back({{"namespace", name}, {"owner", ns->owner}, {"flags", ns->flags}});
+  }
+  return {{"namespaces", list}};
+}
+
+void KvsService::register_handlers() {
+  h_.serve("kvs.lookup", [this](const Message& m) { return lookup(m); });
+  // commit answers from the write loop: the coroutine's null result is not sent.
+  h_.add_handler(MsgType::Request, "kvs.commit", [this](const Message& m) {
+    try {
+      Json req = m.json().value();
+      Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+      check_ops(req.at("ops"));
+      PendingCommit pc;
+      pc.ops = std::move(req["ops"]);
+      pc.flags = req.value("flags", 0);
+      pc.requests.push_back(m);
+      enqueue(ns, std::move(pc));
+    } catch (const FluxError& e) {
+      h_.respond_error(m, e.errnum(), e.what());
+    } catch (const std::exception& e) {
+      h_.respond_error(m, EPROTO, e.what());
+    }
+  });
+  h_.add_handler(MsgType::Request, "kvs.fence", [this](const Message& m) { fence(m); });
+  h_.serve("kvs.getroot", [this](const Message& m) { return getroot(m); });
+  h_.add_handler(MsgType::Request, "kvs.wait-version", [this](const Message& m) { wait_version(m); });
+  h_.serve("kvs.namespace-create", [this](const Message& m) { return namespace_create(m); });
+  h_.serve("kvs.namespace-remove", [this](const Message& m) { return namespace_remove(m); });
+  h_.add_handler(MsgType::Request, "kvs.namespace-list",
+                 [this](const Message& m) { h_.respond(m, namespace_list(m)); });
+  h_.add_handler(MsgType::Request, "kvs.dropcache", [this](const Message& m) {
+    tree_.dropcache();
+    h_.respond(m, Json::object());
+  });
+  h_.add_handler(MsgType::Request, "kvs.disconnect", [this](const Message& m) {
+    // Drop the sender's wait-version requests; fences stay (others may complete them).
+    const std::string* sender = m.first_route();
+    if (!sender) return;
+    for (auto& [name, ns] : namespaces_)
+      std::erase_if(ns->version_waiters, [&](auto& w) {
+        return w.second.first_route() && *w.second.first_route() == *sender;
+      });
+  });
+}
+
+}  // namespace flux::kvsmod
