@@ -39,11 +39,12 @@ Endpoint* Router::find(const std::string& uuid) const {
 
 void Router::ingress(Endpoint& from, Message&& m) {
   from.rx++;
-  if (!from.trusted() || m.userid() == kUseridUnknown) {
-    // Credentials come from the connection, never from what a client says.
-    m.set_userid(from.userid);
-    m.set_rolemask(from.rolemask);
-  }
+  // Credentials come from the connection, never from what a client says;
+  // only the instance owner (and the broker's own modules) may speak for
+  // another user, as flux-core allows for tests and proxies.
+  bool may_forward = from.trusted() || (from.rolemask & role::kOwner);
+  if (!may_forward || m.userid() == kUseridUnknown) m.set_userid(from.userid);
+  if (!may_forward || m.rolemask() == role::kNone) m.set_rolemask(from.rolemask);
   switch (m.type()) {
     case MsgType::Request:
       if (!m.has_flag(msgflag::kNoResponse) && from.disconnect_topics.size() < 1024)

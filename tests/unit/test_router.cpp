@@ -68,6 +68,16 @@ TEST(Router, ClientCannotForgeCredentials) {
   EXPECT_EQ(f.service->got[0].rolemask(), role::kUser);
 }
 
+TEST(Router, OwnerMaySpeakForAnotherUser) {
+  Fixture f;
+  Message m = request("svc.hello");
+  m.set_userid(4242);
+  m.set_rolemask(role::kUser);
+  f.router.ingress(*f.client, std::move(m));
+  EXPECT_EQ(f.service->got[0].userid(), 4242u);
+  EXPECT_EQ(f.service->got[0].rolemask(), role::kUser);
+}
+
 TEST(Router, UnknownServiceGetsENOSYS) {
   Fixture f;
   f.router.ingress(*f.client, request("nosuch.thing"));

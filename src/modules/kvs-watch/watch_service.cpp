@@ -36,7 +36,6 @@ Task<void> WatchService::start() {
 }
 
 void WatchService::wake(Watcher& w) {
-  w.wake = true;
   // Resume from the loop, not from inside the caller's iteration.
   if (w.waiter) {
     auto h = std::exchange(w.waiter, {});
@@ -74,7 +73,10 @@ void WatchService::setroot(const Message& ev) {
     if (!relevant)
       for (const auto& k : keys)
         if (k.is_string() && affects(w->key, k.get<std::string>())) relevant = true;
-    if (relevant) wake(*w);
+    if (relevant && seq > w->seq) {
+      w->roots.push_back(r);  // every version, in order
+      wake(*w);
+    }
   }
 }
 
@@ -182,10 +184,11 @@ Task<void> WatchService::run(std::shared_ptr<Watcher> w) {
       while (!w->done) {
         co_await WakeAwaiter{*w};
         if (w->done) break;
-        Root latest = roots_[w->ns];
-        if (latest.seq <= w->seq) continue;
-        w->seq = latest.seq;
-        if (!co_await check(*w, latest)) break;
+        Root next = w->roots.front();
+        w->roots.pop_front();
+        if (next.seq <= w->seq) continue;  // older than what the first answer saw
+        w->seq = next.seq;
+        if (!co_await check(*w, next)) break;
       }
     }
   } catch (const FluxError& e) {

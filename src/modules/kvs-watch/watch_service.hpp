@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coroutine>
+#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -22,7 +23,7 @@ struct Watcher {
   int flags = 0;
   int seq = 0;                 // the root it last looked at
   bool sent = false;           // answered at least once
-  bool wake = false;           // a relevant commit is waiting to be looked at
+  std::deque<Root> roots;      // relevant new roots, oldest first
   bool done = false;
   std::coroutine_handle<> waiter;
   std::optional<std::string> last;  // last value sent (treeobj text), for uniq
@@ -47,9 +48,9 @@ class WatchService {
 
   struct WakeAwaiter {
     Watcher& w;
-    bool await_ready() const { return w.wake || w.done; }
+    bool await_ready() const { return !w.roots.empty() || w.done; }
     void await_suspend(std::coroutine_handle<> h) { w.waiter = h; }
-    void await_resume() { w.wake = false; }
+    void await_resume() {}
   };
   void wake(Watcher& w);
 

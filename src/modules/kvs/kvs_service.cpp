@@ -39,11 +39,16 @@ Task<std::string> KvsService::load_blob(std::string ref) {
   co_return std::string(r.payload());
 }
 
+std::vector<Rpc> KvsService::send_blobs(Blobs& blobs) {
+  std::vector<Rpc> rpcs;
+  rpcs.reserve(blobs.size() + 1);
+  for (auto& [ref, data] : blobs) rpcs.push_back(h_.rpc_raw("content.store", std::move(data)));
+  return rpcs;
+}
+
 Task<void> KvsService::store_blobs(Blobs& blobs) {
   // Send every store at once, then collect the answers.
-  std::vector<Rpc> rpcs;
-  rpcs.reserve(blobs.size());
-  for (auto& [ref, data] : blobs) rpcs.push_back(h_.rpc_raw("content.store", std::move(data)));
+  std::vector<Rpc> rpcs = send_blobs(blobs);
   for (auto& rpc : rpcs) co_await rpc;
 }
 
@@ -163,12 +168,15 @@ Task<void> KvsService::write_loop(std::string ns_name) {
     std::string rootref;
     try {
       rootref = tree_.serialize(root, blobs);
-      co_await store_blobs(blobs);
+      // The stores and the checkpoint go out together: the content service
+      // keeps their order, so the checkpoint is durable only after them.
+      std::vector<Rpc> rpcs = send_blobs(blobs);
       if (ns.name == kvs::kPrimary) {
         Json value = {{"version", 1}, {"rootref", rootref}, {"sequence", ns.seq + 1}, {"timestamp", wallclock()}};
         Json req = {{"key", kCheckpointKey}, {"value", value}};
-        co_await h_.rpc("content.checkpoint-put", req);
+        rpcs.push_back(h_.rpc("content.checkpoint-put", req));
       }
+      for (auto& rpc : rpcs) co_await rpc;
     } catch (const FluxError& e) {
       fail_pending(ns, applied, e.errnum(), std::string("kvs: commit not stored: ") + e.what());
       continue;
@@ -230,7 +238,9 @@ Task<Json> KvsService::value_of(NodePtr node, int flags) {
   if (!(flags & kvs::kReaddir)) throw FluxError(EISDIR, "Is a directory");
   NodePtr d = co_await tree_.resolve(node);
   Json data = Json::object();
-  for (const auto& [name, child] : d->entries) data[name] = Json::parse(Tree::entry_text(*child));
+  d->for_each([&](const std::string& name, const NodePtr& child) {
+    data[name] = Json::parse(Tree::entry_text(*child));
+  });
   co_return treeobj::make_dir(std::move(data));
 }
 
@@ -242,9 +252,8 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
   for (size_t i = 0; i < path.size(); i++) {
     NodePtr d = co_await tree_.resolve(node);
     if (d->kind != Node::Kind::Dir) throw FluxError(ENOTDIR, "Not a directory");
-    auto it = d->entries.find(path[i]);
-    if (it == d->entries.end()) throw FluxError(ENOENT, "No such file or directory");
-    node = it->second;
+    node = d->find(path[i]);
+    if (!node) throw FluxError(ENOENT, "No such file or directory");
     bool last = i + 1 == path.size();
     if (node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj) && !(last && (flags & kvs::kReadlink))) {
       // Follow: the target (in its namespace) plus the rest of the path.

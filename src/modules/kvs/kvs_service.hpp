@@ -55,6 +55,7 @@ class KvsService {
   void check_ops(const Json& ops);
   void enqueue(Namespace& ns, PendingCommit pc);
   Task<void> write_loop(std::string ns_name);
+  std::vector<Rpc> send_blobs(Blobs& blobs);
   Task<void> store_blobs(Blobs& blobs);
   Task<std::string> load_blob(std::string ref);
   Task<Json> lookup_in(NodePtr root, const std::string& ns, std::vector<std::string> path,

@@ -1,8 +1,15 @@
 // The KVS tree in memory: directories, values and references to directories
-// not yet loaded from the content store. Published nodes are frozen and
-// shared between roots; a commit copies only the directories on the paths
-// it changes (copy-on-write), so a lookup always sees a whole, committed
-// root while the next one is being written.
+// not yet loaded from the content store.
+//
+// Published nodes are frozen and shared between roots; a commit copies only
+// what it changes (copy-on-write), so a lookup always sees a whole committed
+// root while the next one is being written. A large directory is split into
+// hash buckets, stored as an RFC 11 "hdir" whose buckets are "dir" blobs: a
+// commit then copies and rewrites one bucket and the bucket list, not the
+// whole directory, so commits do not slow down as a directory grows.
+//
+// Coroutine parameters are taken by value throughout: g++ 12 can end a
+// temporary's life too early across co_await.
 #pragma once
 
 #include <functional>
@@ -19,19 +26,41 @@ namespace flux::kvsmod {
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
 
+struct Bucket {
+  std::map<std::string, NodePtr> entries;
+  std::string ref;      // blobref of its "dir" blob (hdir buckets), once stored
+  bool frozen = false;  // shared with a published root: copy before changing
+};
+using BucketPtr = std::shared_ptr<Bucket>;
+
 struct Node {
   enum class Kind { Leaf, Dir, DirRef };
   Kind kind = Kind::Leaf;
-  Json obj;                                // Leaf: val|valref|symlink treeobj
-  std::map<std::string, NodePtr> entries;  // Dir
-  std::string ref;     // Dir: blobref once serialized; DirRef: the blobref
-  std::string text;    // Leaf: obj serialized (cached for directory blobs)
-  bool frozen = false; // shared with a published root: copy before changing
+  Json obj;                         // Leaf: val|valref|symlink treeobj
+  std::string text;                 // Leaf: obj serialized (cached for directory blobs)
+  std::vector<BucketPtr> buckets;   // Dir: one bucket, or a power of two (hdir)
+  size_t count = 0;                 // Dir: entries in all buckets
+  std::string ref;      // Dir: blobref once serialized; DirRef: the blobref
+  bool frozen = false;  // shared with a published root: copy before changing
 
   static NodePtr leaf(Json obj);
   static NodePtr dir();
   static NodePtr dirref(std::string ref);
   bool is_dir() const { return kind != Kind::Leaf; }
+
+  // Directory entries (Dir nodes only).
+  NodePtr find(const std::string& name) const;
+  void set(const std::string& name, NodePtr child);
+  void erase(const std::string& name);
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& b : buckets)
+      for (const auto& [name, child] : b->entries) fn(name, child);
+  }
+
+ private:
+  Bucket& bucket_for_write(const std::string& name);
+  void reshard(size_t nbuckets);
 };
 
 // New blobs a commit must store: (blobref, bytes).
@@ -77,6 +106,7 @@ class Tree {
                          int flags, Blobs& blobs);
   Task<NodePtr> make_leaf(NodePtr old, Json dirent, int flags, Blobs& blobs);
   NodePtr build_dir(const Json& dirobj);
+  std::string dir_blob(const std::map<std::string, NodePtr>& entries, Blobs& blobs);
 
   Storage storage_;
   std::map<std::string, NodePtr> cache_;  // blobref -> loaded directory
