@@ -1,5 +1,6 @@
 // KVS and content-store workloads for make bench; run inside an instance.
 //   bench_kvs commit N          N puts of distinct keys, one commit each
+//   bench_kvs onekey N          N commits rewriting one key
 //   bench_kvs parallel C N      C client threads, N commits each
 //   bench_kvs batch N           one commit of N keys
 //   bench_kvs lookup N          N lookups of one key (kvs cache)
@@ -39,6 +40,13 @@ int main(int argc, char** argv) {
   const char* unit = "ops/s";
   if (mode == "commit") {
     commits(*h, "bench.commit.k", n);
+    unit = "commits/s";
+  } else if (mode == "onekey") {
+    for (int i = 0; i < n; i++) {
+      kvs::Txn t;
+      t.put("bench.onekey", "value-" + std::to_string(i));
+      kvs::commit(*h, t).get();
+    }
     unit = "commits/s";
   } else if (mode == "parallel") {
     int clients = n;

@@ -18,7 +18,12 @@ ENV = {k: v for k, v in os.environ.items() if k != "FLUX_URI"}
 FLUX_CORE = {
     "start.size1": (0.84, "s"),
     "ping.local": (132.0, "us"),
+    "kvs.commit": (363.0, "commits/s"),
+    "kvs.commit.onekey": (1605.0, "commits/s"),
+    "kvs.batch": (61000.0, "keys/s"),
 }
+HIGHER_IS_BETTER = {"kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
+                    "kvs.lookup", "content.store", "content.load"}
 
 rows = []
 
@@ -26,7 +31,11 @@ rows = []
 def row(name, value, unit, note=""):
     ref = FLUX_CORE.get(name)
     ref_s = f"{ref[0]:g} {ref[1]}" if ref else "-"
-    speed = f"{ref[0] / value:.1f}x" if ref and value > 0 else "-"
+    if ref and value > 0:
+        ratio = value / ref[0] if name in HIGHER_IS_BETTER else ref[0] / value
+        speed = f"{ratio:.1f}x"
+    else:
+        speed = "-"
     rows.append((name, f"{value:.3f} {unit}", ref_s, speed, note))
 
 
@@ -55,6 +64,12 @@ def ping_local(count=1000):
     return statistics.median(times)
 
 
+def kvs_bench(*args):
+    exe = os.path.join(BUILD, "bench", "bench_kvs")
+    out = run([FLUX, "start", exe, *map(str, args)]).stdout.split()
+    return float(out[0])
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -74,6 +89,13 @@ def main():
     row("start.size1", s1, "s", f"{s1 * 1000 / spawn:.0f}x spawn")
     pl = ping_local()
     row("ping.local", pl, "us", f"{pl / rtt:.2f}x bare socket rtt")
+    row("kvs.commit", kvs_bench("commit", 10000), "commits/s", "distinct keys, one dir, 10000 commits")
+    row("kvs.commit.onekey", kvs_bench("onekey", 5000), "commits/s", "one key rewritten")
+    row("kvs.commit.parallel", kvs_bench("parallel", 8, 1000), "commits/s", "8 clients")
+    row("kvs.batch", kvs_bench("batch", 1000), "keys/s", "1000 keys in one commit")
+    row("kvs.lookup", kvs_bench("lookup", 20000), "lookups/s", "one client, cached")
+    row("content.store", kvs_bench("store", 20000, 4096), "stores/s", "4 KiB blobs, 64 in flight")
+    row("content.load", kvs_bench("load", 20000, 4096), "loads/s", "4 KiB blobs, 64 in flight")
     micro()
     widths = [max(len(str(r[i])) for r in rows + [("workload", "ours", "flux-core", "speedup", "note")])
               for i in range(5)]

@@ -52,16 +52,21 @@ void Txn::append(const std::string& key, std::string_view value) {
   ops_.push_back(op(key, kAppend, treeobj::make_val(value)));
 }
 
-void Txn::unlink(const std::string& key) { ops_.push_back(op(key, 0, nullptr)); }
+void Txn::unlink(const std::string& key) {
+  ops_.push_back(op(key, 0, nullptr));
+}
 
-void Txn::mkdir(const std::string& key) { ops_.push_back(op(key, 0, treeobj::make_dir())); }
+void Txn::mkdir(const std::string& key) {
+  ops_.push_back(op(key, 0, treeobj::make_dir()));
+}
 
 void Txn::symlink(const std::string& key, const std::string& ns, const std::string& target) {
   ops_.push_back(op(key, 0, treeobj::make_symlink(target, ns)));
 }
 
 Rpc commit(Handle& h, const Txn& txn, int flags, const std::string& ns) {
-  return h.rpc("kvs.commit", {{"namespace", ns_or_default(ns)}, {"flags", flags}, {"ops", txn.ops()}});
+  return h.rpc("kvs.commit",
+               {{"namespace", ns_or_default(ns)}, {"flags", flags}, {"ops", txn.ops()}});
 }
 
 Rpc fence(Handle& h, const std::string& name, int nprocs, const Txn& txn, int flags,
@@ -81,7 +86,8 @@ Rpc lookup(Handle& h, const std::string& key, int flags, const std::string& ns,
 }
 
 Rpc lookup_watch(Handle& h, const std::string& key, int flags, const std::string& ns) {
-  Json req = {{"key", normalize_key(key)}, {"flags", flags | kWatch}, {"namespace", ns_or_default(ns)}};
+  Json req = {
+      {"key", normalize_key(key)}, {"flags", flags | kWatch}, {"namespace", ns_or_default(ns)}};
   return h.rpc("kvs-watch.lookup", req, kNodeidAny, msgflag::kStreaming);
 }
 
@@ -101,11 +107,14 @@ Rpc namespace_remove(Handle& h, const std::string& ns) {
   return h.rpc("kvs.namespace-remove", {{"namespace", ns}});
 }
 
-Rpc namespace_list(Handle& h) { return h.rpc("kvs.namespace-list"); }
+Rpc namespace_list(Handle& h) {
+  return h.rpc("kvs.namespace-list");
+}
 
 Json lookup_treeobj(const Message& response) {
   Json j = response.json().value();
-  if (!j.contains("val") || !j["val"].is_object()) throw FluxError(EPROTO, "lookup response has no value");
+  if (!j.contains("val") || !j["val"].is_object())
+    throw FluxError(EPROTO, "lookup response has no value");
   return j["val"];
 }
 

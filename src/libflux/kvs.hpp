@@ -45,8 +45,8 @@ std::string normalize_key(const std::string& key);
 
 class Txn {
  public:
-  void put(const std::string& key, std::string_view value);   // raw bytes
-  void put_json(const std::string& key, const Json& value);   // encoded JSON
+  void put(const std::string& key, std::string_view value);  // raw bytes
+  void put_json(const std::string& key, const Json& value);  // encoded JSON
   void put_treeobj(const std::string& key, const Json& treeobj);
   void append(const std::string& key, std::string_view value);
   void unlink(const std::string& key);

@@ -8,7 +8,8 @@ namespace flux::kvswatch {
 
 Task<void> WatchService::start() {
   h_.add_handler(MsgType::Event, "kvs.setroot-*", [this](const Message& m) { setroot(m); });
-  h_.add_handler(MsgType::Event, "kvs.namespace-removed-*", [this](const Message& m) { ns_removed(m); });
+  h_.add_handler(MsgType::Event, "kvs.namespace-removed-*",
+                 [this](const Message& m) { ns_removed(m); });
   co_await h_.subscribe("kvs.setroot-");
   co_await h_.subscribe("kvs.namespace-removed-");
   h_.add_handler(MsgType::Request, "kvs-watch.lookup", [this](const Message& m) { add(m); });
@@ -32,7 +33,8 @@ Task<void> WatchService::start() {
     }
   };
   h_.add_handler(MsgType::Request, "kvs-watch.cancel", [drop](const Message& m) { drop(m, true); });
-  h_.add_handler(MsgType::Request, "kvs-watch.disconnect", [drop](const Message& m) { drop(m, false); });
+  h_.add_handler(MsgType::Request, "kvs-watch.disconnect",
+                 [drop](const Message& m) { drop(m, false); });
 }
 
 void WatchService::wake(Watcher& w) {
@@ -109,6 +111,16 @@ void WatchService::add(const Message& m) {
   spawn(run(w));
 }
 
+// Ask the kvs on behalf of the watcher's requester, so that the kvs checks
+// that user's access to the namespace.
+Rpc WatchService::as_requester(const Watcher& w, const std::string& topic, const Json& payload) {
+  Message m = Message::request(topic);
+  m.set_json(payload);
+  m.set_userid(w.req.userid());
+  m.set_rolemask(w.req.rolemask());
+  return h_.rpc_message(std::move(m));
+}
+
 Task<std::string> WatchService::load_blob(std::string ref) {
   auto digest = blobref_to_digest(ref);
   if (!digest) throw FluxError(EPROTO, "bad blobref " + ref);
@@ -122,10 +134,11 @@ Task<bool> WatchService::check(Watcher& w, Root root) {
   bool append = w.flags & kvs::kWatchAppend;
   int lookup_flags = w.flags & (kvs::kReaddir | kvs::kReadlink | kvs::kTreeobj);
   if (append) lookup_flags |= kvs::kTreeobj;
-  Json req = {{"key", w.key}, {"namespace", w.ns}, {"flags", lookup_flags}, {"rootref", root.rootref}};
+  Json req = {
+      {"key", w.key}, {"namespace", w.ns}, {"flags", lookup_flags}, {"rootref", root.rootref}};
   Json val;
   try {
-    Message r = co_await h_.rpc("kvs.lookup", req);
+    Message r = co_await as_requester(w, "kvs.lookup", req);
     val = r.json().value().at("val");
   } catch (const FluxError& e) {
     if (e.errnum() == ENOENT && !w.sent && (w.flags & kvs::kWaitCreate)) co_return true;
@@ -145,11 +158,25 @@ Task<bool> WatchService::check(Watcher& w, Root root) {
   std::string data;
   if (treeobj::is_valref(val)) {
     const Json& refs = val["data"];
-    if (refs.size() < w.appended_blobs || w.appended_bytes > 0) {
+    if (w.appended_bytes > 0) {
+      // A value first sent inline became a valref when appended to: skip
+      // the blobs that hold what was already sent.
+      size_t skipped = 0, k = 0;
+      while (k < refs.size() && skipped < w.appended_bytes)
+        skipped += (co_await load_blob(refs[k++].get<std::string>())).size();
+      if (skipped != w.appended_bytes) {
+        finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
+        co_return false;
+      }
+      w.appended_blobs = k;
+      w.appended_bytes = 0;
+    }
+    if (refs.size() < w.appended_blobs) {
       finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
       co_return false;
     }
-    for (size_t i = w.appended_blobs; i < refs.size(); i++) data += co_await load_blob(refs[i].get<std::string>());
+    for (size_t i = w.appended_blobs; i < refs.size(); i++)
+      data += co_await load_blob(refs[i].get<std::string>());
     w.appended_blobs = refs.size();
   } else if (treeobj::is_val(val)) {
     std::string all = treeobj::decode_val(val).value();
@@ -174,7 +201,7 @@ Task<void> WatchService::run(std::shared_ptr<Watcher> w) {
   try {
     // The first answer comes from the current root.
     Json req = {{"namespace", w->ns}};  // not inside co_await: g++ 12 miscompiles that
-    Message r = co_await h_.rpc("kvs.getroot", req);
+    Message r = co_await as_requester(*w, "kvs.getroot", req);
     Json j = r.json().value();
     Root now{j.at("rootref").get<std::string>(), j.at("rootseq").get<int>()};
     Root& known = roots_[w->ns];

@@ -21,9 +21,9 @@ struct Watcher {
   Message req;
   std::string ns, key;
   int flags = 0;
-  int seq = 0;                 // the root it last looked at
-  bool sent = false;           // answered at least once
-  std::deque<Root> roots;      // relevant new roots, oldest first
+  int seq = 0;             // the root it last looked at
+  bool sent = false;       // answered at least once
+  std::deque<Root> roots;  // relevant new roots, oldest first
   bool done = false;
   std::coroutine_handle<> waiter;
   std::optional<std::string> last;  // last value sent (treeobj text), for uniq
@@ -44,6 +44,7 @@ class WatchService {
   Task<void> run(std::shared_ptr<Watcher> w);
   Task<bool> check(Watcher& w, Root root);
   Task<std::string> load_blob(std::string ref);
+  Rpc as_requester(const Watcher& w, const std::string& topic, const Json& payload);
   static bool affects(const std::string& watched, const std::string& committed);
 
   struct WakeAwaiter {

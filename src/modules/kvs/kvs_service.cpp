@@ -73,7 +73,8 @@ Task<void> KvsService::start() {
     ns->root = Node::dir();
     ns->rootref = tree_.serialize(ns->root, blobs);
     co_await store_blobs(blobs);
-    Json value = {{"version", 1}, {"rootref", ns->rootref}, {"sequence", 0}, {"timestamp", wallclock()}};
+    Json value = {
+        {"version", 1}, {"rootref", ns->rootref}, {"sequence", 0}, {"timestamp", wallclock()}};
     Json req = {{"key", kCheckpointKey}, {"value", value}};
     co_await h_.rpc("content.checkpoint-put", req);
   } else {
@@ -86,7 +87,8 @@ Namespace& KvsService::ns_for(const Message& m, const std::string& name) {
   auto it = namespaces_.find(name);
   if (it == namespaces_.end() || it->second->removed)
     throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
-  if (!may_access(m, *it->second)) throw FluxError(EPERM, "namespace " + name + ": permission denied");
+  if (!may_access(m, *it->second))
+    throw FluxError(EPERM, "namespace " + name + ": permission denied");
   return *it->second;
 }
 
@@ -101,7 +103,8 @@ void KvsService::check_ops(const Json& ops) {
     if (flags & ~kvs::kAppend) throw FluxError(EINVAL, "key " + key + ": unknown op flags");
     const Json& d = op["dirent"];
     if (!d.is_null()) {
-      if (auto err = treeobj::validate(d)) throw FluxError(EINVAL, "key " + key + ": " + err->message);
+      if (auto err = treeobj::validate(d))
+        throw FluxError(EINVAL, "key " + key + ": " + err->message);
       if ((flags & kvs::kAppend) && !treeobj::is_val(d))
         throw FluxError(EINVAL, "key " + key + ": append needs a value");
     }
@@ -154,7 +157,8 @@ Task<void> KvsService::write_loop(std::string ns_name) {
         for (const auto& op : pc.ops) {
           std::string key = kvs::normalize_key(op["key"].get<std::string>());
           std::vector<std::string> path = split_key(key);
-          root = co_await tree_.apply(root, std::move(path), op["dirent"], op.value("flags", 0), blobs);
+          root = co_await tree_.apply(root, std::move(path), op["dirent"], op.value("flags", 0),
+                                      blobs);
           keys.push_back(key);
         }
         applied.push_back(std::move(pc));
@@ -172,7 +176,10 @@ Task<void> KvsService::write_loop(std::string ns_name) {
       // keeps their order, so the checkpoint is durable only after them.
       std::vector<Rpc> rpcs = send_blobs(blobs);
       if (ns.name == kvs::kPrimary) {
-        Json value = {{"version", 1}, {"rootref", rootref}, {"sequence", ns.seq + 1}, {"timestamp", wallclock()}};
+        Json value = {{"version", 1},
+                      {"rootref", rootref},
+                      {"sequence", ns.seq + 1},
+                      {"timestamp", wallclock()}};
         Json req = {{"key", kCheckpointKey}, {"value", value}};
         rpcs.push_back(h_.rpc("content.checkpoint-put", req));
       }
@@ -188,7 +195,8 @@ Task<void> KvsService::write_loop(std::string ns_name) {
     for (auto& pc : applied)
       for (auto& req : pc.requests) h_.respond(req, resp);
     Message ev = Message::event("kvs.setroot-" + ns.name);
-    ev.set_json({{"namespace", ns.name}, {"rootref", rootref}, {"rootseq", ns.seq}, {"keys", keys}});
+    ev.set_json(
+        {{"namespace", ns.name}, {"rootref", rootref}, {"rootseq", ns.seq}, {"keys", keys}});
     h_.send(std::move(ev));
     std::erase_if(ns.version_waiters, [&](auto& w) {
       if (w.first > ns.seq) return false;
@@ -228,6 +236,8 @@ void KvsService::fence(const Message& m) {
 
 Task<Json> KvsService::value_of(NodePtr node, int flags) {
   if (node->kind == Node::Kind::Leaf) {
+    if ((flags & kvs::kReaddir) && !(flags & kvs::kTreeobj))
+      throw FluxError(ENOTDIR, "Not a directory");
     if ((flags & kvs::kTreeobj) || !treeobj::is_valref(node->obj)) co_return node->obj;
     co_return treeobj::make_val(co_await tree_.read_valref(node->obj));
   }
@@ -255,7 +265,8 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
     node = d->find(path[i]);
     if (!node) throw FluxError(ENOENT, "No such file or directory");
     bool last = i + 1 == path.size();
-    if (node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj) && !(last && (flags & kvs::kReadlink))) {
+    if (node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj) &&
+        !(last && (flags & kvs::kReadlink))) {
       // Follow: the target (in its namespace) plus the rest of the path.
       const Json& data = node->obj["data"];
       std::string target_ns = data.value("namespace", ns_name);
@@ -271,7 +282,8 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
     }
     if (!last && node->kind == Node::Kind::Leaf) throw FluxError(ENOTDIR, "Not a directory");
   }
-  if ((flags & kvs::kReadlink) && !(node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj)))
+  if ((flags & kvs::kReadlink) &&
+      !(node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj)))
     throw FluxError(EINVAL, "Invalid argument: not a symlink");
   co_return co_await value_of(node, flags);
 }
@@ -299,8 +311,11 @@ Task<Json> KvsService::lookup(const Message& m) {
 Task<Json> KvsService::getroot(const Message& m) {
   Json req = m.json().value();
   Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
-  co_return Json{{"rootref", ns.rootref}, {"rootseq", ns.seq}, {"owner", ns.owner},
-                 {"flags", ns.flags}, {"namespace", ns.name}};
+  co_return Json{{"rootref", ns.rootref},
+                 {"rootseq", ns.seq},
+                 {"owner", ns.owner},
+                 {"flags", ns.flags},
+                 {"namespace", ns.name}};
 }
 
 void KvsService::wait_version(const Message& m) {
@@ -320,13 +335,15 @@ void KvsService::wait_version(const Message& m) {
 }
 
 Task<Json> KvsService::namespace_create(const Message& m) {
-  if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may create namespaces");
+  if (!(m.rolemask() & role::kOwner))
+    throw FluxError(EPERM, "only the instance owner may create namespaces");
   Json req = m.json().value();
   std::string name = req.at("namespace");
   if (name.empty() || name.find_first_of("/ \t\n") != std::string::npos)
     throw FluxError(EINVAL, "bad namespace name '" + name + "'");
   auto it = namespaces_.find(name);
-  if (it != namespaces_.end() && !it->second->removed) throw FluxError(EEXIST, "namespace " + name + " exists");
+  if (it != namespaces_.end() && !it->second->removed)
+    throw FluxError(EEXIST, "namespace " + name + " exists");
   auto ns = std::make_unique<Namespace>();
   ns->name = name;
   ns->owner = req.value("owner", owner_);
@@ -341,18 +358,21 @@ Task<Json> KvsService::namespace_create(const Message& m) {
 }
 
 Task<Json> KvsService::namespace_remove(const Message& m) {
-  if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may remove namespaces");
+  if (!(m.rolemask() & role::kOwner))
+    throw FluxError(EPERM, "only the instance owner may remove namespaces");
   std::string name = m.json().value().at("namespace");
   if (name == kvs::kPrimary) throw FluxError(ENOTSUP, "the primary namespace cannot be removed");
   auto it = namespaces_.find(name);
-  if (it == namespaces_.end() || it->second->removed) throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
+  if (it == namespaces_.end() || it->second->removed)
+    throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
   Namespace& ns = *it->second;
   ns.removed = true;
   std::deque<PendingCommit> pending = std::move(ns.pending);
   fail_pending(ns, pending, ENOTSUP, "namespace " + name + " removed");
   for (auto& [fname, pc] : ns.fences)
     for (auto& req : pc.requests) h_.respond_error(req, ENOTSUP, "namespace " + name + " removed");
-  for (auto& w : ns.version_waiters) h_.respond_error(w.second, ENOTSUP, "namespace " + name + " removed");
+  for (auto& w : ns.version_waiters)
+    h_.respond_error(w.second, ENOTSUP, "namespace " + name + " removed");
   Message ev = Message::event("kvs.namespace-removed-" + name);
   ev.set_json({{"namespace", name}});
   h_.send(std::move(ev));
@@ -390,7 +410,8 @@ void KvsService::register_handlers() {
   });
   h_.add_handler(MsgType::Request, "kvs.fence", [this](const Message& m) { fence(m); });
   h_.serve("kvs.getroot", [this](const Message& m) { return getroot(m); });
-  h_.add_handler(MsgType::Request, "kvs.wait-version", [this](const Message& m) { wait_version(m); });
+  h_.add_handler(MsgType::Request, "kvs.wait-version",
+                 [this](const Message& m) { wait_version(m); });
   h_.serve("kvs.namespace-create", [this](const Message& m) { return namespace_create(m); });
   h_.serve("kvs.namespace-remove", [this](const Message& m) { return namespace_remove(m); });
   h_.add_handler(MsgType::Request, "kvs.namespace-list",

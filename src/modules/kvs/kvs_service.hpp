@@ -24,7 +24,7 @@ struct Namespace {
   std::string name;
   uint32_t owner = 0;
   int flags = 0;
-  NodePtr root;            // the committed root (frozen)
+  NodePtr root;  // the committed root (frozen)
   std::string rootref;
   int seq = 0;
   std::deque<PendingCommit> pending;

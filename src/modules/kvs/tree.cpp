@@ -98,7 +98,8 @@ std::vector<std::string> split_key(const std::string& key) {
   size_t start = 0;
   while (start <= key.size()) {
     size_t dot = key.find('.', start);
-    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!part.empty()) out.push_back(std::move(part));
     if (dot == std::string::npos) break;
     start = dot + 1;
@@ -168,8 +169,10 @@ Task<NodePtr> Tree::resolve(NodePtr n) {
     d->frozen = true;
   } else {
     auto decoded = treeobj::decode(blob);
-    if (!decoded) throw FluxError(EPROTO, "kvs: directory " + n->ref + ": " + decoded.error().message);
-    if (!treeobj::is_dir(*decoded)) throw FluxError(EPROTO, "kvs: " + n->ref + " is not a directory");
+    if (!decoded)
+      throw FluxError(EPROTO, "kvs: directory " + n->ref + ": " + decoded.error().message);
+    if (!treeobj::is_dir(*decoded))
+      throw FluxError(EPROTO, "kvs: " + n->ref + " is not a directory");
     d = build_dir(*decoded);
   }
   d->ref = n->ref;
@@ -305,8 +308,9 @@ std::string Tree::serialize(const NodePtr& root, Blobs& blobs) {
       if (b.ref.empty()) b.ref = dir_blob(b.entries, blobs);
       out += "{\"data\":[\"" + b.ref + "\"],\"type\":\"dirref\",\"ver\":1}";
     }
-    out += "],\"count\":" + std::to_string(root->count) + ",\"func\":\"fnv1a32\",\"size\":" +
-           std::to_string(root->buckets.size()) + "},\"type\":\"hdir\",\"ver\":1}";
+    out += "],\"count\":" + std::to_string(root->count) +
+           ",\"func\":\"fnv1a32\",\"size\":" + std::to_string(root->buckets.size()) +
+           "},\"type\":\"hdir\",\"ver\":1}";
     root->ref = storage_.hash(out);
     blobs.emplace_back(root->ref, std::move(out));
   }

@@ -36,12 +36,12 @@ using BucketPtr = std::shared_ptr<Bucket>;
 struct Node {
   enum class Kind { Leaf, Dir, DirRef };
   Kind kind = Kind::Leaf;
-  Json obj;                         // Leaf: val|valref|symlink treeobj
-  std::string text;                 // Leaf: obj serialized (cached for directory blobs)
-  std::vector<BucketPtr> buckets;   // Dir: one bucket, or a power of two (hdir)
-  size_t count = 0;                 // Dir: entries in all buckets
-  std::string ref;      // Dir: blobref once serialized; DirRef: the blobref
-  bool frozen = false;  // shared with a published root: copy before changing
+  Json obj;                        // Leaf: val|valref|symlink treeobj
+  std::string text;                // Leaf: obj serialized (cached for directory blobs)
+  std::vector<BucketPtr> buckets;  // Dir: one bucket, or a power of two (hdir)
+  size_t count = 0;                // Dir: entries in all buckets
+  std::string ref;                 // Dir: blobref once serialized; DirRef: the blobref
+  bool frozen = false;             // shared with a published root: copy before changing
 
   static NodePtr leaf(Json obj);
   static NodePtr dir();
