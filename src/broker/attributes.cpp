@@ -49,6 +49,7 @@ constexpr AttrSpec kRegistry[] = {
     {"log-critical-level", kImmutable},
     {"content.hash", kImmutable},
     {"content.backing-module", 0},
+    {"content.purge-target-size", 0},
     {"tbon.fanout", 0},
     {"tbon.topo", 0},
     {"test.*", kRuntime},
