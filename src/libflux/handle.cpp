@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
 
 #include "base64.hpp"
 #include "module.hpp"
@@ -311,21 +312,30 @@ int Handle::add_handler(MsgType type, std::string topic_glob, MessageHandler fn)
 }
 
 namespace {
+
+// The one place an exception from a handler becomes errnum and text.
+std::pair<int, std::string> error_of(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const FluxError& e) {
+    return {e.errnum(), e.what()};
+  } catch (const Json::exception& e) {
+    return {EPROTO, std::string("malformed request: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return {ENOMEM, "out of memory"};
+  } catch (const std::exception& e) {
+    return {EINVAL, e.what()};
+  }
+}
+
 Task<void> run_request(std::weak_ptr<HandleCore> weak, Handle::RequestHandler fn, Message req) {
   int errnum = 0;
   std::string errstr;
   Json result;
   try {
     result = co_await fn(req);
-  } catch (const FluxError& e) {
-    errnum = e.errnum();
-    errstr = e.what();
-  } catch (const Json::exception& e) {
-    errnum = EPROTO;
-    errstr = std::string("malformed request: ") + e.what();
-  } catch (const std::exception& e) {
-    errnum = EINVAL;
-    errstr = e.what();
+  } catch (...) {
+    std::tie(errnum, errstr) = error_of(std::current_exception());
   }
   auto core = weak.lock();
   if (!core || req.has_flag(msgflag::kNoResponse)) co_return;
@@ -338,6 +348,19 @@ Task<void> run_request(std::weak_ptr<HandleCore> weak, Handle::RequestHandler fn
   }
 }
 }  // namespace
+
+int Handle::on_request(std::string topic_glob, MessageHandler fn) {
+  std::weak_ptr<HandleCore> weak = core_;
+  return add_handler(MsgType::Request, std::move(topic_glob),
+                     [weak, fn = std::move(fn)](const Message& m) {
+                       try {
+                         fn(m);
+                       } catch (...) {
+                         auto [errnum, errstr] = error_of(std::current_exception());
+                         if (auto core = weak.lock()) core->respond_error(m, errnum, errstr);
+                       }
+                     });
+}
 
 int Handle::serve(std::string topic_glob, RequestHandler fn) {
   std::weak_ptr<HandleCore> weak = core_;
@@ -373,10 +396,16 @@ Rpc Handle::service_add(const std::string& name) {
   return rpc("service.add", {{"service", name}});
 }
 
-bool Handle::ready_deferred() const { return core_->ready_deferred; }
-void Handle::set_ready_deferred(bool on) { core_->ready_deferred = on; }
+bool Handle::ready_deferred() const {
+  return core_->ready_deferred;
+}
+void Handle::set_ready_deferred(bool on) {
+  core_->ready_deferred = on;
+}
 
-void module_defer_ready(Handle& h) { h.set_ready_deferred(true); }
+void module_defer_ready(Handle& h) {
+  h.set_ready_deferred(true);
+}
 
 void module_ready(Handle& h) {
   h.rpc("module.status", {{"status", 1}}, kNodeidAny, msgflag::kNoResponse);

@@ -92,6 +92,9 @@ class Handle {
   // Message handlers, matched by type and topic glob; first match wins in
   // order of registration. Requests that match nothing get ENOSYS.
   int add_handler(MsgType type, std::string topic_glob, MessageHandler fn);
+  // A request handler that answers by itself (now or later); an exception
+  // it throws becomes the error response.
+  int on_request(std::string topic_glob, MessageHandler fn);
   int serve(std::string topic_glob, RequestHandler fn);
   void remove_handler(int id);
 

@@ -14,16 +14,11 @@ BackingService::BackingService(Handle& h, Database& db, HashAlg hash, const modu
     : h_(h), db_(db), hash_(hash), log_(log), commit_delay_(commit_delay) {}
 
 void BackingService::add_handlers() {
-  auto raw = [this](void (BackingService::*fn)(const Message&)) {
-    return [this, fn](const Message& m) { (this->*fn)(m); };
-  };
-  h_.add_handler(MsgType::Request, "content-backing.load", raw(&BackingService::load));
-  h_.add_handler(MsgType::Request, "content-backing.store", raw(&BackingService::store));
-  h_.add_handler(MsgType::Request, "content-backing.checkpoint-get",
-                 raw(&BackingService::checkpoint_get));
-  h_.add_handler(MsgType::Request, "content-backing.checkpoint-put",
-                 raw(&BackingService::checkpoint_put));
-  h_.add_handler(MsgType::Request, "content-backing.info", raw(&BackingService::info));
+  h_.on_request("content-backing.load", [this](const Message& m) { load(m); });
+  h_.on_request("content-backing.store", [this](const Message& m) { store(m); });
+  h_.on_request("content-backing.checkpoint-get", [this](const Message& m) { checkpoint_get(m); });
+  h_.on_request("content-backing.checkpoint-put", [this](const Message& m) { checkpoint_put(m); });
+  h_.on_request("content-backing.info", [this](const Message& m) { info(m); });
 }
 
 bool BackingService::authorized(const Message& m) {

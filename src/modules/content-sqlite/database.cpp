@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 #include "libflux/result.hpp"
 
@@ -98,11 +99,14 @@ class Database::Statement {
 Database::Database(std::string path) : path_(std::move(path)) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    int err = db_ ? errno_from_sqlite(sqlite3_extended_errcode(db_)) : ENOMEM;
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw FluxError(err, path_ + ": cannot open: " + msg);
+    if (!db_) throw FluxError(ENOMEM, path_ + ": cannot open: out of memory");
+    try {
+      fail("cannot open");
+    } catch (...) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw;
+    }
   }
   sqlite3_extended_result_codes(db_, 1);
   try {
@@ -150,7 +154,15 @@ Database::~Database() {
 
 void Database::fail(const std::string& what) const {
   int code = sqlite3_extended_errcode(db_);
-  throw FluxError(errno_from_sqlite(code), path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  std::string msg = path_ + ": " + what + ": " + sqlite3_errmsg(db_);
+  int err = errno_from_sqlite(code);
+  // For I/O and open failures the system's errno says more.
+  int sys = sqlite3_system_errno(db_);
+  if (sys > 0 && ((code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_IOERR)) {
+    msg += std::string(" (") + std::strerror(sys) + ")";
+    err = sys;
+  }
+  throw FluxError(err, msg);
 }
 
 void Database::exec(const char* sql) {
@@ -163,11 +175,17 @@ void Database::exec(const char* sql) {
 }
 
 std::string Database::query_text(const char* sql) {
-  Statement st(*this, sql);
-  Statement::Use u(st);
-  if (!u.step("cannot open")) return "";
-  const unsigned char* text = sqlite3_column_text(u.get(), 0);
-  return text ? reinterpret_cast<const char*>(text) : "";
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  int rc = sqlite3_prepare_v2(db_, sql, -1, &st, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(st, 0);
+    out = text ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot open");
+  return out;
 }
 
 char* Database::scratch(size_t n) {

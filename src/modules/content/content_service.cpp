@@ -24,19 +24,15 @@ ContentService::ContentService(Handle& h, ContentConfig cfg, const modules::Modu
     : h_(h), cfg_(cfg), log_(log), cache_(cfg.purge_target) {}
 
 void ContentService::start() {
-  auto raw = [this](void (ContentService::*fn)(const Message&)) {
-    return [this, fn](const Message& m) { (this->*fn)(m); };
-  };
   auto coro = [this](Task<Json> (ContentService::*fn)(const Message&)) {
     return [this, fn](const Message& m) { return (this->*fn)(m); };
   };
-  h_.add_handler(MsgType::Request, "content.load", raw(&ContentService::load));
-  h_.add_handler(MsgType::Request, "content.store", raw(&ContentService::store));
-  h_.add_handler(MsgType::Request, "content.flush", raw(&ContentService::flush));
-  h_.add_handler(MsgType::Request, "content.dropcache", raw(&ContentService::dropcache));
-  h_.add_handler(MsgType::Request, "content.info", raw(&ContentService::info));
-  h_.add_handler(MsgType::Request, "content.unregister-backing",
-                 raw(&ContentService::unregister_backing));
+  h_.on_request("content.load", [this](const Message& m) { load(m); });
+  h_.on_request("content.store", [this](const Message& m) { store(m); });
+  h_.on_request("content.flush", [this](const Message& m) { flush(m); });
+  h_.on_request("content.dropcache", [this](const Message& m) { dropcache(m); });
+  h_.on_request("content.info", [this](const Message& m) { info(m); });
+  h_.on_request("content.unregister-backing", [this](const Message& m) { unregister_backing(m); });
   h_.serve("content.checkpoint-get", coro(&ContentService::checkpoint_get));
   h_.serve("content.checkpoint-put", coro(&ContentService::checkpoint_put));
   h_.serve("content.register-backing", coro(&ContentService::register_backing));
@@ -304,8 +300,10 @@ void ContentService::unregister_backing(const Message& m) {
   if (!authorized(m)) return;
   if (backing_) {
     log_.info("content backing store: disabled " + backing_name_);
-    if (cache_.dirty() > 0)
-      log_.info(std::to_string(cache_.dirty()) + " dirty blobs stay in memory");
+    // Write-backs in flight are still answered: it keeps serving until
+    // this request is answered.
+    size_t waiting = cache_.dirty() - writebacks_in_flight_;
+    if (waiting > 0) log_.info(std::to_string(waiting) + " dirty blobs stay in memory");
   }
   backing_ = false;
   h_.respond(m, Json::object());

@@ -207,30 +207,24 @@ Task<void> KvsService::write_loop(std::string ns_name) {
 }
 
 void KvsService::fence(const Message& m) {
-  try {
-    Json req = m.json().value();
-    Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
-    check_ops(req.at("ops"));
-    std::string name = req.at("name");
-    int nprocs = req.at("nprocs");
-    if (nprocs < 1) throw FluxError(EINVAL, "fence " + name + ": nprocs must be positive");
-    auto [it, fresh] = ns.fence_nprocs.emplace(name, nprocs);
-    if (!fresh && it->second != nprocs)
-      throw FluxError(EINVAL, "fence " + name + ": nprocs does not match earlier members");
-    PendingCommit& pc = ns.fences[name];
-    for (auto& op : req["ops"]) pc.ops.push_back(std::move(op));
-    pc.flags |= req.value("flags", 0);
-    pc.requests.push_back(m);
-    if (static_cast<int>(pc.requests.size()) == nprocs) {
-      PendingCommit done = std::move(pc);
-      ns.fences.erase(name);
-      ns.fence_nprocs.erase(name);
-      enqueue(ns, std::move(done));
-    }
-  } catch (const FluxError& e) {
-    h_.respond_error(m, e.errnum(), e.what());
-  } catch (const std::exception& e) {
-    h_.respond_error(m, EPROTO, e.what());
+  Json req = m.json().value();
+  Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+  check_ops(req.at("ops"));
+  std::string name = req.at("name");
+  int nprocs = req.at("nprocs");
+  if (nprocs < 1) throw FluxError(EINVAL, "fence " + name + ": nprocs must be positive");
+  auto [it, fresh] = ns.fence_nprocs.emplace(name, nprocs);
+  if (!fresh && it->second != nprocs)
+    throw FluxError(EINVAL, "fence " + name + ": nprocs does not match earlier members");
+  PendingCommit& pc = ns.fences[name];
+  for (auto& op : req["ops"]) pc.ops.push_back(std::move(op));
+  pc.flags |= req.value("flags", 0);
+  pc.requests.push_back(m);
+  if (static_cast<int>(pc.requests.size()) == nprocs) {
+    PendingCommit done = std::move(pc);
+    ns.fences.erase(name);
+    ns.fence_nprocs.erase(name);
+    enqueue(ns, std::move(done));
   }
 }
 
@@ -319,19 +313,13 @@ Task<Json> KvsService::getroot(const Message& m) {
 }
 
 void KvsService::wait_version(const Message& m) {
-  try {
-    Json req = m.json().value();
-    Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
-    int want = req.at("rootseq");
-    if (ns.seq >= want)
-      h_.respond(m, {{"rootref", ns.rootref}, {"rootseq", ns.seq}});
-    else
-      ns.version_waiters.emplace_back(want, m);
-  } catch (const FluxError& e) {
-    h_.respond_error(m, e.errnum(), e.what());
-  } catch (const std::exception& e) {
-    h_.respond_error(m, EPROTO, e.what());
-  }
+  Json req = m.json().value();
+  Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+  int want = req.at("rootseq");
+  if (ns.seq >= want)
+    h_.respond(m, {{"rootref", ns.rootref}, {"rootseq", ns.seq}});
+  else
+    ns.version_waiters.emplace_back(want, m);
 }
 
 Task<Json> KvsService::namespace_create(const Message& m) {
@@ -392,23 +380,17 @@ Json KvsService::namespace_list(const Message& m) {
 void KvsService::register_handlers() {
   h_.serve("kvs.lookup", [this](const Message& m) { return lookup(m); });
   // commit answers from the write loop: the coroutine's null result is not sent.
-  h_.add_handler(MsgType::Request, "kvs.commit", [this](const Message& m) {
-    try {
-      Json req = m.json().value();
-      Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
-      check_ops(req.at("ops"));
-      PendingCommit pc;
-      pc.ops = std::move(req["ops"]);
-      pc.flags = req.value("flags", 0);
-      pc.requests.push_back(m);
-      enqueue(ns, std::move(pc));
-    } catch (const FluxError& e) {
-      h_.respond_error(m, e.errnum(), e.what());
-    } catch (const std::exception& e) {
-      h_.respond_error(m, EPROTO, e.what());
-    }
+  h_.on_request("kvs.commit", [this](const Message& m) {
+    Json req = m.json().value();
+    Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+    check_ops(req.at("ops"));
+    PendingCommit pc;
+    pc.ops = std::move(req["ops"]);
+    pc.flags = req.value("flags", 0);
+    pc.requests.push_back(m);
+    enqueue(ns, std::move(pc));  // answered by write_loop
   });
-  h_.add_handler(MsgType::Request, "kvs.fence", [this](const Message& m) { fence(m); });
+  h_.on_request("kvs.fence", [this](const Message& m) { fence(m); });
   h_.serve("kvs.getroot", [this](const Message& m) { return getroot(m); });
   h_.add_handler(MsgType::Request, "kvs.wait-version",
                  [this](const Message& m) { wait_version(m); });
