@@ -1,5 +1,6 @@
 #include "local_listener.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@ struct LocalListener::Impl {
     acceptor.open(ep.protocol());
     acceptor.bind(ep);
     acceptor.listen(128);
+    // Not inherited by the initial program and other children.
+    ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   }
 
   void accept_loop() {
@@ -46,6 +49,7 @@ struct LocalListener::Impl {
 
   void admit(asio::local::stream_protocol::socket s) {
     int fd = s.release();
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     ucred cred{};
     socklen_t len = sizeof(cred);
     unsigned char status = 0;

@@ -1,9 +1,11 @@
 // flux kvs: the KVS from the command line. This file parses and dispatches
 // and holds the helpers the subcommands share; the subcommands live in
-// kvs_get_put.cpp, kvs_dir.cpp, kvs_edit.cpp, kvs_root.cpp and
+// kvs_get_put.cpp, kvs_dir.cpp, kvs_ls.cpp, kvs_edit.cpp, kvs_root.cpp and
 // kvs_eventlog.cpp.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <iterator>
@@ -46,6 +48,31 @@ Message lookup_or_fail(Handle& h, const std::string& key, int flags, const std::
   } catch (const FluxError& e) {
     fail(key, e);
   }
+}
+
+Json read_dir(Handle& h, const std::string& key, const std::string& ns,
+              const std::string& rootref) {
+  try {
+    return kvs::lookup_dir(kvs::lookup(h, key, kvs::kReaddir, ns, rootref).get());
+  } catch (const FluxError& e) {
+    fail(key, e);
+  }
+}
+
+int window_width(int opt_width) {
+  if (opt_width >= 0) return opt_width;
+  winsize w{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0) return w.ws_col;
+  if (const char* s = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    long v = std::strtol(s, &end, 10);
+    if (end != s && v >= 0) return static_cast<int>(v);
+  }
+  return 80;
+}
+
+bool is_dir_entry(const Json& obj) {
+  return treeobj::is_dir(obj) || treeobj::is_dirref(obj);
 }
 
 std::string rootref_from_at(const std::string& at) {
@@ -130,7 +157,8 @@ int cmd_kvs(int argc, char** argv) {
   app.require_subcommand(1);
   kvscmd::Registry reg;
   kvscmd::add_get_put(app, reg);
-  kvscmd::add_dir_ls(app, reg);
+  kvscmd::add_dir(app, reg);
+  kvscmd::add_ls(app, reg);
   kvscmd::add_edit(app, reg);
   kvscmd::add_root(app, reg);
   kvscmd::add_namespace(app, reg);

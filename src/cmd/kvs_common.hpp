@@ -22,7 +22,8 @@ struct Subcommand {
 using Registry = std::vector<Subcommand>;
 
 void add_get_put(CLI::App& kvs, Registry& reg);    // get, put
-void add_dir_ls(CLI::App& kvs, Registry& reg);     // dir, ls
+void add_dir(CLI::App& kvs, Registry& reg);        // dir
+void add_ls(CLI::App& kvs, Registry& reg);         // ls
 void add_edit(CLI::App& kvs, Registry& reg);       // unlink, link, readlink, mkdir, copy, move
 void add_root(CLI::App& kvs, Registry& reg);       // getroot, version, wait, dropcache
 void add_namespace(CLI::App& kvs, Registry& reg);  // namespace create|remove|list
@@ -42,6 +43,18 @@ std::string error_text(const FluxError& e);
 // Lookup that fails with "KEY: reason".
 Message lookup_or_fail(Handle& h, const std::string& key, int flags, const std::string& ns,
                        const std::string& rootref = "");
+
+// A directory's entries (name -> treeobj), or "KEY: reason".
+Json read_dir(Handle& h, const std::string& key, const std::string& ns,
+              const std::string& rootref = "");
+
+// Output width for dir and ls: opt_width (-w) if set (>= 0), else the
+// terminal's, else $COLUMNS, else 80 (as flux-core, so output that is not
+// a terminal still gets columns). 0 means unlimited.
+int window_width(int opt_width);
+
+// A dir or dirref treeobj.
+bool is_dir_entry(const Json& obj);
 
 // The blobref to look up at, from an --at argument: an RFC 11 dirref
 // object (as `flux kvs getroot` prints) or a bare blobref.

@@ -75,6 +75,7 @@ Task<void> watch_one(Handle& h, Rpc rpc, std::string key, const GetOptions& o, W
 }
 
 int run_get(const GetOptions& o) {
+  WatchState st;  // before h: watch tasks may still refer to it while h closes
   auto h = open_instance();
   std::string rootref = o.at.empty() ? "" : rootref_from_at(o.at);
   int flags = lookup_flags(o);
@@ -92,7 +93,6 @@ int run_get(const GetOptions& o) {
     return 0;
   }
   // Watch every key at once; each prints up to --count values.
-  WatchState st;
   for (const auto& key : o.keys) {
     Rpc rpc = kvs::lookup_watch(*h, key, flags, o.ns);
     st.active++;

@@ -155,37 +155,35 @@ Task<bool> WatchService::check(Watcher& w, Root root) {
     co_return true;
   }
   // Append: send what is new since the last answer.
+  auto replaced = [&] {
+    finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
+    return false;
+  };
   std::string data;
   if (treeobj::is_valref(val)) {
-    const Json& refs = val["data"];
-    if (w.appended_bytes > 0) {
-      // A value first sent inline became a valref when appended to: skip
-      // the blobs that hold what was already sent.
-      size_t skipped = 0, k = 0;
-      while (k < refs.size() && skipped < w.appended_bytes)
-        skipped += (co_await load_blob(refs[k++].get<std::string>())).size();
-      if (skipped != w.appended_bytes) {
-        finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
-        co_return false;
-      }
-      w.appended_blobs = k;
-      w.appended_bytes = 0;
+    auto refs = val["data"].get<std::vector<std::string>>();
+    size_t k = 0;
+    if (!w.sent_inline.empty()) {
+      // A value first sent inline became a valref when appended to: its
+      // first blobs hold what was already sent.
+      std::string head;
+      while (k < refs.size() && head.size() < w.sent_inline.size())
+        head += co_await load_blob(refs[k++]);
+      if (head != w.sent_inline) co_return replaced();
+      w.sent_inline.clear();
+      w.sent_refs.assign(refs.begin(), refs.begin() + static_cast<long>(k));
     }
-    if (refs.size() < w.appended_blobs) {
-      finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
-      co_return false;
-    }
-    for (size_t i = w.appended_blobs; i < refs.size(); i++)
-      data += co_await load_blob(refs[i].get<std::string>());
-    w.appended_blobs = refs.size();
+    if (refs.size() < w.sent_refs.size() ||
+        !std::equal(w.sent_refs.begin(), w.sent_refs.end(), refs.begin()))
+      co_return replaced();
+    for (size_t i = w.sent_refs.size(); i < refs.size(); i++) data += co_await load_blob(refs[i]);
+    w.sent_refs = std::move(refs);
   } else if (treeobj::is_val(val)) {
     std::string all = treeobj::decode_val(val).value();
-    if (w.appended_blobs > 0 || all.size() < w.appended_bytes) {
-      finish(w, EINVAL, "value of " + w.key + " was replaced, not appended to");
-      co_return false;
-    }
-    data = all.substr(w.appended_bytes);
-    w.appended_bytes = all.size();
+    if (!w.sent_refs.empty() || all.compare(0, w.sent_inline.size(), w.sent_inline) != 0)
+      co_return replaced();
+    data = all.substr(w.sent_inline.size());
+    w.sent_inline = std::move(all);
   } else {
     finish(w, EINVAL, w.key + " is not a value");
     co_return false;

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "libflux/handle.hpp"
 
@@ -27,8 +28,10 @@ struct Watcher {
   bool done = false;
   std::coroutine_handle<> waiter;
   std::optional<std::string> last;  // last value sent (treeobj text), for uniq
-  size_t appended_blobs = 0;        // append mode: blobs already sent
-  size_t appended_bytes = 0;        // append mode: inline val bytes already sent
+  // Append mode: what was already sent, to send only what follows it and
+  // to notice a value that was replaced rather than appended to.
+  std::vector<std::string> sent_refs;  // blobs of a valref
+  std::string sent_inline;             // data of an inline val
 };
 
 class WatchService {

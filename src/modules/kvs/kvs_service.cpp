@@ -259,8 +259,9 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
     node = d->find(path[i]);
     if (!node) throw FluxError(ENOENT, "No such file or directory");
     bool last = i + 1 == path.size();
+    // A final symlink is returned as itself for readlink and treeobj lookups.
     if (node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj) &&
-        !(last && (flags & kvs::kReadlink))) {
+        !(last && (flags & (kvs::kReadlink | kvs::kTreeobj)))) {
       // Follow: the target (in its namespace) plus the rest of the path.
       const Json& data = node->obj["data"];
       std::string target_ns = data.value("namespace", ns_name);
