@@ -45,6 +45,10 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
         router_(router) {}
 
   ~ModuleEndpoint() override {
+    if (inline_) {
+      stop();
+      return;  // no dlclose: the broker's loop may still hold its code
+    }
     if (thread_.joinable()) {
       reactor_->stop();
       thread_.join();
@@ -59,15 +63,20 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
         router_.respond_error(m, ENOSYS, "module " + name() + " has exited");
       return;
     }
-    reactor_->post([this, m = std::move(m)]() mutable {
+    loop().post([this, m = std::move(m)]() mutable {
       if (on_message_) on_message_(std::move(m));
     });
   }
 
-  // Load the shared object and start its thread. Throws FluxError.
+  // Load the shared object and start it: on the broker's thread if it
+  // exports mod_start, else in a thread of its own. Throws FluxError.
   void start(uint32_t rank) {
     dso_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!dso_) throw FluxError(ENOENT, std::string("dlopen: ") + dlerror());
+    if (auto start_fn = reinterpret_cast<ModStartFn>(dlsym(dso_, "mod_start"))) {
+      start_inline(start_fn, rank);
+      return;
+    }
     auto fn = reinterpret_cast<ModMainFn>(dlsym(dso_, "mod_main"));
     if (!fn) throw FluxError(EINVAL, path + ": module does not export mod_main");
     reactor_ = std::make_unique<Reactor>();
@@ -81,8 +90,28 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
     running.fire();
   }
 
+  void set_failed(int errnum) {
+    if (state == ModState::Exited) return;
+    exit_code = errnum;  // before stop(): it wakes whoever waits for the load
+    if (inline_) {
+      stop();
+      return;
+    }
+    state = ModState::Finalizing;
+    reactor_->stop();
+  }
+
   void stop() {
     if (state == ModState::Exited) return;
+    if (inline_) {
+      if (stop_fn_ && handle_) stop_fn_(handle_.get(), inline_state_);
+      on_message_ = nullptr;
+      handle_.reset();
+      state = ModState::Exited;
+      running.fire();
+      exited.fire();
+      return;
+    }
     state = ModState::Finalizing;
     reactor_->stop();
   }
@@ -112,6 +141,29 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
     ModuleEndpoint& ep_;
     std::weak_ptr<ModuleEndpoint> weak_;
   };
+
+  Reactor& loop() { return inline_ ? broker_ : *reactor_; }
+
+  void start_inline(ModStartFn start_fn, uint32_t rank) {
+    inline_ = true;
+    stop_fn_ = reinterpret_cast<ModStopFn>(dlsym(dso_, "mod_stop"));
+    handle_ = std::make_unique<Handle>(broker_, std::make_unique<Channel>(*this));
+    handle_->add_module_services(name(), uuid(), rank);
+    std::vector<char*> argv;
+    std::string name0 = name();
+    argv.push_back(name0.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc =
+        start_fn(handle_.get(), static_cast<int>(argv.size() - 1), argv.data(), &inline_state_);
+    if (rc != 0) {
+      stop_fn_ = nullptr;  // nothing to tear down
+      exit_code = rc;
+      stop();
+      return;
+    }
+    if (!handle_->ready_deferred()) module_ready(*handle_);
+  }
 
   void run(std::weak_ptr<ModuleEndpoint> weak, ModMainFn fn, uint32_t rank) {
     int rc;
@@ -147,6 +199,11 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
   std::unique_ptr<Reactor> reactor_;
   std::thread thread_;
   void* dso_ = nullptr;
+  // Modules on the broker's thread:
+  bool inline_ = false;
+  std::unique_ptr<Handle> handle_;
+  void* inline_state_ = nullptr;
+  ModStopFn stop_fn_ = nullptr;
   Connector::OnMessage on_message_;  // used on the module's thread only
 };
 
@@ -250,9 +307,13 @@ void ModuleHost::serve(Handle& h) {
     const std::string* sender = m.first_route();
     auto req = m.json();
     if (!sender || !req) return;
-    for (auto& mod : modules_)
-      if (mod->uuid() == *sender && req->value("status", -1) == static_cast<int>(ModState::Running))
-        mod->set_running();
+    int status = req->value("status", -1);
+    for (auto& mod : modules_) {
+      if (mod->uuid() != *sender) continue;
+      if (status == static_cast<int>(ModState::Running)) mod->set_running();
+      if (status == static_cast<int>(ModState::Exited))
+        mod->set_failed(req->value("errnum", EINVAL));
+    }
   });
   h.add_handler(MsgType::Request, "module.list",
                 [this, &h](const Message& m) { h.respond(m, list()); });

@@ -411,6 +411,10 @@ void module_ready(Handle& h) {
   h.rpc("module.status", {{"status", 1}}, kNodeidAny, msgflag::kNoResponse);
 }
 
+void module_failed(Handle& h, int errnum) {
+  h.rpc("module.status", {{"status", 3}, {"errnum", errnum}}, kNodeidAny, msgflag::kNoResponse);
+}
+
 void Handle::on_lost(std::function<void(const Error&)> fn) {
   core_->on_lost = std::move(fn);
 }

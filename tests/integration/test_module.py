@@ -199,3 +199,23 @@ def test_module_ping_route(instance, echo_module, target):
         assert rep.errnum == 0, rep.string()
         assert rep.json()["seq"] == 1
         assert "!" in rep.json()["route"]
+
+
+def test_module_on_broker_thread_loads_fails_and_reloads(instance):
+    # content runs on the broker's own thread (it exports mod_start): its
+    # set-up failure must fail the load, and it must unload and load again.
+    for mod in ("kvs-watch", "kvs", "content-sqlite", "content"):
+        r = instance.run("module", "remove", mod)
+        assert r.returncode == 0, r.stderr
+    r = instance.run("module", "load", "content", "bogus=1")
+    assert r.returncode == 1
+    assert "content failed to start" in r.stderr
+    assert "content" not in instance.run("module", "list").stdout
+    for mod in ("content", "content-sqlite", "kvs", "kvs-watch"):
+        r = instance.run("module", "load", mod)
+        assert r.returncode == 0, r.stderr
+    r = instance.run("ping", "--count=1", "content")
+    assert r.returncode == 0, r.stderr
+    r = instance.run("kvs", "put", "after.reload=1")
+    assert r.returncode == 0, r.stderr
+    assert instance.run("kvs", "get", "after.reload").stdout.strip() == "1"

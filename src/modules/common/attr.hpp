@@ -1,4 +1,4 @@
-// Broker attribute lookup for modules starting up (a blocking attr.get).
+// Broker attribute lookup for modules starting up.
 #pragma once
 
 #include <cerrno>
@@ -17,6 +17,22 @@ inline std::optional<std::string> get_attr(Handle& h, const std::string& name) {
     if (e.errnum() == ENOENT) return std::nullopt;
     throw FluxError(e.errnum(), "attr.get " + name + ": " + e.what());
   }
+}
+
+// The same for a coroutine (modules on the broker's thread must not block).
+inline Task<std::optional<std::string>> get_attr_async(Handle& h, std::string name) {
+  Json req = {{"name", name}};  // built outside co_await: g++ 12
+  bool missing = false;
+  std::string value;
+  try {
+    Message r = co_await h.rpc("attr.get", req);
+    value = r.json().value().at("value").get<std::string>();
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOENT) throw FluxError(e.errnum(), "attr.get " + name + ": " + e.what());
+    missing = true;
+  }
+  if (missing) co_return std::nullopt;
+  co_return value;
 }
 
 }  // namespace flux::modules

@@ -1,6 +1,8 @@
 // content: the content cache module (RFC 10), loaded on every rank.
 // See README.md for its protocol.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "content_service.hpp"
 #include "libflux/module.hpp"
@@ -26,42 +28,65 @@ size_t parse_size(const std::string& what, const std::string& s) {
 
 // Configuration from broker attributes, then module arguments
 // (purge-target-size=BYTES); throws FluxError if one is bad.
-ContentConfig read_config(flux::Handle& h, int argc, char** argv) {
+flux::Task<ContentConfig> read_config(flux::Handle& h, std::vector<std::string> args) {
+  using flux::modules::get_attr_async;
   ContentConfig cfg;
-  cfg.rank = static_cast<uint32_t>(std::stoul(flux::modules::get_attr(h, "rank").value_or("0")));
-  std::string hash = flux::modules::get_attr(h, "content.hash").value_or("sha1");
+  cfg.rank = static_cast<uint32_t>(std::stoul((co_await get_attr_async(h, "rank")).value_or("0")));
+  std::string hash = (co_await get_attr_async(h, "content.hash")).value_or("sha1");
   auto alg = flux::hash_alg_from_name(hash);
   if (!alg) throw flux::FluxError(EINVAL, "content.hash: " + alg.error().message);
   cfg.hash = *alg;
-  if (auto v = flux::modules::get_attr(h, "content.purge-target-size"))
+  if (auto v = co_await get_attr_async(h, "content.purge-target-size"))
     cfg.purge_target = parse_size("content.purge-target-size", *v);
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
+  for (const auto& a : args) {
     if (a.rfind("purge-target-size=", 0) != 0)
       throw flux::FluxError(EINVAL, "bad argument: " + a + " (expected purge-target-size=BYTES)");
     cfg.purge_target = parse_size("purge-target-size", a.substr(18));
   }
-  return cfg;
+  co_return cfg;
+}
+
+// The module's state between mod_start and mod_stop.
+struct Content {
+  explicit Content(flux::Handle& h) : log(h, "content") {}
+  flux::modules::ModuleLog log;
+  std::unique_ptr<flux::content::ContentService> service;
+};
+
+flux::Task<void> configure(flux::Handle& h, Content& c, std::vector<std::string> args) {
+  int err = 0;
+  try {
+    ContentConfig cfg = co_await read_config(h, std::move(args));
+    c.log.set_rank(cfg.rank);
+    c.service = std::make_unique<flux::content::ContentService>(h, cfg, c.log);
+    c.service->start();
+  } catch (const flux::FluxError& e) {
+    c.log.err(e.what());
+    err = e.errnum();
+  } catch (const std::exception& e) {
+    c.log.err(e.what());
+    err = EINVAL;
+  }
+  if (err)
+    flux::module_failed(h, err);
+  else
+    flux::module_ready(h);
 }
 
 }  // namespace
 
-extern "C" int mod_main(flux::Handle* h, int argc, char** argv) {
-  // Ready (module.load answers) once configured and serving.
+// The content cache runs on the broker's thread (see libflux/module.hpp):
+// every KVS commit passes through it several times.
+extern "C" int mod_start(flux::Handle* h, int argc, char** argv, void** state) {
   flux::module_defer_ready(*h);
-  flux::modules::ModuleLog log(*h, "content");
-  ContentConfig cfg;
-  try {
-    cfg = read_config(*h, argc, argv);
-  } catch (const std::exception& e) {
-    log.err(e.what());
-    return EINVAL;
-  }
-  log.set_rank(cfg.rank);
-  flux::content::ContentService service(*h, cfg, log);
-  service.start();
-  flux::module_ready(*h);
-  h->reactor().run();
-  service.stop();
+  auto* c = new Content(*h);
+  *state = c;
+  spawn(configure(*h, *c, std::vector<std::string>(argv + 1, argv + argc)));
   return 0;
+}
+
+extern "C" void mod_stop(flux::Handle* h, void* state) {
+  auto* c = static_cast<Content*>(state);
+  if (c->service) c->service->stop();
+  delete c;
 }
