@@ -7,6 +7,7 @@
 //   bench_kvs store N SIZE      N content.store of SIZE-byte blobs (pipelined 64)
 //   bench_kvs load N SIZE       N content.load of stored blobs
 // Prints "<rate> <unit>" on stdout.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -19,12 +20,20 @@
 
 using namespace flux;
 
-static void commits(Handle& h, const std::string& prefix, int n) {
+// Returns the rates of the first and the last tenth of the commits, to show
+// whether commits slow down as the directory grows.
+static std::pair<double, double> commits(Handle& h, const std::string& prefix, int n,
+                                         bool same_key = false) {
+  int tenth = std::max(1, n / 10);
+  double start = monotime(), first = 0, last_start = 0;
   for (int i = 0; i < n; i++) {
+    if (i == n - tenth) last_start = monotime();
     kvs::Txn t;
-    t.put(prefix + std::to_string(i), "value-" + std::to_string(i));
+    t.put(same_key ? prefix : prefix + std::to_string(i), "value-" + std::to_string(i));
     kvs::commit(h, t).get();
+    if (i + 1 == tenth) first = tenth / (monotime() - start);
   }
+  return {first, tenth / (monotime() - last_start)};
 }
 
 int main(int argc, char** argv) {
@@ -38,15 +47,16 @@ int main(int argc, char** argv) {
   double t0 = monotime();
   double count = n;
   const char* unit = "ops/s";
+  std::string extra;
   if (mode == "commit") {
-    commits(*h, "bench.commit.k", n);
+    auto [first, last] = commits(*h, "bench.commit.k", n);
+    extra = " first-10%=" + std::to_string(static_cast<int>(first)) +
+            " last-10%=" + std::to_string(static_cast<int>(last));
     unit = "commits/s";
   } else if (mode == "onekey") {
-    for (int i = 0; i < n; i++) {
-      kvs::Txn t;
-      t.put("bench.onekey", "value-" + std::to_string(i));
-      kvs::commit(*h, t).get();
-    }
+    auto [first, last] = commits(*h, "bench.onekey", n, true);
+    extra = " first-10%=" + std::to_string(static_cast<int>(first)) +
+            " last-10%=" + std::to_string(static_cast<int>(last));
     unit = "commits/s";
   } else if (mode == "parallel") {
     int clients = n;
@@ -107,6 +117,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   double secs = monotime() - t0;
-  std::printf("%.1f %s\n", count / secs, unit);
+  std::printf("%.1f %s%s\n", count / secs, unit, extra.c_str());
   return 0;
 }
