@@ -8,21 +8,6 @@
 
 namespace flux::kvsmod {
 
-NodePtr Node::leaf(Json obj) {
-  auto n = std::make_shared<Node>();
-  n->kind = Kind::Leaf;
-  n->text = obj.dump();
-  n->obj = std::move(obj);
-  return n;
-}
-
-NodePtr Node::dir() {
-  auto n = std::make_shared<Node>();
-  n->kind = Kind::Dir;
-  n->buckets.push_back(std::make_shared<Bucket>());
-  return n;
-}
-
 namespace {
 
 // FNV-1a, 32 bits: cheap, stable across runs and machines ("fnv1a32").
@@ -35,54 +20,75 @@ uint32_t fnv1a32(const std::string& s) {
   return h;
 }
 
-// A directory blob is rewritten whole on every change, so it is kept small:
-// past kMaxFlatDir entries it is split, and split 4x finer whenever buckets
-// average more than kMaxBucketAvg (bucket list and bucket stay ~10 KB).
-constexpr size_t kMaxFlatDir = 256;
-constexpr size_t kFirstBuckets = 16;
-constexpr size_t kMaxBucketAvg = 256;
+// A leaf bucket holds at most this many entries before it splits in 16;
+// the top one more, so that ordinary directories stay plain "dir" objects.
+constexpr size_t kMaxTopLeaf = 256;
+constexpr size_t kMaxLeaf = 64;
+constexpr int kFanoutBits = 4;
+constexpr int kMaxLevel = 32 / kFanoutBits - 1;  // the hash bits run out here
 
-}  // namespace
-
-NodePtr Node::find(const std::string& name) const {
-  const auto& b = *buckets[buckets.size() == 1 ? 0 : fnv1a32(name) & (buckets.size() - 1)];
-  auto it = b.entries.find(name);
-  return it == b.entries.end() ? nullptr : it->second;
+size_t child_index(uint32_t hash, int level) {
+  return (hash >> (level * kFanoutBits)) & ((1u << kFanoutBits) - 1);
 }
 
-Bucket& Node::bucket_for_write(const std::string& name) {
-  auto& slot = buckets[buckets.size() == 1 ? 0 : fnv1a32(name) & (buckets.size() - 1)];
-  if (slot->frozen) {
-    slot = std::make_shared<Bucket>(*slot);  // entries are shared, not copied
+BucketPtr& writable(BucketPtr& slot) {
+  if (!slot) {
+    slot = std::make_shared<Bucket>();
+  } else if (slot->frozen) {
+    slot = std::make_shared<Bucket>(*slot);  // entries and children are shared
     slot->frozen = false;
   }
   slot->ref.clear();
-  return *slot;
+  return slot;
 }
 
-void Node::set(const std::string& name, NodePtr child) {
-  Bucket& b = bucket_for_write(name);
-  auto [it, fresh] = b.entries.insert_or_assign(name, std::move(child));
-  if (fresh) count++;
-  if (buckets.size() == 1 && count > kMaxFlatDir)
-    reshard(kFirstBuckets);
-  else if (buckets.size() > 1 && count > kMaxBucketAvg * buckets.size())
-    reshard(buckets.size() * 4);
+void split(Bucket& b, int level) {
+  b.children.assign(size_t{1} << kFanoutBits, nullptr);
+  for (auto& [name, child] : b.entries) {
+    BucketPtr& c = b.children[child_index(fnv1a32(name), level)];
+    if (!c) c = std::make_shared<Bucket>();
+    c->entries.emplace(name, child);
+    c->count++;
+  }
+  b.entries.clear();
 }
 
-void Node::erase(const std::string& name) {
-  if (!find(name)) return;
-  bucket_for_write(name).entries.erase(name);
-  count--;
+void freeze(Bucket& b) {
+  b.frozen = true;
+  for (auto& c : b.children)
+    if (c && !c->frozen) freeze(*c);
 }
 
-void Node::reshard(size_t nbuckets) {
-  std::vector<BucketPtr> next(nbuckets);
-  for (auto& b : next) b = std::make_shared<Bucket>();
-  for_each([&](const std::string& name, const NodePtr& child) {
-    next[fnv1a32(name) & (nbuckets - 1)]->entries.emplace(name, child);
-  });
-  buckets = std::move(next);
+// Our hdir (RFC 11 leaves its details open): {"size":16,"func":"fnv1a32",
+// "level":L,"count":C,"bucket":[dirref or null, ...]}; bucket i holds the
+// names whose hash has i in bits 4L..4L+3.
+std::optional<Error> check_hdir(const Json& obj, int level) {
+  const Json& data = obj["data"];
+  if (!data.is_object() || data.value("func", "") != "fnv1a32" || !data.contains("bucket") ||
+      !data["bucket"].is_array() || data["bucket"].size() != (size_t{1} << kFanoutBits) ||
+      data.value("size", 0) != (1 << kFanoutBits) || data.value("level", -1) != level)
+    return Error{EPROTO, "malformed hdir"};
+  for (const auto& b : data["bucket"])
+    if (!b.is_null() && (treeobj::validate(b) || !treeobj::is_dirref(b)))
+      return Error{EPROTO, "hdir: buckets must be dirrefs"};
+  return std::nullopt;
+}
+
+}  // namespace
+
+NodePtr Node::leaf(Json obj) {
+  auto n = std::make_shared<Node>();
+  n->kind = Kind::Leaf;
+  n->text = obj.dump();
+  n->obj = std::move(obj);
+  return n;
+}
+
+NodePtr Node::dir() {
+  auto n = std::make_shared<Node>();
+  n->kind = Kind::Dir;
+  n->root = std::make_shared<Bucket>();
+  return n;
 }
 
 NodePtr Node::dirref(std::string ref) {
@@ -91,6 +97,49 @@ NodePtr Node::dirref(std::string ref) {
   n->ref = std::move(ref);
   n->frozen = true;
   return n;
+}
+
+NodePtr Node::find(const std::string& name) const {
+  const Bucket* b = root.get();
+  uint32_t h = fnv1a32(name);
+  for (int level = 0; !b->is_leaf(); level++) {
+    b = b->children[child_index(h, level)].get();
+    if (!b) return nullptr;
+  }
+  auto it = b->entries.find(name);
+  return it == b->entries.end() ? nullptr : it->second;
+}
+
+void Node::set(const std::string& name, NodePtr child) {
+  bool fresh = !find(name);
+  uint32_t h = fnv1a32(name);
+  BucketPtr* slot = &root;
+  for (int level = 0;; level++) {
+    Bucket& b = *writable(*slot);
+    if (fresh) b.count++;
+    if (b.is_leaf()) {
+      b.entries.insert_or_assign(name, std::move(child));
+      if (b.entries.size() > (level == 0 ? kMaxTopLeaf : kMaxLeaf) && level <= kMaxLevel)
+        split(b, level);
+      return;
+    }
+    slot = &b.children[child_index(h, level)];
+  }
+}
+
+void Node::erase(const std::string& name) {
+  if (!find(name)) return;
+  uint32_t h = fnv1a32(name);
+  BucketPtr* slot = &root;
+  for (int level = 0;; level++) {
+    Bucket& b = *writable(*slot);
+    b.count--;
+    if (b.is_leaf()) {
+      b.entries.erase(name);
+      return;
+    }
+    slot = &b.children[child_index(h, level)];
+  }
 }
 
 std::vector<std::string> split_key(const std::string& key) {
@@ -118,64 +167,49 @@ NodePtr Tree::build_dir(const Json& dirobj) {
       d->set(name, Node::leaf(obj));
   }
   d->frozen = true;
-  for (auto& b : d->buckets) b->frozen = true;
+  freeze(*d->root);
   return d;
 }
 
-namespace {
-
-// Our hdir (RFC 11 leaves its details open): {"size":N,"func":"fnv1a32",
-// "count":C,"bucket":[dirref or null, ...]} with N a power of two.
-std::optional<Error> check_hdir(const Json& obj) {
-  const Json& data = obj["data"];
-  if (!data.is_object() || !data.contains("size") || !data["size"].is_number_unsigned() ||
-      !data.contains("bucket") || !data["bucket"].is_array() || data.value("func", "") != "fnv1a32")
-    return Error{EPROTO, "malformed hdir"};
-  size_t n = data["size"];
-  if (n < 2 || (n & (n - 1)) || data["bucket"].size() != n) return Error{EPROTO, "hdir: bad size"};
-  for (const auto& b : data["bucket"])
-    if (!b.is_null() && (treeobj::validate(b) || !treeobj::is_dirref(b)))
-      return Error{EPROTO, "hdir: buckets must be dirrefs"};
-  return std::nullopt;
+Task<BucketPtr> Tree::load_bucket(std::string ref, int level) {
+  std::string blob = co_await storage_.load(ref);
+  Json obj = Json::parse(blob, nullptr, false);
+  auto b = std::make_shared<Bucket>();
+  if (obj.is_object() && obj.value("type", "") == "hdir" && obj.value("ver", 0) == 1) {
+    if (level > kMaxLevel) throw FluxError(EPROTO, "kvs: " + ref + ": hdir nested too deep");
+    if (auto err = check_hdir(obj, level))
+      throw FluxError(EPROTO, "kvs: " + ref + ": " + err->message);
+    for (const auto& c : obj["data"]["bucket"]) {
+      BucketPtr child;
+      if (!c.is_null()) {
+        child = co_await load_bucket(c["data"][0].get<std::string>(), level + 1);
+        b->count += child->count;
+      }
+      b->children.push_back(std::move(child));
+    }
+  } else {
+    auto decoded = treeobj::decode(blob);
+    if (!decoded) throw FluxError(EPROTO, "kvs: directory " + ref + ": " + decoded.error().message);
+    if (!treeobj::is_dir(*decoded)) throw FluxError(EPROTO, "kvs: " + ref + " is not a directory");
+    NodePtr d = build_dir(*decoded);  // inline subdirectories become nodes
+    d->for_each(
+        [&](const std::string& name, const NodePtr& child) { b->entries.emplace(name, child); });
+    b->count = b->entries.size();
+  }
+  b->ref = ref;
+  freeze(*b);
+  co_return b;
 }
-
-}  // namespace
 
 Task<NodePtr> Tree::resolve(NodePtr n) {
   if (n->kind != Node::Kind::DirRef) co_return n;
   auto it = cache_.find(n->ref);
   if (it != cache_.end()) co_return it->second;
-  std::string blob = co_await storage_.load(n->ref);
-  Json obj = Json::parse(blob, nullptr, false);
-  NodePtr d;
-  if (obj.is_object() && obj.value("type", "") == "hdir" && obj.value("ver", 0) == 1) {
-    if (auto err = check_hdir(obj)) throw FluxError(EPROTO, "kvs: " + n->ref + ": " + err->message);
-    const Json& buckets = obj["data"]["bucket"];
-    d = std::make_shared<Node>();
-    d->kind = Node::Kind::Dir;
-    for (const auto& b : buckets) {
-      auto bucket = std::make_shared<Bucket>();
-      if (!b.is_null()) {
-        NodePtr part = co_await resolve(Node::dirref(b["data"][0].get<std::string>()));
-        part->for_each([&](const std::string& name, const NodePtr& child) {
-          bucket->entries.emplace(name, child);
-        });
-        bucket->ref = part->ref;
-      }
-      bucket->frozen = true;
-      d->count += bucket->entries.size();
-      d->buckets.push_back(std::move(bucket));
-    }
-    d->frozen = true;
-  } else {
-    auto decoded = treeobj::decode(blob);
-    if (!decoded)
-      throw FluxError(EPROTO, "kvs: directory " + n->ref + ": " + decoded.error().message);
-    if (!treeobj::is_dir(*decoded))
-      throw FluxError(EPROTO, "kvs: " + n->ref + " is not a directory");
-    d = build_dir(*decoded);
-  }
+  auto d = std::make_shared<Node>();
+  d->kind = Node::Kind::Dir;
+  d->root = co_await load_bucket(n->ref, 0);
   d->ref = n->ref;
+  d->frozen = true;
   cache_[n->ref] = d;
   co_return d;
 }
@@ -273,49 +307,49 @@ std::string Tree::entry_text(const Node& n) {
   return "{\"data\":[\"" + n.ref + "\"],\"type\":\"dirref\",\"ver\":1}";
 }
 
-std::string Tree::dir_blob(const std::map<std::string, NodePtr>& entries, Blobs& blobs) {
-  std::string out = "{\"data\":{";
-  bool first = true;
-  for (const auto& [name, child] : entries) {
-    if (child->is_dir()) serialize(child, blobs);
-    if (!first) out += ',';
-    first = false;
-    out += Json(name).dump();
-    out += ':';
-    out += entry_text(*child);
+std::string Tree::serialize_bucket(Bucket& b, int level, Blobs& blobs) {
+  if (!b.ref.empty()) return b.ref;
+  std::string out;
+  if (b.is_leaf()) {
+    out = "{\"data\":{";
+    bool first = true;
+    for (const auto& [name, child] : b.entries) {
+      if (child->is_dir()) serialize(child, blobs);
+      if (!first) out += ',';
+      first = false;
+      out += Json(name).dump();
+      out += ':';
+      out += entry_text(*child);
+    }
+    out += "},\"type\":\"dir\",\"ver\":1}";
+  } else {
+    // Children unchanged since the last root keep their blobs.
+    out = "{\"data\":{\"bucket\":[";
+    for (size_t i = 0; i < b.children.size(); i++) {
+      if (i > 0) out += ',';
+      Bucket* c = b.children[i].get();
+      if (!c || c->count == 0) {
+        out += "null";
+        continue;
+      }
+      out += "{\"data\":[\"" + serialize_bucket(*c, level + 1, blobs) +
+             "\"],\"type\":\"dirref\",\"ver\":1}";
+    }
+    out += "],\"count\":" + std::to_string(b.count) +
+           ",\"func\":\"fnv1a32\",\"level\":" + std::to_string(level) +
+           ",\"size\":" + std::to_string(b.children.size()) + "},\"type\":\"hdir\",\"ver\":1}";
   }
-  out += "},\"type\":\"dir\",\"ver\":1}";
-  std::string ref = storage_.hash(out);
-  blobs.emplace_back(ref, std::move(out));
-  return ref;
+  b.ref = storage_.hash(out);
+  blobs.emplace_back(b.ref, std::move(out));
+  return b.ref;
 }
 
 std::string Tree::serialize(const NodePtr& root, Blobs& blobs) {
   if (root->kind == Node::Kind::DirRef) return root->ref;
   if (!root->ref.empty()) return root->ref;
-  if (root->buckets.size() == 1) {
-    root->ref = dir_blob(root->buckets[0]->entries, blobs);
-  } else {
-    // Only buckets changed since the last root are written again.
-    std::string out = "{\"data\":{\"bucket\":[";
-    for (size_t i = 0; i < root->buckets.size(); i++) {
-      Bucket& b = *root->buckets[i];
-      if (i > 0) out += ',';
-      if (b.entries.empty()) {
-        out += "null";
-        continue;
-      }
-      if (b.ref.empty()) b.ref = dir_blob(b.entries, blobs);
-      out += "{\"data\":[\"" + b.ref + "\"],\"type\":\"dirref\",\"ver\":1}";
-    }
-    out += "],\"count\":" + std::to_string(root->count) +
-           ",\"func\":\"fnv1a32\",\"size\":" + std::to_string(root->buckets.size()) +
-           "},\"type\":\"hdir\",\"ver\":1}";
-    root->ref = storage_.hash(out);
-    blobs.emplace_back(root->ref, std::move(out));
-  }
+  root->ref = serialize_bucket(*root->root, 0, blobs);
   root->frozen = true;
-  for (auto& b : root->buckets) b->frozen = true;
+  freeze(*root->root);
   return root->ref;
 }
 

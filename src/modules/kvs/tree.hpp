@@ -3,10 +3,14 @@
 //
 // Published nodes are frozen and shared between roots; a commit copies only
 // what it changes (copy-on-write), so a lookup always sees a whole committed
-// root while the next one is being written. A large directory is split into
-// hash buckets, stored as an RFC 11 "hdir" whose buckets are "dir" blobs: a
-// commit then copies and rewrites one bucket and the bucket list, not the
-// whole directory, so commits do not slow down as a directory grows.
+// root while the next one is being written.
+//
+// A directory's entries live in a tree of buckets keyed by the bits of a
+// hash of the name (a hash trie): a small directory is one leaf bucket,
+// stored as an RFC 11 "dir"; a leaf that grows too big becomes an inner
+// bucket of 16 children, stored as an "hdir" of dirrefs. A commit copies and
+// rewrites only the buckets on one path (a few KB), so its cost stays the
+// same however large the directory grows.
 //
 // Coroutine parameters are taken by value throughout: g++ 12 can end a
 // temporary's life too early across co_await.
@@ -26,22 +30,33 @@ namespace flux::kvsmod {
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
 
-struct Bucket {
-  std::map<std::string, NodePtr> entries;
-  std::string ref;      // blobref of its "dir" blob (hdir buckets), once stored
-  bool frozen = false;  // shared with a published root: copy before changing
-};
+struct Bucket;
 using BucketPtr = std::shared_ptr<Bucket>;
+
+struct Bucket {
+  std::map<std::string, NodePtr> entries;  // a leaf's entries
+  std::vector<BucketPtr> children;         // an inner bucket's 16 (null = empty)
+  size_t count = 0;                        // entries at or below this bucket
+  std::string ref;                         // blobref once stored
+  bool frozen = false;                     // shared with a published root
+
+  bool is_leaf() const { return children.empty(); }
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [name, child] : entries) fn(name, child);
+    for (const auto& c : children)
+      if (c) c->for_each(fn);
+  }
+};
 
 struct Node {
   enum class Kind { Leaf, Dir, DirRef };
   Kind kind = Kind::Leaf;
-  Json obj;                        // Leaf: val|valref|symlink treeobj
-  std::string text;                // Leaf: obj serialized (cached for directory blobs)
-  std::vector<BucketPtr> buckets;  // Dir: one bucket, or a power of two (hdir)
-  size_t count = 0;                // Dir: entries in all buckets
-  std::string ref;                 // Dir: blobref once serialized; DirRef: the blobref
-  bool frozen = false;             // shared with a published root: copy before changing
+  Json obj;             // Leaf: val|valref|symlink treeobj
+  std::string text;     // Leaf: obj serialized (cached for directory blobs)
+  BucketPtr root;       // Dir: its entries
+  std::string ref;      // Dir: blobref once serialized; DirRef: the blobref
+  bool frozen = false;  // shared with a published root: copy before changing
 
   static NodePtr leaf(Json obj);
   static NodePtr dir();
@@ -52,15 +67,11 @@ struct Node {
   NodePtr find(const std::string& name) const;
   void set(const std::string& name, NodePtr child);
   void erase(const std::string& name);
+  size_t count() const { return root->count; }
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (const auto& b : buckets)
-      for (const auto& [name, child] : b->entries) fn(name, child);
+    root->for_each(fn);
   }
-
- private:
-  Bucket& bucket_for_write(const std::string& name);
-  void reshard(size_t nbuckets);
 };
 
 // New blobs a commit must store: (blobref, bytes).
@@ -106,7 +117,8 @@ class Tree {
                          int flags, Blobs& blobs);
   Task<NodePtr> make_leaf(NodePtr old, Json dirent, int flags, Blobs& blobs);
   NodePtr build_dir(const Json& dirobj);
-  std::string dir_blob(const std::map<std::string, NodePtr>& entries, Blobs& blobs);
+  Task<BucketPtr> load_bucket(std::string ref, int level);
+  std::string serialize_bucket(Bucket& b, int level, Blobs& blobs);
 
   Storage storage_;
   std::map<std::string, NodePtr> cache_;  // blobref -> loaded directory
