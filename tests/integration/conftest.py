@@ -9,6 +9,7 @@ Every subprocess call carries a timeout so that a hung broker or command
 fails the test instead of hanging ctest.
 """
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -65,8 +66,9 @@ def short_dir(tmp_path):
 class Instance:
     """A running broker: .uri, .rundir, .run(args...) and .popen(args...)."""
 
-    def __init__(self, base):
+    def __init__(self, base, statedir=None):
         self.base = pathlib.Path(base)
+        self.statedir = statedir
         self.rundir = self.base / "run"
         self.sock = self.rundir / "local-0"
         self.uri = f"local://{self.sock}"
@@ -104,9 +106,13 @@ class Instance:
             return ""
 
     def start(self):
+        self.base.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")
+        args = [FLUX, "start", "-Sbroker.rc2_none=1", f"-Srundir={self.rundir}"]
+        if self.statedir is not None:
+            args.append(f"-Sstatedir={self.statedir}")
         self.proc = subprocess.Popen(
-            [FLUX, "start", "-Sbroker.rc2_none=1", f"-Srundir={self.rundir}"],
+            args,
             env=clean_env(),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -127,6 +133,7 @@ class Instance:
                 except subprocess.TimeoutExpired:
                     break
                 if last.returncode == 0 and last.stdout.strip() == "0":
+                    wait_until_running(self)  # rc1 (which loads the KVS) is done
                     return
             time.sleep(POLL)
         self.kill()
@@ -168,6 +175,29 @@ class Instance:
             self._log.close()
             self._log = None
         return rc
+
+
+@contextlib.contextmanager
+def state_instance(base, statedir):
+    """A broker keeping its content in statedir, stopped (or killed) at the end."""
+    inst = Instance(base, statedir)
+    inst.start()
+    try:
+        yield inst
+    finally:
+        if inst.proc.poll() is None:
+            inst.stop()
+        inst.kill()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A directory short enough for run directories (UNIX socket paths)."""
+    base, cleanup = short_dir(tmp_path)
+    if cleanup is None:
+        base = pathlib.Path(tempfile.mkdtemp(prefix="fxwd", dir=base))
+    yield base
+    shutil.rmtree(cleanup or base, ignore_errors=True)
 
 
 @pytest.fixture

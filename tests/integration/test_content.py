@@ -102,60 +102,6 @@ def content(instance):
     return instance
 
 
-# --- an instance with a state directory, started and stopped by the test ----
-
-
-class StateInstance(Instance):
-    """A broker started with -Sstatedir=STATEDIR (conftest's Instance with one
-    more option)."""
-
-    def __init__(self, base, statedir):
-        super().__init__(base)
-        self.statedir = statedir
-
-    def start(self):
-        self.base.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [FLUX, "start", "-Sbroker.rc2_none=1", f"-Srundir={self.rundir}",
-             f"-Sstatedir={self.statedir}"],
-            env=conftest.clean_env(), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + conftest.START_DEADLINE
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"broker exited with {self.proc.returncode} during startup:\n"
-                            + self.broker_log())
-            if self.sock.exists():
-                r = self.run("getattr", "rank")
-                if r.returncode == 0 and r.stdout.strip() == "0":
-                    return
-            time.sleep(conftest.POLL)
-        self.kill()
-        pytest.fail("broker not ready\n" + self.broker_log())
-
-
-@pytest.fixture
-def workdir(tmp_path):
-    base, cleanup = conftest.short_dir(tmp_path)
-    if cleanup is None:
-        base = pathlib.Path(tempfile.mkdtemp(prefix="fxct", dir=base))
-    yield base
-    shutil.rmtree(cleanup or base, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def state_instance(base, statedir):
-    inst = StateInstance(base, statedir)
-    inst.start()
-    try:
-        yield inst
-    finally:
-        if inst.proc.poll() is None:
-            inst.stop()
-        inst.kill()
-
-
 # --- store and load ---------------------------------------------------------
 
 
@@ -340,7 +286,7 @@ def test_checkpoint_put_get(content):
 def test_restart_keeps_content(workdir):
     statedir = workdir / "state"
     blobs = [b"persistent", os.urandom(300000), b"x" * 100000]
-    with state_instance(workdir / "a", statedir) as inst:
+    with conftest.state_instance(workdir / "a", statedir) as inst:
         ensure_content(inst)
         refs = [store(inst, b) for b in blobs]
         with fluxmsg.Client(inst.sock) as c:
@@ -349,7 +295,7 @@ def test_restart_keeps_content(workdir):
         # No flush: unloading content-sqlite at shutdown must keep it all.
         assert inst.stop() == 0, inst.broker_log()
     assert (statedir / "content.sqlite").exists()
-    with state_instance(workdir / "b", statedir) as inst:
+    with conftest.state_instance(workdir / "b", statedir) as inst:
         ensure_content(inst)
         for ref, data in zip(refs, blobs):
             assert load_ok(inst, ref) == data
@@ -368,7 +314,7 @@ def test_kill9_after_checkpoint(workdir):
     blobs += [f"compressible {i} ".encode() * 50 for i in range(100)]
     refs = [blobref(b) for b in blobs]
     value = {"version": 1, "refs": refs}
-    with state_instance(workdir / "a", statedir) as inst:
+    with conftest.state_instance(workdir / "a", statedir) as inst:
         ensure_content(inst)
         with fluxmsg.Client(inst.sock) as c:
             for i, b in enumerate(blobs):
@@ -385,7 +331,7 @@ def test_kill9_after_checkpoint(workdir):
                 assert rep.payload == digest(blobs[rep.matchtag - 1])
         inst.proc.wait(timeout=10)
         inst.stopped = True
-    with state_instance(workdir / "b", statedir) as inst:
+    with conftest.state_instance(workdir / "b", statedir) as inst:
         ensure_content(inst)
         with fluxmsg.Client(inst.sock) as c:
             rep = c.rpc("content.checkpoint-get", {"key": "kill9"})
@@ -428,7 +374,7 @@ def test_unopenable_database(workdir):
 
 def test_database_in_use(workdir):
     statedir = workdir / "state"
-    with state_instance(workdir / "a", statedir) as inst:
+    with conftest.state_instance(workdir / "a", statedir) as inst:
         ensure_content(inst)
         store(inst, b"owned by the first broker")
         rc, out = _start_expect_failure(workdir, statedir)

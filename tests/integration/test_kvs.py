@@ -222,64 +222,6 @@ def assert_alive(inst, c=None):
         getroot(c)
 
 
-# ---- instances with a state directory --------------------------------------
-
-
-class StateInstance(Instance):
-    """conftest's Instance with -Sstatedir=STATEDIR."""
-
-    def __init__(self, base, statedir):
-        super().__init__(base)
-        self.statedir = statedir
-
-    def start(self):
-        self.base.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [FLUX, "start", "-Sbroker.rc2_none=1", f"-Srundir={self.rundir}",
-             f"-Sstatedir={self.statedir}"],
-            env=conftest.clean_env(), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + conftest.START_DEADLINE
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"broker exited with {self.proc.returncode} during startup:\n"
-                            + self.broker_log())
-            if self.sock.exists():
-                try:
-                    r = self.run("getattr", "rank", timeout=max(0.5, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    break
-                if r.returncode == 0 and r.stdout.strip() == "0":
-                    wait_until_running(self)  # rc1 has loaded the kvs
-                    return
-            time.sleep(conftest.POLL)
-        self.kill()
-        pytest.fail("broker not ready\n" + self.broker_log())
-
-
-@pytest.fixture
-def workdir(tmp_path):
-    base, cleanup = conftest.short_dir(tmp_path)
-    if cleanup is None:
-        base = pathlib.Path(tempfile.mkdtemp(prefix="fxkv", dir=base))
-    yield base
-    shutil.rmtree(cleanup or base, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def state_instance(base, statedir):
-    inst = StateInstance(base, statedir)
-    inst.start()
-    try:
-        yield inst
-    finally:
-        if inst.proc.poll() is None and not inst.stopped:
-            rc = inst.stop()
-            assert rc == 0, f"broker exited with {rc} after flux shutdown:\n" + inst.broker_log()
-        inst.kill()
-
-
 # ---- 1. concurrent commits ---------------------------------------------------
 
 
@@ -579,7 +521,7 @@ def test_namespace_errors(kvs_instance):
 def test_restart_keeps_every_key(workdir):
     statedir = workdir / "state"
     big = os.urandom(3 << 20)
-    with state_instance(workdir / "a", statedir) as inst:
+    with conftest.state_instance(workdir / "a", statedir) as inst:
         with Client(inst.sock) as c:
             seq0 = getroot(c)["rootseq"]
             for i in range(100):
@@ -590,7 +532,7 @@ def test_restart_keeps_every_key(workdir):
             root = getroot(c)
             assert root["rootseq"] == last["rootseq"]
         assert inst.stop() == 0, inst.broker_log()
-    with state_instance(workdir / "b", statedir) as inst:
+    with conftest.state_instance(workdir / "b", statedir) as inst:
         with Client(inst.sock) as c:
             root2 = getroot(c)
             assert root2["rootref"] == root["rootref"]
@@ -629,7 +571,7 @@ def test_kill9_keeps_acknowledged_commits(workdir):
     acked_all = []
     next_i = 0
     for rnd in range(5):
-        with state_instance(workdir / f"r{rnd}", statedir) as inst:
+        with conftest.state_instance(workdir / f"r{rnd}", statedir) as inst:
             if acked_all:  # everything acknowledged before earlier kills is here
                 with Client(inst.sock) as c:
                     for i in acked_all:
@@ -660,7 +602,7 @@ def test_kill9_keeps_acknowledged_commits(workdir):
             assert not problems, problems
             acked_all.extend(acked)
             next_i = acked[-1] + 2  # the one in flight may or may not be there
-    with state_instance(workdir / "final", statedir) as inst:
+    with conftest.state_instance(workdir / "final", statedir) as inst:
         with Client(inst.sock) as c:
             for i in acked_all:
                 rep = c.rpc("kvs.lookup", lookup_payload(f"d.{i}"))
@@ -823,7 +765,7 @@ def test_large_directory_survives_restart(workdir):
     # changes after the restart must keep the rest.
     statedir = workdir / "state"
     n = 5000
-    with state_instance(workdir / "a", statedir) as inst:
+    with conftest.state_instance(workdir / "a", statedir) as inst:
         with Client(inst.sock) as c:
             for start in range(0, n, 1000):
                 commit(c, [put(f"big.k{i}", f"v{i}") for i in range(start, start + 1000)])
@@ -831,7 +773,7 @@ def test_large_directory_survives_restart(workdir):
                 commit(c, [put(f"big.s{i}", f"s{i}")], tag=10 + i)
             commit(c, [unlink("big.k7")])
         assert inst.stop() == 0, inst.broker_log()
-    with state_instance(workdir / "b", statedir) as inst:
+    with conftest.state_instance(workdir / "b", statedir) as inst:
         with Client(inst.sock) as c:
             for i in (0, 1, 999, 1000, 2500, n - 1):
                 assert get(c, f"big.k{i}") == f"v{i}".encode()
