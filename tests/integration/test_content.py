@@ -9,21 +9,17 @@ loaded them, the tests use those.
 Blobrefs are checked against Python's hashlib, not against our own code.
 """
 
-import contextlib
 import hashlib
 import os
-import pathlib
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 import conftest
 import fluxmsg
-from conftest import FLUX, Instance
+from conftest import FLUX
 
 ENOENT = 2
 ENOSYS = 38

@@ -1,6 +1,5 @@
 """The flux front end: help, version, env, and flux-NAME extensions."""
 
-import os
 import stat
 
 from conftest import BUILD, clean_env, flux

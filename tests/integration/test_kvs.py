@@ -12,16 +12,11 @@ Every wait has a deadline; brokers are always shut down or killed.
 """
 
 import base64
-import contextlib
 import hashlib
 import os
-import pathlib
 import random
 import select
-import shutil
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 
@@ -29,7 +24,6 @@ import pytest
 
 import conftest
 import fluxmsg
-from conftest import FLUX, Instance, wait_until_running
 
 EPERM = 1
 ENOENT = 2
