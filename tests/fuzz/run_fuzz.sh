@@ -4,8 +4,11 @@
 #   run_fuzz.sh BUILD_DIR [TARGET]
 #
 # TARGET is message (flux::Message and FrameReader; the default), treeobj
-# (RFC 11 tree objects) or eventlog (RFC 18 eventlogs).
-# Environment: FUZZ_SECONDS (default 20 for message, 10 for the others),
+# (RFC 11 tree objects), eventlog (RFC 18 eventlogs), idset (RFC 22 idsets),
+# hostlist (RFC 29 hostlists), jobid (RFC 19 FLUIDs) or jobspec (RFC 25
+# jobspec and YAML).
+# Environment: FUZZ_SECONDS (default 20 for message, 8 for idset, hostlist,
+# jobid and jobspec, 10 for the others),
 # CLANGXX (default clang++), FUZZ_JOBS_ARGS (extra libFuzzer arguments,
 # optional).
 # Exits non-zero if the build fails or the fuzzer finds a crash, leak,
@@ -15,7 +18,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out=${1:?usage: run_fuzz.sh BUILD_DIR [message|treeobj|eventlog]}
+out=${1:?usage: run_fuzz.sh BUILD_DIR [message|treeobj|eventlog|idset|hostlist|jobid|jobspec]}
 target=${2:-message}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -23,6 +26,7 @@ cxx=${CLANGXX:-clang++}
 lib=$repo/src/libflux
 
 common_hdrs=("$lib/result.hpp" "$lib/json.hpp" "$here/run_fuzz.sh")
+libs=()
 case $target in
   message)
     srcs=("$here/fuzz_message.cpp" "$lib/message.cpp")
@@ -39,8 +43,29 @@ case $target in
     hdrs=("$lib/eventlog.hpp" "$lib/json_check.hpp")
     default_seconds=10
     ;;
+  idset)
+    srcs=("$here/fuzz_idset.cpp" "$lib/idset.cpp")
+    hdrs=("$lib/idset.hpp")
+    default_seconds=8
+    ;;
+  hostlist)
+    srcs=("$here/fuzz_hostlist.cpp" "$lib/hostlist.cpp")
+    hdrs=("$lib/hostlist.hpp")
+    default_seconds=8
+    ;;
+  jobid)
+    srcs=("$here/fuzz_jobid.cpp" "$lib/jobid.cpp")
+    hdrs=("$lib/jobid.hpp" "$lib/jobid_tables.hpp" "$lib/json_check.hpp")
+    default_seconds=8
+    ;;
+  jobspec)
+    srcs=("$here/fuzz_jobspec.cpp" "$lib/jobspec.cpp" "$lib/yaml_json.cpp")
+    hdrs=("$lib/jobspec.hpp" "$lib/yaml_json.hpp" "$lib/json_check.hpp")
+    libs=(-lyaml-cpp)
+    default_seconds=8
+    ;;
   *)
-    echo "run_fuzz: unknown target '$target' (message, treeobj or eventlog)" >&2
+    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid or jobspec)" >&2
     exit 2
     ;;
 esac
@@ -58,7 +83,7 @@ if ((rebuild)); then
   echo "run_fuzz: building $bin"
   "$cxx" -std=c++20 -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$repo/src" "${srcs[@]}" -o "$bin.tmp"
+    -I"$repo/src" "${srcs[@]}" ${libs[@]+"${libs[@]}"} -o "$bin.tmp"
   mv -f "$bin.tmp" "$bin"
 fi
 
@@ -176,6 +201,115 @@ k_context="\"context\":"
 ts="1699995759.5377746"
 nl="\x0a"
 entry="{\"timestamp\":1,\"name\":\"a\"}\x0a"
+DICT
+}
+
+# ---- idset seeds: RFC 22 strings written by hand ----------------------------
+seeds_idset() {
+  seed empty ''
+  seed one '7'
+  seed ranges '1-3,5-6,42'
+  seed brackets '[0-3,5]'
+  seed list '1,2,3,5,6,42'
+  seed big '0-4294967293'
+  seed pair '1-5,10-15,20|4-11,20-25'
+  seed backwards '3-1'
+  seed zero '01'
+  seed program '\x80\x01\x05\x00\x10\x03\x81\x02\x02'
+
+  cat >"$dict" <<'DICT'
+comma=","
+dash="-"
+open="["
+close="]"
+pipe="|"
+max="4294967293"
+over="4294967294"
+range="0-1000000"
+DICT
+}
+
+# ---- hostlist seeds: RFC 29 strings written by hand -------------------------
+seeds_hostlist() {
+  seed empty ''
+  seed plain 'foox,fooy,fooz'
+  seed ids '[1-3,5-6]'
+  seed range 'foo[1-5]'
+  seed suffix 'foo[0-4]-eth2'
+  seed dups 'foo1,foo1,foo1'
+  seed pad '[00-2]'
+  seed list 'foo[1,1,2,1]'
+  seed width 'h[005,4,11-13]'
+  seed mixed 'node[1-3,5],login0,rack[1-2]node,n1[8-10]'
+  seed bad 'foo[1-'
+
+  cat >"$dict" <<'DICT'
+comma=","
+dash="-"
+open="["
+close="]"
+zero="0"
+pad="007"
+name="node"
+suffix="-eth2"
+range="[1-3]"
+big="[0-1048575]"
+DICT
+}
+
+# ---- jobid seeds: RFC 19 examples ------------------------------------------
+seeds_jobid() {
+  seed dec '6731191091817518'
+  seed hex '0x17e9fb8df16c2e'
+  seed dothex '0017.e9fb.8df1.6c2e'
+  seed kvs 'job.000e.daf9.7d00.0000'
+  seed words 'reform-remote-galileo--heart-package-academy'
+  seed f58 '\xc6\x92uZZybuNNy'
+  seed f58plain 'fZemgA8Bzf'
+  seed emoji '\xf0\x9f\x9a\xb9\xf0\x9f\x92\x82\xf0\x9f\x99\x8c'
+  seed max 'fjpXCZedGfVQ'
+  seed space ' 0xffff  '
+
+  cat >"$dict" <<'DICT'
+f58_prefix="\xc6\x92"
+kvs="job."
+hex="0x"
+dot="."
+sep="--"
+word="academy"
+word2="verbal"
+emoji="\xf0\x9f\x98\x83"
+DICT
+}
+
+# ---- jobspec seeds: RFC 25 jobspecs written by hand, in YAML and JSON ------
+seeds_jobspec() {
+  seed yaml 'version: 1\nresources:\n  - type: node\n    count: 4\n    with:\n      - type: slot\n        count: 1\n        label: default\n        with:\n          - type: core\n            count: 2\ntasks:\n  - command: [ "app" ]\n    slot: default\n    count:\n      per_slot: 1\nattributes:\n  system:\n    duration: 3600.\n    cwd: "/home/flux"\n    environment:\n      HOME: "/home/flux"\n'
+  seed json '{"resources":[{"count":10,"label":"task","type":"slot","with":[{"count":2,"type":"core"},{"count":1,"type":"gpu"}]}],"tasks":[{"command":["myapp"],"count":{"total":7},"slot":"task"}],"attributes":{"system":{"duration":0,"environment":{"A":"1","B":null},"shell":{"options":{"verbose":1}}},"user":{"x":[1,2.5,true]}},"version":1}'
+  seed flow '{version: 1, resources: [{type: slot, count: 1, label: task, with: [{type: core, count: 1}]}], tasks: [{command: [hostname], slot: task, count: {per_slot: 1}}], attributes: {system: {duration: 0}}}'
+  seed anchors 'a: &x [1, 2]\nb: *x\nc: !!str 3\nd: 0x1f\ne: .inf\nf: ~\n'
+  seed two-docs 'a: 1\n---\nb: 2\n'
+
+  cat >"$dict" <<'DICT'
+version="version: 1"
+resources="resources:"
+tasks="tasks:"
+attributes="attributes:"
+system="system:"
+duration="duration:"
+node="type: node"
+slot="type: slot"
+core="type: core"
+gpu="type: gpu"
+count="count:"
+with="with:"
+label="label:"
+per_slot="per_slot: 1"
+total="total:"
+command="command:"
+anchor="&a"
+alias="*a"
+doc="---"
 DICT
 }
 
