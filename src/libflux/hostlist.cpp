@@ -3,6 +3,8 @@
 // flux-core differ.
 #include "hostlist.hpp"
 
+#include "printable.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <optional>
@@ -41,20 +43,7 @@ constexpr uint64_t kPow10[kMaxDigits + 1] = {1,
                                              1000000000000000000};
 
 std::string show(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kShowMax; i++) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (s.size() > kShowMax) out += "...";
-  return out;
+  return printable(s, kShowMax);
 }
 
 Error fail(std::string_view expr, const std::string& why, int errnum = EINVAL) {

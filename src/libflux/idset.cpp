@@ -2,6 +2,8 @@
 // See idset.hpp for the choices made where RFC 22 and flux-core differ.
 #include "idset.hpp"
 
+#include "printable.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <limits>
@@ -15,20 +17,7 @@ namespace {
 constexpr size_t kShowMax = 64;
 
 std::string show(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kShowMax; i++) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (s.size() > kShowMax) out += "...";
-  return out;
+  return printable(s, kShowMax);
 }
 
 Error fail(std::string_view what_text, const std::string& why) {

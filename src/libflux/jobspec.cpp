@@ -2,6 +2,8 @@
 // jobspec.hpp for the choices made where the RFCs leave room.
 #include "jobspec.hpp"
 
+#include "printable.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <initializer_list>
@@ -20,20 +22,7 @@ constexpr size_t kMaxJsonDepth = 256;
 constexpr size_t kShowMax = 64;
 
 std::string show(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kShowMax; i++) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (s.size() > kShowMax) out += "...";
-  return out;
+  return printable(s, kShowMax, true);
 }
 
 // Thrown inside the validator, turned into an Error by from_json().

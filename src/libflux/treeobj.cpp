@@ -2,6 +2,8 @@
 // See treeobj.hpp for the choices made where RFC 11 and flux-core differ.
 #include "treeobj.hpp"
 
+#include "printable.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <utility>
@@ -18,20 +20,7 @@ constexpr size_t kShowMax = 64;
 constexpr size_t kPathShowMax = 200;
 
 std::string show(std::string_view s, size_t max = kShowMax) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < max; i++) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (s.size() > max) out += "...";
-  return out;
+  return printable(s, max);
 }
 
 bool is_lower_hex(std::string_view s) {

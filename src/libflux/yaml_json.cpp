@@ -2,6 +2,8 @@
 // yaml_json.hpp).
 #include "yaml_json.hpp"
 
+#include "printable.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -25,20 +27,7 @@ constexpr std::string_view kTagPrefix = "tag:yaml.org,2002:";
 constexpr size_t kShowMax = 64;
 
 std::string show(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kShowMax; i++) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if ((c >= 0x20 && c != 0x7f && c != '\\')) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  if (s.size() > kShowMax) out += "...";
-  return out;
+  return printable(s, kShowMax, true);
 }
 
 // Thrown inside the converter, turned into an Error at the top.
