@@ -127,21 +127,18 @@ Database::Database(std::string path) : path_(std::move(path)) {
     checkpt_put_ =
         std::make_unique<Statement>(*this, "REPLACE INTO checkpt (key,value) VALUES (?1,?2)");
   } catch (...) {
-    begin_.reset();
-    commit_.reset();
-    rollback_.reset();
-    load_.reset();
-    store_.reset();
-    checkpt_get_.reset();
-    checkpt_put_.reset();
-    sqlite3_close(db_);
-    db_ = nullptr;
+    close();
     throw;
   }
 }
 
 Database::~Database() {
   if (in_transaction()) rollback();
+  close();
+}
+
+// Statements first: SQLite refuses to close a database with live ones.
+void Database::close() {
   begin_.reset();
   commit_.reset();
   rollback_.reset();
@@ -150,6 +147,7 @@ Database::~Database() {
   checkpt_get_.reset();
   checkpt_put_.reset();
   sqlite3_close(db_);  // checkpoints the WAL into the database
+  db_ = nullptr;
 }
 
 void Database::fail(const std::string& what) const {

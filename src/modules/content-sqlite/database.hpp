@@ -42,6 +42,7 @@ class Database {
   void checkpoint_put(std::string_view key, std::string_view value);
 
  private:
+  void close();
   class Statement;
   void exec(const char* sql);
   std::string query_text(const char* sql);  // first column of the first row
