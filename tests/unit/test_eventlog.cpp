@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -226,11 +228,17 @@ TEST(EventlogEntry, EncodeDecodeRoundTripIsExact) {
 }
 
 TEST(EventlogEntry, MakeStampsNow) {
-  double before = static_cast<double>(std::time(nullptr));
+  // The wall clock the entry uses (time(2) is a coarse clock that can lag
+  // it by a few milliseconds, which made this test flaky).
+  auto now = [] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  double before = now();
   EventlogEntry e = eventlog_entry_make("start", Json{{"x", 1}});
-  double after = static_cast<double>(std::time(nullptr)) + 1;
-  EXPECT_GE(e.timestamp, before);
-  EXPECT_LE(e.timestamp, after);
+  double after = now();
+  EXPECT_GE(e.timestamp, before - 1e-6);  // a double at ~1.8e9 s resolves ~0.2 us
+  EXPECT_LE(e.timestamp, after + 1e-6);
   EXPECT_NE(e.timestamp, std::floor(e.timestamp));  // sub-second precision (almost surely)
   EXPECT_EQ(e.name, "start");
   EXPECT_EQ(e.context, Json({{"x", 1}}));
