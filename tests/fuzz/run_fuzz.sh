@@ -5,8 +5,8 @@
 #
 # TARGET is message (flux::Message and FrameReader; the default), treeobj
 # (RFC 11 tree objects), eventlog (RFC 18 eventlogs), idset (RFC 22 idsets),
-# hostlist (RFC 29 hostlists), jobid (RFC 19 FLUIDs) or jobspec (RFC 25
-# jobspec and YAML).
+# hostlist (RFC 29 hostlists), jobid (RFC 19 FLUIDs), jobspec (RFC 25
+# jobspec and YAML) or rset (RFC 20 R).
 # Environment: FUZZ_SECONDS (default 20 for message, 8 for idset, hostlist,
 # jobid and jobspec, 10 for the others),
 # CLANGXX (default clang++), FUZZ_JOBS_ARGS (extra libFuzzer arguments,
@@ -18,7 +18,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out=${1:?usage: run_fuzz.sh BUILD_DIR [message|treeobj|eventlog|idset|hostlist|jobid|jobspec]}
+out=${1:?usage: run_fuzz.sh BUILD_DIR [message|treeobj|eventlog|idset|hostlist|jobid|jobspec|rset]}
 target=${2:-message}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -64,8 +64,14 @@ case $target in
     libs=(-lyaml-cpp)
     default_seconds=8
     ;;
+  rset)
+    srcs=("$here/fuzz_rset.cpp" "$lib/rset.cpp" "$lib/idset.cpp" "$lib/hostlist.cpp")
+    hdrs=("$lib/rset.hpp" "$lib/idset.hpp" "$lib/hostlist.hpp" "$lib/json_check.hpp"
+          "$lib/printable.hpp")
+    default_seconds=8
+    ;;
   *)
-    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid or jobspec)" >&2
+    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec or rset)" >&2
     exit 2
     ;;
 esac
@@ -310,6 +316,27 @@ command="command:"
 anchor="&a"
 alias="*a"
 doc="---"
+DICT
+}
+
+# ---- rset seeds: R version 1 documents written by hand --------------------
+seeds_rset() {
+  seed big '{"version":1,"execution":{"R_lite":[{"rank":"0-1","children":{"core":"0-31","gpu":"0-1"}},{"rank":"2-15","children":{"core":"0-31"}}],"nodelist":["node[0-15]"],"starttime":0,"expiration":0}}'
+  seed props '{"version":1,"execution":{"R_lite":[{"rank":"0-3","children":{"core":"0"}}],"starttime":10.5,"expiration":20,"properties":{"debug":"0-1"}}}'
+  seed node '{"version":1,"execution":{"R_lite":[{"rank":"5","node":"foo","children":{"core":"0-3"}}]},"scheduling":{"graph":{}}}'
+
+  cat >"$dict" <<'DICT'
+version="\"version\":1"
+execution="\"execution\":"
+rlite="\"R_lite\":"
+rank="\"rank\":"
+children="\"children\":"
+core="\"core\":"
+gpu="\"gpu\":"
+nodelist="\"nodelist\":"
+props="\"properties\":"
+start="\"starttime\":"
+exp="\"expiration\":"
 DICT
 }
 
