@@ -112,14 +112,18 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
   void dispatch(Message&& m) {
     rx.count(m.type());
     if (m.type() == MsgType::Response) {
-      auto it = pending.find(m.matchtag());
-      if (it == pending.end()) return;  // late response to a finished RPC
-      auto s = it->second;
-      bool last = !s->streaming || m.errnum() != 0;
-      s->queue.push_back(std::move(m));
-      if (last) finish(*s);
-      s->wake();
-      return;
+      // Responses without a matchtag (RFC 27's sched.alloc, exec start)
+      // are matched by their payload, so they go to response handlers.
+      if (m.matchtag() != kMatchtagNone) {
+        auto it = pending.find(m.matchtag());
+        if (it == pending.end()) return;  // late response to a finished RPC
+        auto s = it->second;
+        bool last = !s->streaming || m.errnum() != 0;
+        s->queue.push_back(std::move(m));
+        if (last) finish(*s);
+        s->wake();
+        return;
+      }
     }
     for (size_t i = 0; i < handlers.size(); i++) {
       const auto& h = handlers[i];

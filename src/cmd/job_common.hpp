@@ -1,0 +1,28 @@
+// Pieces shared by the `flux job` subcommands (job*.cpp). Each file adds
+// its subcommands to the `job` CLI11 app and registers what runs each one
+// once parsed; job.cpp parses and dispatches.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "libflux/handle.hpp"
+#include "libflux/jobid.hpp"
+
+namespace flux::cmd::jobcmd {
+
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
+using Registry = std::vector<Subcommand>;
+
+void add_control(CLI::App& job, Registry& reg);  // submit, cancel, raise, urgency, wait
+void add_query(CLI::App& job, Registry& reg);    // id, info, eventlog, wait-event, status, last
+
+// A job id in any RFC 19 encoding, or FluxError(EINVAL) "invalid jobid: X".
+JobId parse_jobid(const std::string& text);
+
+}  // namespace flux::cmd::jobcmd

@@ -1,0 +1,187 @@
+// flux job submit|cancel|raise|urgency|wait: act on jobs through the
+// job-ingest and job-manager services.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "job_common.hpp"
+#include "libflux/jobspec.hpp"
+#include "submit_options.hpp"
+
+namespace flux::cmd::jobcmd {
+
+namespace {
+
+std::string join(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+int urgency_value(const std::string& s) {
+  if (s == "hold") return 0;
+  if (s == "expedite") return 31;
+  if (s == "default") return 16;
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end) throw FluxError(EINVAL, "invalid urgency " + s);
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+void add_control(CLI::App& job, Registry& reg) {
+  {
+    auto* app = job.add_subcommand("submit", "Submit a jobspec (JSON or YAML) from FILE or stdin");
+    struct Opts {
+      std::string file;
+      int urgency = 16;
+      std::vector<std::string> flags;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("file", o->file, "Jobspec file (default: stdin)");
+    app->add_option("-u,--urgency", o->urgency, "Urgency (0-31)");
+    app->add_option("-f,--flags", o->flags, "waitable, debug, novalidate")->delimiter(',');
+    reg.push_back({app, [o] {
+                     std::string text;
+                     if (o->file.empty() || o->file == "-") {
+                       text.assign(std::istreambuf_iterator<char>(std::cin), {});
+                     } else {
+                       std::ifstream in(o->file);
+                       if (!in) throw FluxError(ENOENT, o->file + ": cannot open");
+                       text.assign(std::istreambuf_iterator<char>(in), {});
+                     }
+                     // Check locally for a quick, precise error; ingest checks again.
+                     Jobspec spec = Jobspec::parse(text).value();
+                     SubmitOptions flags_only;
+                     flags_only.flags = o->flags;
+                     auto h = Handle::open();
+                     auto ids = submit_jobspecs(*h, {spec.encode()}, o->urgency,
+                                                flags_only.flag_bits());
+                     std::printf("%s\n", ids[0].encode().c_str());
+                     return 0;
+                   }});
+  }
+  {
+    auto* app = job.add_subcommand("cancel", "Cancel jobs");
+    struct Opts {
+      std::vector<std::string> ids;
+      std::string message;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("ids", o->ids, "Job ids")->required();
+    app->add_option("-m,--message", o->message, "Exception note");
+    reg.push_back({app, [o] {
+                     auto h = Handle::open();
+                     for (const auto& s : o->ids)
+                       h->rpc("job-manager.raise", {{"id", parse_jobid(s).value},
+                                                    {"severity", 0},
+                                                    {"type", "cancel"},
+                                                    {"note", o->message}})
+                           .get();
+                     return 0;
+                   }});
+  }
+  {
+    auto* app = job.add_subcommand("raise", "Raise an exception on a job");
+    struct Opts {
+      std::string id;
+      int severity = 0;
+      std::string type = "cancel";
+      std::vector<std::string> message;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("id", o->id, "Job id")->required();
+    app->add_option("-s,--severity", o->severity, "Severity (0 = fatal, 1-7 not)");
+    app->add_option("-t,--type", o->type, "Exception type (default: cancel)");
+    app->add_option("message", o->message, "Exception note");
+    reg.push_back({app, [o] {
+                     auto h = Handle::open();
+                     h->rpc("job-manager.raise", {{"id", parse_jobid(o->id).value},
+                                                  {"severity", o->severity},
+                                                  {"type", o->type},
+                                                  {"note", join(o->message)}})
+                         .get();
+                     return 0;
+                   }});
+  }
+  {
+    auto* app = job.add_subcommand("urgency", "Change a pending job's urgency");
+    struct Opts {
+      std::string id;
+      std::string urgency;
+      bool verbose = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("id", o->id, "Job id")->required();
+    app->add_option("urgency", o->urgency, "0-31, hold, expedite or default")->required();
+    app->add_flag("-v,--verbose", o->verbose, "Print the old urgency");
+    reg.push_back({app, [o] {
+                     auto h = Handle::open();
+                     JobId id = parse_jobid(o->id);
+                     Json r = h->rpc("job-manager.urgency",
+                                     {{"id", id.value}, {"urgency", urgency_value(o->urgency)}})
+                                  .get_json();
+                     if (o->verbose)
+                       std::fprintf(stderr, "%s: urgency changed from %d to %d\n",
+                                    id.encode().c_str(), r.value("old_urgency", 0),
+                                    urgency_value(o->urgency));
+                     return 0;
+                   }});
+  }
+  {
+    auto* app = job.add_subcommand("wait", "Wait for a waitable job (or any) to finish");
+    struct Opts {
+      std::string id;
+      bool all = false;
+      bool verbose = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("id", o->id, "Job id (default: any waitable job)");
+    app->add_flag("-a,--all", o->all, "Wait for every waitable job");
+    app->add_flag("-v,--verbose", o->verbose, "Say which job completed");
+    reg.push_back({app, [o] {
+                     auto h = Handle::open();
+                     auto wait_one = [&](uint64_t id) {
+                       return h->rpc("job-manager.wait", {{"id", id}}).get_json();
+                     };
+                     if (!o->all) {
+                       uint64_t id = o->id.empty() ? UINT64_MAX : parse_jobid(o->id).value;
+                       Json r = wait_one(id);
+                       JobId done{r.at("id").get<uint64_t>()};
+                       if (o->id.empty() || o->verbose) std::printf("%s\n", done.encode().c_str());
+                       if (!r.value("success", false)) {
+                         std::fprintf(stderr, "flux-job: wait: %s: %s\n", done.encode().c_str(),
+                                      r.value("errstr", "").c_str());
+                         return 1;
+                       }
+                       return 0;
+                     }
+                     int rc = 0;
+                     while (true) {
+                       Json r;
+                       try {
+                         r = wait_one(UINT64_MAX);
+                       } catch (const FluxError& e) {
+                         if (e.errnum() == ECHILD) break;
+                         throw;
+                       }
+                       JobId done{r.at("id").get<uint64_t>()};
+                       if (!r.value("success", false)) {
+                         std::fprintf(stderr, "flux-job: wait: %s: %s\n", done.encode().c_str(),
+                                      r.value("errstr", "").c_str());
+                         rc = 1;
+                       } else if (o->verbose) {
+                         std::fprintf(stderr, "%s: job completed successfully\n",
+                                      done.encode().c_str());
+                       }
+                     }
+                     return rc;
+                   }});
+  }
+}
+
+}  // namespace flux::cmd::jobcmd

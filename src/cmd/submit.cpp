@@ -1,0 +1,39 @@
+// flux submit: submit a job (or --cc copies of it) and print its id.
+#include <cstdio>
+
+#include "cli.hpp"
+#include "command.hpp"
+#include "submit_options.hpp"
+
+namespace flux::cmd {
+
+int cmd_submit(int argc, char** argv) {
+  CLI::App app{"Submit a job to a Flux instance."};
+  SubmitOptions opts;
+  opts.add_to(app);
+  app.prefix_command();  // the command and everything after it is the job's
+  app.footer("COMMAND [ARGS...] follows the options.");
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  std::vector<std::string> command = app.remaining();
+  if (command.empty()) throw FluxError(EINVAL, "job command and arguments are missing");
+
+  std::vector<std::string> jobspecs;
+  auto cc = opts.cc_ids();
+  if (cc.empty()) {
+    jobspecs.push_back(opts.jobspec(command).dump());
+  } else {
+    for (long id : cc) jobspecs.push_back(opts.jobspec(command, id).dump());
+  }
+  auto h = open_instance();
+  auto ids = submit_jobspecs(*h, jobspecs, opts.urgency, opts.flag_bits());
+  if (!opts.quiet) {
+    std::string out;
+    for (const auto& id : ids) out += id.encode() + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+  }
+  if (opts.wait) return wait_jobs(*h, ids, argv[0]);
+  return 0;
+}
+
+}  // namespace flux::cmd

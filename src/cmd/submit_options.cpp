@@ -1,0 +1,253 @@
+#include "submit_options.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+#include <fnmatch.h>
+
+#include "libflux/fsd.hpp"
+#include "libflux/idset.hpp"
+#include "libflux/jobspec.hpp"
+#include "libflux/signed_request.hpp"
+
+extern char** environ;
+
+namespace flux::cmd {
+
+namespace {
+
+// A --setattr/--setopt value: JSON if it parses as JSON, else a string.
+Json parse_value(const std::string& text) {
+  Json v = Json::parse(text, nullptr, false);
+  if (v.is_discarded()) return text;
+  return v;
+}
+
+// Set a dotted path under obj, creating objects on the way.
+void set_path(Json& obj, const std::string& path, Json value) {
+  Json* p = &obj;
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw FluxError(EINVAL, "invalid key " + path);
+    if (!p->is_object()) *p = Json::object();
+    if (dot == std::string::npos) {
+      (*p)[part] = std::move(value);
+      return;
+    }
+    p = &(*p)[part];
+    start = dot + 1;
+  }
+}
+
+std::pair<std::string, std::string> split_kv(const std::string& s, const char* opt) {
+  size_t eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    if (std::string(opt) == "--setopt") return {s, "1"};  // -o NAME means NAME=1
+    throw FluxError(EINVAL, std::string(opt) + ": expected KEY=VALUE, got " + s);
+  }
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+double now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+// --begin-time: "+DURATION" from now, or seconds since the epoch.
+double begin_time(const std::string& s) {
+  if (!s.empty() && s[0] == '+') return now() + fsd_parse(s.substr(1)).value();
+  char* end = nullptr;
+  double t = std::strtod(s.c_str() + (s[0] == '@'), &end);
+  if (end == s.c_str() || *end || !std::isfinite(t))
+    throw FluxError(EINVAL, "--begin-time: expected +DURATION or seconds since the epoch: " + s);
+  return t;
+}
+
+// The environment the job gets: all of ours, then --env rules in order
+// (NAME=VAL sets, -PATTERN removes, PATTERN keeps only... as flux-core:
+// a rule with '=' sets, a leading '-' removes matching names), then
+// --env-remove patterns.
+Json job_environment(const std::vector<std::string>& rules, const std::vector<std::string>& remove) {
+  Json env = Json::object();
+  for (char** e = environ; *e; e++) {
+    std::string kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto erase_matching = [&](const std::string& pattern) {
+    for (auto it = env.begin(); it != env.end();) {
+      if (fnmatch(pattern.c_str(), it.key().c_str(), 0) == 0)
+        it = env.erase(it);
+      else
+        ++it;
+    }
+  };
+  for (const auto& r : rules) {
+    if (!r.empty() && r[0] == '-') {
+      erase_matching(r.substr(1));
+    } else if (size_t eq = r.find('='); eq != std::string::npos) {
+      std::string value = r.substr(eq + 1);
+      // $NAME and ${NAME} expand from our environment.
+      std::string out;
+      for (size_t i = 0; i < value.size(); i++) {
+        if (value[i] != '$') {
+          out += value[i];
+          continue;
+        }
+        size_t j = i + 1;
+        bool brace = j < value.size() && value[j] == '{';
+        if (brace) j++;
+        size_t k = j;
+        while (k < value.size() && (std::isalnum(static_cast<unsigned char>(value[k])) || value[k] == '_')) k++;
+        std::string name = value.substr(j, k - j);
+        const char* v = std::getenv(name.c_str());
+        out += v ? v : "";
+        i = brace && k < value.size() && value[k] == '}' ? k : k - 1;
+      }
+      env[r.substr(0, eq)] = out;
+    } else {
+      // A bare NAME (or pattern) copies it from our environment; already there.
+      const char* v = std::getenv(r.c_str());
+      if (v) env[r] = v;
+    }
+  }
+  for (const auto& p : remove) erase_matching(p);
+  return env;
+}
+
+}  // namespace
+
+void SubmitOptions::add_to(CLI::App& app) {
+  app.add_option("-n,--ntasks", ntasks, "Number of tasks to start");
+  app.add_option("-c,--cores-per-task", cores_per_task, "Number of cores to allocate per task");
+  app.add_option("-g,--gpus-per-task", gpus_per_task, "Number of GPUs to allocate per task");
+  app.add_option("-N,--nodes", nnodes, "Number of nodes to allocate");
+  app.add_flag("-x,--exclusive", exclusive, "Allocate whole nodes (with -N)");
+  app.add_option("-t,--time-limit", time_limit, "Time limit (Flux Standard Duration, e.g. 10m)");
+  app.add_option("--urgency", urgency, "Urgency (0-31, default 16; 0 holds, 31 expedites)");
+  app.add_option("--dependency", dependencies, "Dependency URI (afterok:JOBID, ...)")->allow_extra_args(false);
+  app.add_option("--begin-time", begin_time, "Start no earlier than +DURATION or epoch seconds");
+  app.add_option("--job-name", job_name, "Job name");
+  app.add_option("--env", env_rules, "Environment rule: NAME=VAL, NAME, or -PATTERN")->allow_extra_args(false);
+  app.add_option("--env-remove", env_remove, "Remove environment variables matching PATTERN")->allow_extra_args(false);
+  app.add_option("--cwd", cwd, "Working directory of the job");
+  app.add_option("-S,--setattr", setattr, "Set jobspec attribute KEY=VAL (system. is assumed)")->allow_extra_args(false);
+  app.add_option("-o,--setopt", setopt, "Set shell option KEY[=VAL]")->allow_extra_args(false);
+  app.add_option("--flags", flags, "Submit flags: waitable, debug, novalidate")->delimiter(',')->allow_extra_args(false);
+  app.add_option("--cc", cc, "Submit a copy for each id in IDSET ({cc} in args is the id)");
+  app.add_flag("-q,--quiet", quiet, "Do not print job ids");
+  app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
+}
+
+uint32_t SubmitOptions::flag_bits() const {
+  uint32_t bits = 0;
+  for (const auto& f : flags) {
+    if (f == "debug")
+      bits |= 2;
+    else if (f == "waitable")
+      bits |= 4;
+    else if (f == "novalidate")
+      bits |= 8;
+    else
+      throw FluxError(EINVAL, "unknown flag " + f);
+  }
+  if (wait) bits |= 4;
+  return bits;
+}
+
+std::vector<long> SubmitOptions::cc_ids() const {
+  if (cc.empty()) return {};
+  auto ids = Idset::decode(cc);
+  if (!ids) throw FluxError(EINVAL, "--cc: invalid idset " + cc);
+  std::vector<long> out;
+  for (uint32_t id : *ids) out.push_back(id);
+  return out;
+}
+
+Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
+  if (cc_id >= 0)
+    for (auto& a : argv)
+      for (size_t p; (p = a.find("{cc}")) != std::string::npos;) a.replace(p, 4, std::to_string(cc_id));
+  double duration = time_limit.empty() ? 0 : fsd_parse(time_limit).value();
+  if (std::isinf(duration)) duration = 0;
+  Jobspec spec = Jobspec::from_command(argv, ntasks, cores_per_task, gpus_per_task, nnodes,
+                                       exclusive, duration);
+  Json js = spec.to_json();
+  Json& sys = js["attributes"]["system"];
+  sys["environment"] = job_environment(env_rules, env_remove);
+  if (!cwd.empty()) {
+    sys["cwd"] = cwd;
+  } else {
+    char buf[4096];
+    if (getcwd(buf, sizeof buf)) sys["cwd"] = buf;
+  }
+  if (!job_name.empty()) sys["job"]["name"] = job_name;
+  Json deps = Json::array();
+  for (const auto& d : dependencies) {
+    size_t colon = d.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == d.size())
+      throw FluxError(EINVAL, "--dependency: expected SCHEME:VALUE, got " + d);
+    deps.push_back({{"scheme", d.substr(0, colon)}, {"value", d.substr(colon + 1)}});
+  }
+  if (!begin_time.empty())
+    deps.push_back({{"scheme", "begin-time"}, {"value", cmd::begin_time(begin_time)}});
+  if (!deps.empty()) sys["dependencies"] = deps;
+  for (const auto& o : setopt) {
+    auto [k, v] = split_kv(o, "--setopt");
+    set_path(sys["shell"]["options"], k, parse_value(v));
+  }
+  for (const auto& a : setattr) {
+    auto [k, v] = split_kv(a, "--setattr");
+    if (k.rfind("user.", 0) == 0)
+      set_path(js["attributes"]["user"], k.substr(5), parse_value(v));
+    else if (k.rfind("system.", 0) == 0)
+      set_path(sys, k.substr(7), parse_value(v));
+    else if (k[0] == '.')
+      set_path(js["attributes"], k.substr(1), parse_value(v));
+    else
+      set_path(sys, k, parse_value(v));
+  }
+  return js;
+}
+
+std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs,
+                                   int urgency, uint32_t flags) {
+  uint32_t uid = getuid();
+  std::vector<Rpc> rpcs;
+  rpcs.reserve(jobspecs.size());
+  for (const auto& js : jobspecs)
+    rpcs.push_back(h.rpc("job-ingest.submit",
+                         {{"J", sign_none(js, uid)}, {"urgency", urgency}, {"flags", flags}}));
+  std::vector<JobId> ids;
+  ids.reserve(rpcs.size());
+  for (auto& r : rpcs) ids.push_back(JobId{r.get_json().at("id").get<uint64_t>()});
+  return ids;
+}
+
+int wait_jobs(Handle& h, const std::vector<JobId>& ids, const char* prog) {
+  std::vector<Rpc> rpcs;
+  for (const auto& id : ids) rpcs.push_back(h.rpc("job-manager.wait", {{"id", id.value}}));
+  int rc = 0;
+  for (size_t i = 0; i < rpcs.size(); i++) {
+    Json r = rpcs[i].get_json();
+    if (r.value("success", false)) continue;
+    std::fprintf(stderr, "%s: %s: %s\n", prog, ids[i].encode().c_str(),
+                 r.value("errstr", "").c_str());
+    int code = 1;
+    if (r.contains("status")) {
+      int st = r["status"].get<int>();
+      if (WIFEXITED(st) && WEXITSTATUS(st)) code = WEXITSTATUS(st);
+      if (WIFSIGNALED(st)) code = 128 + WTERMSIG(st);
+    }
+    rc = std::max(rc, code);
+  }
+  return rc;
+}
+
+}  // namespace flux::cmd

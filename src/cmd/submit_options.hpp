@@ -1,0 +1,53 @@
+// What `flux submit` (and later `flux run`, `flux batch`) share: the job
+// options that build a jobspec, and pipelined submission to job-ingest.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "libflux/handle.hpp"
+#include "libflux/jobid.hpp"
+#include "libflux/json.hpp"
+
+namespace flux::cmd {
+
+struct SubmitOptions {
+  int ntasks = 1;
+  int cores_per_task = 1;
+  int gpus_per_task = 0;
+  int nnodes = 0;
+  bool exclusive = false;
+  std::string time_limit;
+  int urgency = 16;
+  std::vector<std::string> dependencies;
+  std::string begin_time;
+  std::string job_name;
+  std::vector<std::string> env_rules;
+  std::vector<std::string> env_remove;
+  std::string cwd;
+  std::vector<std::string> setattr;
+  std::vector<std::string> setopt;
+  std::vector<std::string> flags;
+  std::string cc;
+  bool quiet = false;
+  bool wait = false;
+
+  void add_to(CLI::App& app);
+  // The jobspec for argv (with "{cc}" in arguments replaced by cc if >= 0).
+  Json jobspec(std::vector<std::string> argv, long cc = -1) const;
+  // Submit flags as the bits job-ingest takes.
+  uint32_t flag_bits() const;
+  // The ids of --cc (empty: submit once).
+  std::vector<long> cc_ids() const;
+};
+
+// Submit jobspecs all at once (each request sent before any answer is
+// read), returning their ids in order; the first refusal throws.
+std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs,
+                                   int urgency, uint32_t flags);
+
+// Wait (job-manager.wait) for waitable jobs; returns the exit code flux-core
+// gives: 0 if all succeeded, else the largest task exit code, 1 for others.
+int wait_jobs(Handle& h, const std::vector<JobId>& ids, const char* prog);
+
+}  // namespace flux::cmd

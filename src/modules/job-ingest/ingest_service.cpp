@@ -1,0 +1,151 @@
+#include "ingest_service.hpp"
+
+#include <time.h>
+
+#include <set>
+
+#include "libflux/jobspec.hpp"
+#include "libflux/signed_request.hpp"
+
+namespace flux::ingest {
+
+namespace {
+
+constexpr uint32_t kFlagDebug = 2;
+constexpr uint32_t kFlagWaitable = 4;
+constexpr uint32_t kFlagNovalidate = 8;
+
+double wallclock() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+void check_dependencies(const Jobspec& spec) {
+  const Json& sys = spec.system.all;
+  auto it = sys.find("dependencies");
+  if (it == sys.end()) return;
+  static const std::set<std::string> kSchemes = {"after", "afterany", "afterok", "afternotok",
+                                                 "begin-time"};
+  for (const auto& d : *it) {
+    if (!d.is_object() || !d.contains("scheme") || !d["scheme"].is_string() ||
+        !d.contains("value"))
+      throw FluxError(EINVAL, "dependency: each entry needs a scheme and a value");
+    std::string scheme = d["scheme"].get<std::string>();
+    if (!kSchemes.count(scheme))
+      throw FluxError(EINVAL, "dependency scheme \"" + scheme + "\" is not supported");
+    if (scheme == "begin-time") {
+      if (!d["value"].is_number()) throw FluxError(EINVAL, "begin-time: value must be a number");
+    } else if (!d["value"].is_string() || !JobId::parse(d["value"].get<std::string>())) {
+      throw FluxError(EINVAL, "dependency: " + scheme + ": invalid job id");
+    }
+  }
+}
+
+}  // namespace
+
+IngestService::IngestService(Handle& h, modules::ModuleLog& log) : h_(h), log_(log) {
+  h_.on_request("job-ingest.submit", [this](const Message& m) { submit(m); });
+  h_.on_request("job-ingest.getinfo", [this](const Message& m) {
+    h_.respond(m, {{"submitted", submitted_}, {"rejected", rejected_}, {"batches", batches_}});
+  });
+}
+
+Task<void> IngestService::start() {
+  uint64_t max_id = 0;
+  try {
+    Message m = co_await h_.rpc("job-manager.getinfo");
+    max_id = m.json().value().value("max_jobid", uint64_t{0});
+  } catch (const FluxError& e) {
+    // No job-manager yet: ids start from this instance's clock zero.
+    log_.info(std::string("job-manager.getinfo: ") + e.what());
+  }
+  ids_.emplace(0, max_id ? JobId{max_id}.timestamp() + 1 : 0);
+}
+
+Json IngestService::check(const Message& m, JobId& id) {
+  Json req = m.json().value();
+  auto j = req.find("J");
+  if (j == req.end() || !j->is_string()) throw FluxError(EPROTO, "malformed request: J missing");
+  int urgency = req.value("urgency", 16);
+  uint32_t flags = req.value("flags", 0u);
+  auto signed_req = unwrap_signed(j->get<std::string>()).value();
+  if (signed_req.userid != m.userid())
+    throw FluxError(EPERM, "J is signed for userid " + std::to_string(signed_req.userid) +
+                               ", not the submitter's");
+  if (urgency < 0 || urgency > 31) throw FluxError(EINVAL, "urgency must be 0-31");
+  bool owner = m.rolemask() & role::kOwner;
+  if (!owner && urgency > 16)
+    throw FluxError(EPERM, "only the instance owner can submit with urgency above 16");
+  if (flags & ~(kFlagDebug | kFlagWaitable | kFlagNovalidate))
+    throw FluxError(EINVAL, "invalid submit flags");
+  if ((flags & kFlagWaitable) && !owner)
+    throw FluxError(EPERM, "only the instance owner can submit with flags=waitable");
+  Jobspec spec = Jobspec::parse(signed_req.payload).value();
+  check_dependencies(spec);
+  if (!ids_) throw FluxError(EAGAIN, "job-ingest is starting");
+  id = ids_->next().value();
+  return {{"id", id.value},
+          {"userid", m.userid()},
+          {"urgency", urgency},
+          {"t_submit", wallclock()},
+          {"flags", flags},
+          {"jobspec", std::move(spec.json)},
+          {"J", j->get<std::string>()}};
+}
+
+void IngestService::submit(const Message& m) {
+  JobId id;
+  Json job;
+  try {
+    job = check(m, id);
+  } catch (const FluxError&) {
+    rejected_++;
+    throw;
+  } catch (const Json::exception& e) {
+    rejected_++;
+    throw FluxError(EPROTO, std::string("malformed request: ") + e.what());
+  }
+  batch_.push_back({m, id.value, std::move(job)});
+  schedule();
+}
+
+void IngestService::schedule() {
+  if (scheduled_ || in_flight_ || batch_.empty()) return;
+  scheduled_ = true;
+  // Everything already queued behind this message joins the batch.
+  h_.reactor().post([this] {
+    scheduled_ = false;
+    in_flight_ = true;
+    auto batch = std::move(batch_);
+    batch_.clear();
+    spawn(flush(std::move(batch)));
+  });
+}
+
+Task<void> IngestService::flush(std::vector<Pending> batch) {
+  Json jobs = Json::array();
+  for (auto& p : batch) jobs.push_back(std::move(p.job));
+  std::optional<FluxError> err;
+  Json req = Json::object();  // not a braced initializer in co_await: g++ 12
+  req["jobs"] = std::move(jobs);
+  try {
+    co_await h_.rpc("job-manager.submit", req);
+  } catch (const FluxError& e) {
+    err = e;
+  }
+  batches_++;
+  for (auto& p : batch) {
+    if (err) {
+      rejected_++;
+      h_.respond_error(p.req, err->errnum(), err->what());
+    } else {
+      submitted_++;
+      h_.respond(p.req, {{"id", p.id}});
+    }
+  }
+  in_flight_ = false;
+  schedule();
+}
+
+}  // namespace flux::ingest

@@ -1,0 +1,500 @@
+#include "job_manager.hpp"
+
+#include <algorithm>
+#include <csignal>
+
+#include "libflux/jobspec.hpp"
+
+namespace flux::jobmgr {
+
+namespace {
+
+std::string job_key(JobId id) {
+  return id.encode(JobIdEncoding::kKvs);
+}
+
+bool is_owner(const Message& m) {
+  return m.rolemask() & role::kOwner;
+}
+
+uint64_t get_id(const Json& req) {
+  auto it = req.find("id");
+  if (it == req.end() || !it->is_number_unsigned())
+    throw FluxError(EPROTO, "malformed request: id missing");
+  return it->get<uint64_t>();
+}
+
+}  // namespace
+
+JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), writer_(h, log) {
+  h_.on_request("job-manager.submit", [this](const Message& m) { handle_submit(m); });
+  h_.on_request("job-manager.wait", [this](const Message& m) { handle_wait(m); });
+  h_.on_request("job-manager.events-journal", [this](const Message& m) { handle_journal(m); });
+  h_.on_request("job-manager.drain", [this](const Message& m) {
+    require_owner(m);
+    drain_waiters_.push_back(m);
+    check_drain_idle();
+  });
+  h_.on_request("job-manager.idle", [this](const Message& m) {
+    require_owner(m);
+    idle_waiters_.push_back(m);
+    check_drain_idle();
+  });
+  auto plain = [this](const char* topic, Json (JobManager::*fn)(const Message&)) {
+    h_.on_request(topic, [this, fn](const Message& m) { h_.respond(m, (this->*fn)(m)); });
+  };
+  plain("job-manager.raise", &JobManager::handle_raise);
+  plain("job-manager.raiseall", &JobManager::handle_raiseall);
+  plain("job-manager.urgency", &JobManager::handle_urgency);
+  plain("job-manager.getattr", &JobManager::handle_getattr);
+  plain("job-manager.history.get", &JobManager::handle_history);
+  plain("job-manager.getinfo", &JobManager::handle_getinfo);
+  plain("job-manager.queue-status", &JobManager::handle_queue_status);
+  plain("job-manager.queue-enable", &JobManager::handle_queue_enable);
+  plain("job-manager.queue-start", &JobManager::handle_queue_start);
+  plain("job-manager.sched-hello", &JobManager::handle_sched_hello);
+  plain("job-manager.sched-ready", &JobManager::handle_sched_ready);
+  plain("job-manager.exec-hello", &JobManager::handle_exec_hello);
+  h_.on_request("job-manager.stats-get", [this](const Message& m) { h_.respond(m, stats()); });
+  h_.add_handler(MsgType::Request, "job-manager.disconnect",
+                 [this](const Message& m) { handle_disconnect(m); });
+  h_.add_handler(MsgType::Response, "sched.alloc",
+                 [this](const Message& m) { on_alloc_response(m); });
+  h_.add_handler(MsgType::Response, "sched.free",
+                 [this](const Message& m) { on_free_response(m); });
+}
+
+JobManager::~JobManager() = default;
+
+Task<void> JobManager::start() {
+  co_await restart();
+}
+
+Job* JobManager::find(uint64_t id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second.get();
+}
+
+Job& JobManager::lookup(const Json& req, const Message& m, bool need_owner_or_self) {
+  uint64_t id = get_id(req);
+  Job* job = find(id);
+  if (!job) throw FluxError(ENOENT, "unknown job id");
+  if (need_owner_or_self && !is_owner(m) && m.userid() != job->userid)
+    throw FluxError(EPERM, "guests may only act on their own jobs");
+  return *job;
+}
+
+void JobManager::require_owner(const Message& m) const {
+  if (!is_owner(m)) throw FluxError(EPERM, "only the instance owner may do this");
+}
+
+void JobManager::post(Job& job, const char* name, Json context) {
+  EventlogEntry e = eventlog_entry_make(name, std::move(context));
+  std::string line = eventlog_entry_encode(e);
+  writer_.txn().append(job_key(job.id) + ".eventlog", line);
+  job.eventlog += line;
+  State before = job.state;
+  apply_event(job, e);
+  Json ev = {{"id", job.id.value},
+             {"eventlog_seq", job.eventlog_seq},
+             {"entry",
+              {{"timestamp", e.timestamp}, {"name", e.name}, {"context", std::move(e.context)}}}};
+  if (job.eventlog_seq == 0) ev["jobspec"] = job.jobspec;
+  if (e.name == "alloc") ev["R"] = job.R;
+  writer_.journal(std::move(ev));
+  if (job.started && std::string_view(name) == "start") dependency_event(job, "start");
+  if (job.state != before) {
+    state_count_[static_cast<uint32_t>(before)]--;
+    state_count_[static_cast<uint32_t>(job.state)]++;
+    if (job.state == State::kInactive) finalize(job);
+  }
+}
+
+void JobManager::process(Job& job) {
+  for (int i = 0; i < 64; i++) {  // each pass posts at most one transition
+    State before = job.state;
+    int seq = job.eventlog_seq;
+    step(job);
+    if (job.state == before && job.eventlog_seq == seq) return;
+  }
+}
+
+void JobManager::step(Job& job) {
+  switch (job.state) {
+    case State::kNew:
+      post(job, "validate");
+      break;
+    case State::kDepend:
+      if (!job.depends_added) {
+        add_dependencies(job);
+        job.depends_added = true;
+      }
+      if (job.state == State::kDepend && job.dependencies.empty()) post(job, "depend");
+      break;
+    case State::kPriority:
+      post(job, "priority", {{"priority", default_priority(job.urgency)}});
+      break;
+    case State::kSched:
+      if (!job.alloc_pending && !job.alloc_queued) {
+        queue_insert(job);
+        schedule_allocs();
+      }
+      break;
+    case State::kRun:
+      if (!job.start_sent) exec_start(job);
+      break;
+    case State::kCleanup:
+      if (job.alloc_queued) queue_remove(job);
+      if (job.alloc_pending) {
+        if (!job.cancel_sent) sched_cancel(job);
+        return;  // wait for the scheduler's answer
+      }
+      if (job.exec_active) {
+        if (!job.kill_sent && !job.finished) exec_kill(job, SIGTERM);
+        return;  // wait for the final release
+      }
+      if (job.has_resources) {
+        if (!job.free_pending) send_free(job);
+        return;  // wait for sched.free's answer
+      }
+      post(job, "clean");
+      break;
+    case State::kInactive:
+      break;
+  }
+}
+
+void JobManager::raise(Job& job, const std::string& type, int severity, const std::string& note,
+                       uint32_t userid) {
+  post(job, "exception",
+       {{"type", type}, {"severity", severity}, {"note", note}, {"userid", userid}});
+  if (severity == 0) process(job);
+}
+
+void JobManager::finalize(Job& job) {
+  active_--;
+  // Keep what the journal backlog needs, as text: an inactive job is
+  // ~1 KB however big its jobspec object was.
+  job.jobspec = nullptr;
+  if (job.waitable()) {
+    waitable_active_[job.userid]--;
+    if (auto w = waiters_.find(job.id.value); w != waiters_.end()) {
+      answer_wait(w->second, job);
+      waiters_.erase(w);
+    } else if (auto& q = any_waiters_[job.userid]; !q.empty()) {
+      answer_wait(q.front(), job);
+      q.pop_front();
+    } else {
+      zombies_[job.userid].insert(job.id.value);
+    }
+    // Callers waiting for "any" job with none left to wait for.
+    if (waitable_active_[job.userid] == 0 && zombies_[job.userid].empty()) {
+      for (auto& m : any_waiters_[job.userid])
+        h_.respond_error(m, ECHILD, "there are no more waitable jobs");
+      any_waiters_[job.userid].clear();
+    }
+  }
+  dependency_event(job, "clean");
+  check_drain_idle();
+}
+
+void JobManager::check_drain_idle() {
+  if (active_ == 0 && !drain_waiters_.empty()) {
+    for (auto& m : drain_waiters_) h_.respond(m, Json::object());
+    drain_waiters_.clear();
+  }
+  size_t running = state_count_[static_cast<uint32_t>(State::kRun)] +
+                   state_count_[static_cast<uint32_t>(State::kCleanup)];
+  if (running == 0 && !idle_waiters_.empty()) {
+    Json resp = {{"pending", active_}};
+    for (auto& m : idle_waiters_) h_.respond(m, resp);
+    idle_waiters_.clear();
+  }
+}
+
+// --- client requests
+
+void JobManager::handle_submit(const Message& m) {
+  require_owner(m);  // only job-ingest (running as the owner) submits
+  Json req = m.json().value();
+  if (!queue_enabled_) {
+    std::string why = "job submission is disabled";
+    if (!disable_reason_.empty()) why += ": " + disable_reason_;
+    throw FluxError(EINVAL, why);
+  }
+  const Json& list = req.at("jobs");
+  std::vector<Job*> added;
+  for (const auto& j : list) {
+    auto job = std::make_unique<Job>();
+    job->id = JobId{j.at("id").get<uint64_t>()};
+    if (jobs_.count(job->id.value)) throw FluxError(EEXIST, "duplicate job id");
+    job->userid = j.at("userid").get<uint32_t>();
+    job->urgency = j.at("urgency").get<int>();
+    job->flags = j.value("flags", 0u);
+    job->jobspec = j.at("jobspec");
+    job->jobspec_text = job->jobspec.dump();
+    std::string key = job_key(job->id);
+    auto& txn = writer_.txn();
+    txn.put(key + ".jobspec", job->jobspec_text);
+    if (j.contains("J")) txn.put(key + ".J", j["J"].get<std::string>());
+    max_jobid_ = std::max(max_jobid_, job->id.value);
+    added.push_back(job.get());
+    jobs_.emplace(job->id.value, std::move(job));
+  }
+  for (Job* job : added) {
+    active_++;
+    state_count_[static_cast<uint32_t>(State::kNew)]++;
+    if (job->waitable()) waitable_active_[job->userid]++;
+    auto& hist = history_[job->userid];
+    hist.push_front(job->id.value);
+    if (hist.size() > kHistoryMax) hist.pop_back();
+    post(*job, "submit",
+         {{"userid", job->userid}, {"urgency", job->urgency}, {"flags", job->flags},
+          {"version", 1}});
+  }
+  // Answer once the batch holding the jobs is durable; act on them now.
+  writer_.on_commit([this, m](const std::optional<Error>& err) {
+    if (err)
+      h_.respond_error(m, err->errnum, err->message);
+    else
+      h_.respond(m, Json::object());
+  });
+  for (Job* job : added) process(*job);
+}
+
+Json JobManager::handle_raise(const Message& m) {
+  Json req = m.json().value();
+  Job& job = lookup(req, m, true);
+  int severity = req.value("severity", 0);
+  std::string type = req.value("type", "");
+  std::string note = req.value("note", "");
+  if (severity < 0 || severity > 7) throw FluxError(EPROTO, "severity must be 0-7");
+  if (type.empty() || type.find_first_of(" \t\n=") != std::string::npos)
+    throw FluxError(EPROTO, "exception type must be a non-empty word");
+  if (!job.active()) throw FluxError(EINVAL, "job is inactive");
+  raise(job, type, severity, note, m.userid());
+  return Json::object();
+}
+
+Json JobManager::handle_raiseall(const Message& m) {
+  Json req = m.json().value();
+  bool dry_run = req.value("dry_run", false);
+  int64_t userid = req.value("userid", int64_t{-1});
+  uint32_t states = req.value("states", 0u);
+  int severity = req.value("severity", 0);
+  std::string type = req.value("type", "cancel");
+  std::string note = req.value("note", "");
+  if (!is_owner(m) && userid != static_cast<int64_t>(m.userid()))
+    throw FluxError(EPERM, "guests may only raise exceptions on their own jobs");
+  std::vector<Job*> targets;
+  for (auto& [id, job] : jobs_) {
+    if (!job->active()) continue;
+    if (userid >= 0 && job->userid != static_cast<uint32_t>(userid)) continue;
+    if (states && !(states & static_cast<uint32_t>(job->state))) continue;
+    targets.push_back(job.get());
+  }
+  std::sort(targets.begin(), targets.end(), [](Job* a, Job* b) { return a->id < b->id; });
+  if (!dry_run)
+    for (Job* job : targets) raise(*job, type, severity, note, m.userid());
+  return {{"count", targets.size()}, {"errors", 0}};
+}
+
+Json JobManager::handle_urgency(const Message& m) {
+  Json req = m.json().value();
+  Job& job = lookup(req, m, true);
+  int urgency = req.at("urgency").get<int>();
+  if (urgency < 0 || urgency > 31) throw FluxError(EINVAL, "urgency must be 0-31");
+  if (!is_owner(m) && urgency > kUrgencyDefault)
+    throw FluxError(EPERM, "only the instance owner can set urgency above the default (16)");
+  if (!job.active() || job.state == State::kRun || job.state == State::kCleanup)
+    throw FluxError(EINVAL, "urgency cannot be changed once resources are allocated");
+  int old = job.urgency;
+  post(job, "urgency", {{"userid", m.userid()}, {"urgency", urgency}});
+  if (job.state == State::kSched) reprioritize(job);
+  return {{"id", job.id.value}, {"old_urgency", old}};
+}
+
+void JobManager::answer_wait(const Message& req, const Job& job) {
+  Json r = {{"id", job.id.value}, {"success", job.success()}, {"errstr", job.errstr()}};
+  if (job.status) r["status"] = *job.status;
+  h_.respond(req, r);
+}
+
+void JobManager::handle_wait(const Message& m) {
+  Json req = m.json().value();
+  uint64_t id = get_id(req);
+  uint32_t user = m.userid();
+  if (id == kJobIdAny) {
+    auto& z = zombies_[user];
+    if (!z.empty()) {
+      uint64_t zid = *z.begin();
+      z.erase(z.begin());
+      answer_wait(m, *find(zid));
+    } else if (waitable_active_[user] > 0) {
+      any_waiters_[user].push_back(m);
+    } else {
+      throw FluxError(ECHILD, "there are no more waitable jobs");
+    }
+    return;
+  }
+  Job* job = find(id);
+  if (!job) throw FluxError(ENOENT, "unknown job id");
+  if (job->userid != user) throw FluxError(EPERM, "only the job's owner may wait for it");
+  if (!job->waitable()) throw FluxError(EINVAL, "job was not submitted with flags=waitable");
+  if (!job->active()) {
+    auto& z = zombies_[user];
+    if (!z.erase(id)) throw FluxError(ECHILD, "job has already been waited for");
+    answer_wait(m, *job);
+    return;
+  }
+  if (waiters_.count(id)) throw FluxError(EINVAL, "someone is already waiting for this job");
+  waiters_.emplace(id, m);
+}
+
+void JobManager::handle_journal(const Message& m) {
+  require_owner(m);
+  if (!m.has_flag(msgflag::kStreaming)) throw FluxError(EPROTO, "the journal is a streaming RPC");
+  Json req = m.json().value();
+  if (req.value("full", false)) {
+    // Everything posted so far goes to the current listeners first, so the
+    // backlog below and the live stream after it neither miss nor repeat.
+    writer_.flush_journal();
+    std::vector<const Job*> all;
+    all.reserve(jobs_.size());
+    for (auto& [id, job] : jobs_) all.push_back(job.get());
+    std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    Json events = Json::array();
+    for (const Job* job : all) {
+      int seq = 0;
+      std::string_view text = job->eventlog;
+      while (!text.empty()) {
+        size_t nl = text.find('\n');
+        auto e = eventlog_entry_decode(text.substr(0, nl == text.npos ? text.size() : nl + 1));
+        text = nl == text.npos ? std::string_view{} : text.substr(nl + 1);
+        if (!e) continue;
+        Json ev = {{"id", job->id.value},
+                   {"eventlog_seq", seq},
+                   {"entry",
+                    {{"timestamp", e->timestamp}, {"name", e->name}, {"context", e->context}}}};
+        if (seq == 0) ev["jobspec"] = Json::parse(job->jobspec_text, nullptr, false);
+        if (e->name == "alloc" && !job->R.is_null()) ev["R"] = job->R;
+        events.push_back(std::move(ev));
+        seq++;
+      }
+      if (events.size() >= 1024) {
+        h_.respond(m, {{"events", std::move(events)}});
+        events = Json::array();
+      }
+    }
+    if (!events.empty()) h_.respond(m, {{"events", std::move(events)}});
+    h_.respond(m, {{"events", Json::array()}});
+  }
+  writer_.add_listener(m);
+}
+
+Json JobManager::handle_getattr(const Message& m) {
+  Json req = m.json().value();
+  Job& job = lookup(req, m, true);
+  Json out = Json::object();
+  for (const auto& a : req.value("attrs", Json::array())) {
+    std::string name = a.get<std::string>();
+    if (name == "state")
+      out["state"] = static_cast<uint32_t>(job.state);
+    else if (name == "userid")
+      out["userid"] = job.userid;
+    else if (name == "urgency")
+      out["urgency"] = job.urgency;
+    else if (name == "priority")
+      out["priority"] = job.priority;
+    else if (name == "t_submit")
+      out["t_submit"] = job.t_submit;
+    else if (name == "flags")
+      out["flags"] = job.flags;
+    else if (name == "annotations")
+      out["annotations"] = job.annotations;
+    else if (name == "jobspec")
+      out["jobspec"] = Json::parse(job.jobspec_text, nullptr, false);
+    else if (name == "R")
+      out["R"] = job.R;
+    else
+      throw FluxError(EINVAL, "unknown attribute " + name);
+  }
+  return out;
+}
+
+Json JobManager::handle_history(const Message& m) {
+  Json req = m.json().value();
+  size_t max = req.value("max", size_t{1});
+  Json ids = Json::array();
+  for (uint64_t id : history_[m.userid()]) {
+    if (max && ids.size() >= max) break;
+    ids.push_back(id);
+  }
+  return {{"jobs", ids}};
+}
+
+Json JobManager::handle_getinfo(const Message&) {
+  return {{"max_jobid", max_jobid_}};
+}
+
+Json JobManager::handle_queue_status(const Message&) {
+  Json r = {{"enable", queue_enabled_}, {"start", queue_started_}};
+  if (!queue_enabled_ && !disable_reason_.empty()) r["disable_reason"] = disable_reason_;
+  if (!queue_started_ && !stop_reason_.empty()) r["stop_reason"] = stop_reason_;
+  return r;
+}
+
+Json JobManager::handle_queue_enable(const Message& m) {
+  require_owner(m);
+  Json req = m.json().value();
+  queue_enabled_ = req.at("enable").get<bool>();
+  disable_reason_ = queue_enabled_ ? "" : req.value("reason", "");
+  return Json::object();
+}
+
+Json JobManager::handle_queue_start(const Message& m) {
+  require_owner(m);
+  Json req = m.json().value();
+  bool start = req.at("start").get<bool>();
+  stop_reason_ = start ? "" : req.value("reason", "");
+  if (start != queue_started_) {
+    queue_started_ = start;
+    if (start) {
+      schedule_allocs();
+    } else {
+      // Stopping the queue takes back allocation requests not yet granted.
+      for (auto& [id, job] : jobs_)
+        if (job->alloc_pending && !job->cancel_sent) sched_cancel(*job);
+    }
+  }
+  return Json::object();
+}
+
+void JobManager::handle_disconnect(const Message& m) {
+  const std::string* sender = m.first_route();
+  if (!sender) return;
+  auto same = [&](const Message& r) { return r.first_route() && *r.first_route() == *sender; };
+  writer_.remove_listeners(same);
+  std::erase_if(drain_waiters_, same);
+  std::erase_if(idle_waiters_, same);
+  std::erase_if(waiters_, [&](const auto& kv) { return same(kv.second); });
+  for (auto& [u, q] : any_waiters_) std::erase_if(q, same);
+  if (!sched_route_.empty() && *sender == sched_route_) sched_lost();
+  if (!exec_route_.empty() && *sender == exec_route_) {
+    log_.err("exec service " + exec_service_ + " went away");
+    exec_service_.clear();
+    exec_route_.clear();
+  }
+}
+
+Json JobManager::stats() const {
+  Json states = Json::object();
+  for (auto& [bit, n] : state_count_) states[state_name(static_cast<State>(bit))] = n;
+  return {{"active", active_},
+          {"inactive", jobs_.size() - active_},
+          {"states", states},
+          {"journal", {{"listeners", writer_.listeners()}, {"commits", writer_.commits()}}},
+          {"sched", {{"ready", sched_ready_}, {"outstanding", alloc_outstanding_}}}};
+}
+
+}  // namespace flux::jobmgr

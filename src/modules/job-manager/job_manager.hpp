@@ -1,0 +1,138 @@
+// JobManager: the job-manager service (protocol in README.md). Its parts
+// are split by concern, all methods of this one class:
+//   job_manager.cpp  posting events, the per-state actions, client requests
+//   scheduler.cpp    the RFC 27 conversation with the scheduler
+//   exec.cpp         the conversation with the exec service
+//   depend.cpp       dependencies (RFC 26) and begin-time
+//   restart.cpp      loading every job's eventlog from the KVS at start
+#pragma once
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "event_writer.hpp"
+#include "job.hpp"
+#include "libflux/handle.hpp"
+#include "libflux/reactor.hpp"
+#include "modules/common/module_log.hpp"
+
+namespace flux::jobmgr {
+
+inline constexpr uint64_t kJobIdAny = UINT64_MAX;
+
+class JobManager {
+ public:
+  JobManager(Handle& h, modules::ModuleLog& log);
+  ~JobManager();
+  // Load jobs from the KVS (restart), then serve.
+  Task<void> start();
+
+ private:
+  // --- events and actions (job_manager.cpp)
+  Job* find(uint64_t id);
+  Job& lookup(const Json& req, const Message& m, bool need_owner_or_self);
+  // Append an event to the job's eventlog (batched), apply it, journal it.
+  void post(Job& job, const char* name, Json context = nullptr);
+  // Take every action the job's state calls for until it waits on something.
+  void process(Job& job);
+  void step(Job& job);
+  void raise(Job& job, const std::string& type, int severity, const std::string& note,
+             uint32_t userid);
+  void finalize(Job& job);
+  void check_drain_idle();
+
+  // --- client requests
+  void handle_submit(const Message& m);
+  Json handle_raise(const Message& m);
+  Json handle_raiseall(const Message& m);
+  Json handle_urgency(const Message& m);
+  void handle_wait(const Message& m);
+  void handle_journal(const Message& m);
+  Json handle_getattr(const Message& m);
+  Json handle_history(const Message& m);
+  Json handle_getinfo(const Message& m);
+  Json handle_queue_status(const Message& m);
+  Json handle_queue_enable(const Message& m);
+  Json handle_queue_start(const Message& m);
+  void handle_disconnect(const Message& m);
+  Json stats() const;
+  void require_owner(const Message& m) const;
+  void answer_wait(const Message& req, const Job& job);
+
+  // --- scheduler (scheduler.cpp)
+  Json handle_sched_hello(const Message& m);
+  Json handle_sched_ready(const Message& m);
+  void on_alloc_response(const Message& m);
+  void on_free_response(const Message& m);
+  void queue_insert(Job& job);
+  void queue_remove(Job& job);
+  void schedule_allocs();
+  void send_alloc(Job& job);
+  void send_free(Job& job);
+  void sched_cancel(Job& job);
+  void reprioritize(Job& job);
+  void sched_lost();
+
+  // --- exec (exec.cpp)
+  Json handle_exec_hello(const Message& m);
+  void on_exec_response(const Message& m);
+  void exec_start(Job& job);
+  void exec_kill(Job& job, int signal);
+
+  // --- dependencies (depend.cpp)
+  void add_dependencies(Job& job);
+  void dependency_event(Job& target, const char* name);
+  std::optional<bool> evaluate(const std::string& scheme, const Job& target);
+  void begin_time_reached(uint64_t id, const std::string& description);
+  void dependency_resolved(Job& job, const Dependency& dep, bool satisfied);
+
+  // --- restart (restart.cpp)
+  Task<void> restart();
+  void load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r);
+
+  Handle& h_;
+  modules::ModuleLog& log_;
+  EventWriter writer_;
+  std::unordered_map<uint64_t, std::unique_ptr<Job>> jobs_;
+  uint64_t max_jobid_ = 0;
+  size_t active_ = 0;
+  std::map<uint32_t, size_t> state_count_;
+
+  // Scheduler: jobs in SCHED not yet sent, best first (inverted priority, id).
+  std::set<std::pair<uint64_t, uint64_t>> sched_queue_;
+  bool sched_ready_ = false;
+  std::string sched_route_;  // the scheduler's sender, to notice it leave
+  int sched_limit_ = 0;      // 0 = unlimited
+  int alloc_outstanding_ = 0;
+
+  std::string exec_service_;
+  std::string exec_route_;
+
+  // Queue administration.
+  bool queue_enabled_ = true;
+  bool queue_started_ = true;
+  std::string disable_reason_;
+  std::string stop_reason_;
+  std::vector<Message> drain_waiters_;
+  std::vector<Message> idle_waiters_;
+
+  // Waitable jobs.
+  std::unordered_map<uint64_t, Message> waiters_;              // by job id
+  std::map<uint32_t, std::deque<Message>> any_waiters_;        // by userid
+  std::map<uint32_t, std::set<uint64_t>> zombies_;             // inactive, not waited
+  std::map<uint32_t, size_t> waitable_active_;                 // by userid
+
+  // Dependencies: target job id -> jobs waiting on it.
+  std::unordered_map<uint64_t, std::vector<std::pair<uint64_t, Dependency>>> dependents_;
+  std::vector<std::unique_ptr<Timer>> begin_timers_;
+
+  // flux job last: each user's most recent submissions.
+  std::map<uint32_t, std::deque<uint64_t>> history_;
+  static constexpr size_t kHistoryMax = 1000;
+};
+
+}  // namespace flux::jobmgr

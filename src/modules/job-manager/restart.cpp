@@ -1,0 +1,126 @@
+// Restart: rebuild every job from its eventlog in the KVS (the job
+// directory is job.AAAA.BBBB.CCCC.DDDD, RFC 16/19), then resume the active
+// ones. Inactive jobs stay listable; pending jobs go on pending; jobs that
+// were running have lost their processes and are ended with an exception.
+#include "job_manager.hpp"
+#include "libflux/kvs.hpp"
+
+namespace flux::jobmgr {
+
+namespace {
+
+// Lookups of one job's keys, sent together.
+struct JobLoad {
+  uint64_t id;
+  Rpc eventlog;
+  Rpc jobspec;
+  Rpc r;
+};
+
+}  // namespace
+
+Task<void> JobManager::restart() {
+  std::vector<uint64_t> ids;
+  // Walk job.<4 levels of dothex>: the directory names are the id's hex.
+  std::vector<std::pair<std::string, uint64_t>> level = {{"job", 0}};
+  for (int depth = 0; depth < 4; depth++) {
+    std::vector<std::pair<std::string, uint64_t>> next;
+    for (auto& [key, prefix] : level) {
+      Json dir;
+      try {
+        Message m = co_await kvs::lookup(h_, key, kvs::kReaddir);
+        dir = kvs::lookup_dir(m);
+      } catch (const FluxError& e) {
+        if (e.errnum() == ENOENT) continue;
+        throw;
+      }
+      for (auto it = dir.begin(); it != dir.end(); ++it) {
+        uint64_t part = 0;
+        try {
+          part = std::stoull(it.key(), nullptr, 16);
+        } catch (const std::exception&) {
+          continue;
+        }
+        next.emplace_back(key + "." + it.key(), (prefix << 16) | part);
+      }
+    }
+    level = std::move(next);
+  }
+  for (auto& [key, id] : level) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+
+  constexpr size_t kWindow = 128;
+  for (size_t i = 0; i < ids.size(); i += kWindow) {
+    std::vector<JobLoad> loads;
+    for (size_t k = i; k < std::min(ids.size(), i + kWindow); k++) {
+      std::string key = JobId{ids[k]}.encode(JobIdEncoding::kKvs);
+      loads.push_back({ids[k], kvs::lookup(h_, key + ".eventlog"), kvs::lookup(h_, key + ".jobspec"),
+                       kvs::lookup(h_, key + ".R")});
+    }
+    for (auto& l : loads) {
+      std::string eventlog;
+      std::string jobspec;
+      std::string r;
+      bool ok = true;
+      try {
+        Message m = co_await l.eventlog;
+        eventlog = kvs::lookup_value(m);
+        Message s = co_await l.jobspec;
+        jobspec = kvs::lookup_value(s);
+      } catch (const FluxError& e) {
+        ok = false;
+        log_.err("restart: job " + JobId{l.id}.encode() + ": " + e.what());
+      }
+      try {
+        Message m = co_await l.r;
+        r = kvs::lookup_value(m);
+      } catch (const FluxError&) {
+        // No R: the job never got resources.
+      }
+      if (ok) load_job(l.id, std::move(eventlog), std::move(jobspec), std::move(r));
+    }
+  }
+
+  size_t active = 0;
+  for (auto& [id, job] : jobs_) {
+    if (!job->active()) continue;
+    active++;
+    post(*job, "flux-restart");
+    if (job->state == State::kDepend) job->depends_added = false;  // register again
+    if (job->state == State::kRun)
+      raise(*job, "exec", 0, "the instance restarted while the job was running", job->userid);
+  }
+  for (auto& [id, job] : jobs_)
+    if (job->active()) process(*job);
+  if (!jobs_.empty())
+    log_.info("restart: " + std::to_string(jobs_.size()) + " jobs, " + std::to_string(active) +
+              " active");
+}
+
+void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r) {
+  auto entries = eventlog_decode(eventlog);
+  if (!entries || entries->empty()) {
+    log_.err("restart: job " + JobId{id}.encode() + ": unreadable eventlog, skipped");
+    return;
+  }
+  auto job = std::make_unique<Job>();
+  job->id = JobId{id};
+  for (const auto& e : *entries) apply_event(*job, e);
+  job->eventlog = std::move(eventlog);
+  job->jobspec_text = std::move(jobspec);
+  if (job->active()) job->jobspec = Json::parse(job->jobspec_text, nullptr, false);
+  if (!r.empty()) job->R = Json::parse(r, nullptr, false);
+  job->exec_active = false;  // an exec service would have to say it still runs the job
+  max_jobid_ = std::max(max_jobid_, id);
+  state_count_[static_cast<uint32_t>(job->state)]++;
+  if (job->active()) {
+    active_++;
+    if (job->waitable()) waitable_active_[job->userid]++;
+  }
+  auto& hist = history_[job->userid];
+  hist.push_front(id);
+  if (hist.size() > kHistoryMax) hist.pop_back();
+  jobs_.emplace(id, std::move(job));
+}
+
+}  // namespace flux::jobmgr
