@@ -1,0 +1,104 @@
+#include "job_index.hpp"
+
+namespace flux::joblist {
+
+Job* JobIndex::find(uint64_t id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second.get();
+}
+
+void JobIndex::unlink(Job* j) {
+  if (j->state & state::kPending)
+    pending_.erase(j);
+  else if (j->state & state::kRunning)
+    running_.erase(j);
+  else if (j->state & state::kInactive)
+    inactive_.erase(j);
+}
+
+void JobIndex::link(Job* j) {
+  if (j->state & state::kPending)
+    pending_.insert(j);
+  else if (j->state & state::kRunning)
+    running_.insert(j);
+  else if (j->state & state::kInactive)
+    inactive_.insert(j);
+}
+
+void JobIndex::count(const Job& j, int sign) {
+  stats_.by_state[j.state] += sign;
+  if (j.state != state::kInactive) return;
+  switch (j.result) {
+    case result::kCompleted:
+      stats_.successful += sign;
+      break;
+    case result::kFailed:
+      stats_.failed += sign;
+      break;
+    case result::kCanceled:
+      stats_.canceled += sign;
+      break;
+    case result::kTimeout:
+      stats_.timeout += sign;
+      break;
+    default:
+      break;
+  }
+}
+
+Job* JobIndex::apply(uint64_t id, int seq, const std::string& name, double timestamp,
+                     const Json& context, const Json* jobspec, const Json* R) {
+  auto& slot = jobs_[id];
+  bool fresh = !slot;
+  if (fresh) {
+    slot = std::make_unique<Job>();
+    slot->id = id;
+  }
+  Job* j = slot.get();
+  if (seq >= 0 && seq <= j->last_seq) return j;
+  if (!fresh) {
+    unlink(j);
+    count(*j, -1);
+  }
+  if (seq >= 0) j->last_seq = seq;
+  if (jobspec) j->set_jobspec(*jobspec);
+  if (R) j->set_R(*R);
+  j->apply(name, timestamp, context);
+  link(j);
+  count(*j, +1);
+  return j;
+}
+
+Json JobIndex::list(size_t max_entries, double since, const Constraint& c,
+                    const Json& attrs) const {
+  Json out = Json::array();
+  int states = c.states();
+  auto scan = [&](const auto& list, bool inactive) {
+    for (const Job* j : list) {
+      if (max_entries && out.size() >= max_entries) return;
+      if (inactive && j->t_inactive <= since) return;  // sorted: the rest are older
+      if (c.match(*j)) out.push_back(j->to_json(attrs));
+    }
+  };
+  if (states & state::kPending) scan(pending_, false);
+  if (states & state::kRunning) scan(running_, false);
+  if (states & state::kInactive) scan(inactive_, true);
+  return out;
+}
+
+Json JobIndex::stats() const {
+  auto n = [&](int s) {
+    auto it = stats_.by_state.find(s);
+    return it == stats_.by_state.end() ? int64_t{0} : it->second;
+  };
+  Json states = {{"new", n(state::kNew)},           {"depend", n(state::kDepend)},
+                 {"priority", n(state::kPriority)}, {"sched", n(state::kSched)},
+                 {"run", n(state::kRun)},           {"cleanup", n(state::kCleanup)},
+                 {"inactive", n(state::kInactive)}, {"total", static_cast<int64_t>(jobs_.size())}};
+  return {{"job_states", states},      {"successful", stats_.successful},
+          {"failed", stats_.failed},   {"canceled", stats_.canceled},
+          {"timeout", stats_.timeout}, {"inactive_purged", 0},
+          {"queues", Json::array()}};
+}
+
+}  // namespace flux::joblist
