@@ -21,9 +21,13 @@ FLUX_CORE = {
     "kvs.commit": (363.0, "commits/s"),
     "kvs.commit.onekey": (1605.0, "commits/s"),
     "kvs.batch": (61000.0, "keys/s"),
+    "throughput.sim": (146.0, "jobs/s"),
+    "throughput.sim.submit": (815.0, "jobs/s"),
+    "throughput.sim.16k": (69.0, "jobs/s"),
 }
 HIGHER_IS_BETTER = {"kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
-                    "kvs.lookup", "content.store", "content.load"}
+                    "kvs.lookup", "content.store", "content.load", "throughput.sim",
+                    "throughput.sim.submit", "throughput.sim.16k"}
 
 rows = []
 
@@ -76,6 +80,14 @@ def kvs_bench_full(*args):
     return float(out[0]), extra
 
 
+def throughput_sim(n=1000, prefill=0):
+    """(end-to-end jobs/s, submit-phase jobs/s) for n simulated jobs."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "throughput_sim.sh")
+    out = run([FLUX, "start", script, str(n), str(prefill)]).stdout.split()
+    t0, t1, t2 = map(float, out[-3:])
+    return n / (t2 - t0), n / (t1 - t0)
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -105,6 +117,12 @@ def main():
     row("kvs.lookup", kvs_bench("lookup", 20000), "lookups/s", "one client, cached")
     row("content.store", kvs_bench("store", 20000, 4096), "stores/s", "4 KiB blobs, 64 in flight")
     row("content.load", kvs_bench("load", 20000, 4096), "loads/s", "4 KiB blobs, 64 in flight")
+    sim, submit = throughput_sim()
+    row("throughput.sim", sim, "jobs/s", "1000 simulated jobs at once, until all inactive")
+    row("throughput.sim.submit", submit, "jobs/s", "the submit phase alone (flux submit --cc)")
+    sim16, _ = throughput_sim(1000, 16000)
+    row("throughput.sim.16k", sim16, "jobs/s",
+        f"the same with 16000 inactive jobs already ({(1 - sim16 / sim) * 100:+.0f}% slower)")
     micro()
     widths = [max(len(str(r[i])) for r in rows + [("workload", "ours", "flux-core", "speedup", "note")])
               for i in range(5)]

@@ -1,0 +1,302 @@
+"""The job pipeline end to end with simulated execution: job-ingest,
+job-manager, sched-simple, job-exec (system.exec.test), on real brokers.
+
+Jobs here take the whole node (-N1 --exclusive) when a test needs them to
+run one at a time, whatever the machine's core count.
+"""
+
+import base64
+import json
+
+import pytest
+
+import fluxmsg
+from conftest import Instance, flux, state_instance, wait_until_running  # noqa: F401
+
+SIM = "--setattr=system.exec.test.run_duration=0.01s"
+WHOLE_NODE = ["-N1", "--exclusive"]
+
+# RFC 21: the events every job that ran to completion has, in this order.
+RAN = ["submit", "validate", "depend", "priority", "alloc", "start", "finish", "release",
+       "free", "clean"]
+
+
+def submit(inst, *args):
+    r = inst.run("submit", *args)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
+def kvs_keys(inst, ids):
+    r = inst.run("job", "id", "--to=kvs", *ids)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
+def read_eventlogs(inst, ids):
+    """Each job's eventlog as a list of (name, context), read with pipelined
+    kvs.lookup requests on one raw connection (fast for 1000 jobs)."""
+    keys = kvs_keys(inst, ids)
+    out = {}
+    with fluxmsg.Client(inst.sock, timeout=30) as c:
+        for i, key in enumerate(keys):
+            c.send(fluxmsg.request("kvs.lookup", {"key": key + ".eventlog", "flags": 0,
+                                                  "namespace": "primary"}, matchtag=i + 1))
+        for _ in keys:
+            m = c.recv(timeout=30)
+            assert m.errnum == 0, m
+            val = m.json()["val"]
+            text = base64.b64decode(val["data"]).decode()
+            entries = [json.loads(line) for line in text.splitlines()]
+            out[ids[m.matchtag - 1]] = entries
+    return out
+
+
+def names(entries):
+    return [e["name"] for e in entries]
+
+
+def wait_event(inst, jobid, name, timeout=30):
+    r = inst.run("job", "wait-event", "-t", str(timeout), jobid, name, timeout=timeout + 10)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def eventlog(inst, jobid):
+    r = inst.run("job", "eventlog", "-f", "json", jobid)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+@pytest.fixture
+def jobs_instance(instance):
+    wait_until_running(instance)
+    return instance
+
+
+def test_one_job_runs_to_inactive(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, SIM, "true")
+    wait_event(inst, jobid, "clean")
+    log = eventlog(inst, jobid)
+    assert names(log) == RAN
+    assert log[0]["context"]["urgency"] == 16
+    assert log[6]["context"]["status"] == 0
+    times = [e["timestamp"] for e in log]
+    assert times == sorted(times)
+    r = inst.run("job", "info", jobid, "R")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["version"] == 1
+
+
+def test_thousand_jobs_all_complete_in_order(jobs_instance):
+    inst = jobs_instance
+    r = inst.run("submit", "--cc=1-1000", "--quiet",
+                 "--setattr=system.exec.test.run_duration=0.001s", "true", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    r = inst.run("queue", "drain", "--timeout=120s", timeout=130)
+    assert r.returncode == 0, r.stderr
+    ids = inst.run("job", "last", "1000").stdout.split()
+    assert len(set(ids)) == 1000
+    logs = read_eventlogs(inst, ids)
+    for jobid, entries in logs.items():
+        assert names(entries) == RAN, (jobid, names(entries))
+        ts = [e["timestamp"] for e in entries]
+        assert ts == sorted(ts), jobid
+
+
+def test_fifo_for_equal_priority(jobs_instance):
+    inst = jobs_instance
+    inst.run("queue", "stop")
+    ids = [submit(inst, *WHOLE_NODE, SIM, "true")[0] for _ in range(5)]
+    inst.run("queue", "start")
+    assert inst.run("queue", "drain", "--timeout=60s").returncode == 0
+    logs = read_eventlogs(inst, ids)
+    starts = [next(e["timestamp"] for e in logs[i] if e["name"] == "alloc") for i in ids]
+    assert starts == sorted(starts)
+
+
+def test_urgency_reorders_pending_jobs(jobs_instance):
+    inst = jobs_instance
+    inst.run("queue", "stop")
+    a, b, c = (submit(inst, *WHOLE_NODE, SIM, "true")[0] for _ in range(3))
+    r = inst.run("job", "urgency", c, "31")
+    assert r.returncode == 0, r.stderr
+    r = inst.run("job", "urgency", a, "1")
+    assert r.returncode == 0, r.stderr
+    inst.run("queue", "start")
+    assert inst.run("queue", "drain", "--timeout=60s").returncode == 0
+    logs = read_eventlogs(inst, [a, b, c])
+    alloc = {j: next(e["timestamp"] for e in logs[j] if e["name"] == "alloc") for j in (a, b, c)}
+    assert alloc[c] < alloc[b] < alloc[a]
+    prio = [e["context"]["priority"] for e in logs[c] if e["name"] == "priority"]
+    assert prio == [16, 4294967295]
+
+
+def test_hold_and_release(jobs_instance):
+    inst = jobs_instance
+    (held,) = submit(inst, "--urgency=0", SIM, "true")
+    (other,) = submit(inst, SIM, "true")
+    wait_event(inst, other, "clean")
+    wait_event(inst, held, "priority")
+    log = eventlog(inst, held)
+    assert "alloc" not in names(log)
+    assert log[-1]["context"]["priority"] == 0
+    assert inst.run("job", "urgency", held, "default").returncode == 0
+    wait_event(inst, held, "clean")
+    assert names(eventlog(inst, held))[-1] == "clean"
+
+
+def test_dependencies_afterok_afternotok(jobs_instance):
+    inst = jobs_instance
+    (good,) = submit(inst, SIM, "true")
+    (ok_dep,) = submit(inst, f"--dependency=afterok:{good}", SIM, "true")
+    (notok_dep,) = submit(inst, f"--dependency=afternotok:{good}", SIM, "true")
+    wait_event(inst, ok_dep, "clean")
+    wait_event(inst, notok_dep, "clean")
+    ok_log = eventlog(inst, ok_dep)
+    assert "dependency-add" in names(ok_log)
+    assert "dependency-remove" in names(ok_log)
+    assert "start" in names(ok_log)
+    bad = eventlog(inst, notok_dep)
+    exc = [e for e in bad if e["name"] == "exception"]
+    assert exc and exc[0]["context"]["type"] == "dependency"
+    assert "start" not in names(bad)
+
+
+def test_dependency_waits_for_a_held_job(jobs_instance):
+    inst = jobs_instance
+    (first,) = submit(inst, "--urgency=0", SIM, "true")
+    (second,) = submit(inst, f"--dependency=afterany:{first}", SIM, "true")
+    wait_event(inst, second, "dependency-add")
+    assert "depend" not in names(eventlog(inst, second))
+    assert inst.run("job", "urgency", first, "16").returncode == 0
+    wait_event(inst, second, "clean")
+    log = eventlog(inst, second)
+    assert names(log).index("dependency-remove") < names(log).index("depend")
+
+
+def test_cancel_pending_and_running(jobs_instance):
+    inst = jobs_instance
+    (running,) = submit(inst, *WHOLE_NODE, "--setattr=system.exec.test.run_duration=300s", "true")
+    wait_event(inst, running, "start")
+    (pending,) = submit(inst, *WHOLE_NODE, SIM, "true")
+    wait_event(inst, pending, "priority")
+    r = inst.run("cancel", pending, running)
+    assert r.returncode == 0, r.stderr
+    wait_event(inst, running, "clean")
+    wait_event(inst, pending, "clean")
+    run_log = eventlog(inst, running)
+    assert ["exception", "finish", "release", "free", "clean"] == [
+        n for n in names(run_log) if n in ("exception", "finish", "release", "free", "clean")]
+    assert run_log[names(run_log).index("exception")]["context"]["type"] == "cancel"
+    pend_log = eventlog(inst, pending)
+    assert "alloc" not in names(pend_log)
+    assert names(pend_log)[-2:] == ["exception", "clean"]
+
+
+def test_cancel_all(jobs_instance):
+    inst = jobs_instance
+    inst.run("queue", "stop")
+    ids = submit(inst, "--cc=1-5", SIM, "true")
+    r = inst.run("cancel", "--all", "--dry-run")
+    assert "Would cancel 5 jobs" in r.stderr
+    r = inst.run("cancel", "--all")
+    assert r.returncode == 0, r.stderr
+    assert "Canceled 5 jobs" in r.stderr
+    for j in ids:
+        wait_event(inst, j, "clean")
+    inst.run("queue", "start")
+
+
+def test_unsatisfiable_request_fails_at_once(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "-N", "1000", "-n", "1000", SIM, "true")
+    wait_event(inst, jobid, "clean", timeout=10)
+    log = eventlog(inst, jobid)
+    exc = [e for e in log if e["name"] == "exception"]
+    assert exc[0]["context"]["type"] == "alloc"
+    assert exc[0]["context"]["severity"] == 0
+    assert exc[0]["context"]["note"]
+
+
+def test_malformed_jobspec_names_the_field(jobs_instance, tmp_path):
+    inst = jobs_instance
+    bad = {"version": 1, "resources": [{"type": "slot", "count": 0, "label": "task",
+                                         "with": [{"type": "core", "count": 1}]}],
+           "tasks": [{"command": ["true"], "slot": "task", "count": {"per_slot": 1}}],
+           "attributes": {"system": {"duration": 0}}}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    r = inst.run("job", "submit", path)
+    assert r.returncode != 0
+    assert "resources[0].count" in r.stderr
+    # Nothing was recorded.
+    assert inst.run("job", "last").returncode != 0 or inst.run("job", "last").stdout == ""
+
+
+def test_ingest_rejects_bad_requests_cleanly(jobs_instance):
+    inst = jobs_instance
+    with fluxmsg.Client(inst.sock) as c:
+        for payload in ({}, {"J": 5}, {"J": "not.a.J"}, {"J": "x.y.none", "urgency": 99}):
+            m = c.rpc("job-ingest.submit", payload)
+            assert m.errnum != 0, payload
+    r = inst.run("submit", "--urgency=40", "true")
+    assert r.returncode != 0
+    assert "urgency" in r.stderr
+
+
+def test_waitable_jobs(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "--flags=waitable", SIM, "true")
+    r = inst.run("job", "wait", jobid)
+    assert r.returncode == 0, r.stderr
+    (failing,) = submit(inst, "--flags=waitable", "-S", "exec.test.mock_exception=run", "true")
+    r = inst.run("job", "wait", failing)
+    assert r.returncode == 1
+    assert "exception" in r.stderr
+    r = inst.run("job", "wait")
+    assert r.returncode != 0
+    assert "no more waitable jobs" in r.stderr
+
+
+def test_submit_wait_returns_status(jobs_instance):
+    inst = jobs_instance
+    r = inst.run("submit", "--wait", "--quiet", SIM, "true")
+    assert r.returncode == 0, r.stderr
+
+
+def test_queue_disable_refuses_submission(jobs_instance):
+    inst = jobs_instance
+    assert inst.run("queue", "disable", "maintenance").returncode == 0
+    r = inst.run("queue", "status")
+    assert "Job submission is disabled: maintenance" in r.stdout
+    r = inst.run("submit", SIM, "true")
+    assert r.returncode != 0
+    assert "maintenance" in r.stderr
+    assert inst.run("queue", "enable").returncode == 0
+    r = inst.run("queue", "status")
+    assert r.stdout.splitlines() == ["Job submission is enabled", "Scheduling is started"]
+
+
+def test_restart_keeps_inactive_and_pending_jobs(workdir):
+    statedir = workdir / "state"
+    statedir.mkdir()
+    with state_instance(workdir / "a", statedir) as inst:
+        (done,) = submit(inst, SIM, "true")
+        wait_event(inst, done, "clean")
+        (held,) = submit(inst, "--urgency=0", SIM, "true")
+        wait_event(inst, held, "priority")
+    with state_instance(workdir / "b", statedir) as inst:
+        assert names(eventlog(inst, done)) == RAN
+        log = eventlog(inst, held)
+        assert "flux-restart" in names(log)
+        assert "alloc" not in names(log)
+        assert inst.run("job", "urgency", held, "16").returncode == 0
+        wait_event(inst, held, "clean")
+        assert names(eventlog(inst, held))[-1] == "clean"
+        # New ids keep growing past the old ones.
+        (newer,) = submit(inst, SIM, "true")
+        ids = inst.run("job", "id", "--to=dec", done, held, newer).stdout.split()
+        assert int(ids[2]) > int(ids[1]) > int(ids[0])
