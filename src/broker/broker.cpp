@@ -10,6 +10,7 @@
 #include "libflux/base64.hpp"
 #include "libflux/log_line.hpp"
 #include "libflux/version.hpp"
+#include "config.hpp"
 #include "uuid.hpp"
 
 extern char** environ;
@@ -71,6 +72,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   prefix = fs::path(bindir).parent_path().string();
   uuid = make_uuid();
   router.log = [this](int sev, const std::string& msg) { log(sev, msg); };
+  if (!opts.config_path.empty()) config = config_load(opts.config_path);
   setup_attributes();
   setup_rundir();
 }
@@ -97,6 +99,7 @@ void Broker::setup_attributes() {
   attrs.set_internal("hostname", hostname());
   attrs.set_internal("hostlist", hostname());
   attrs.set_internal("instance-level", "0");
+  if (!opts.config_path.empty()) attrs.set_internal("config.path", opts.config_path);
   attrs.set_internal("broker.rc1_path", prefix + "/etc/flux/rc1");
   attrs.set_internal("broker.rc3_path", prefix + "/etc/flux/rc3");
   std::string modpath = prefix + "/lib/flux/modules";
@@ -193,6 +196,8 @@ void Broker::serve_builtins() {
       attrs.set_runtime(name, req.at("value").get<std::string>());
     co_return nullptr;
   });
+  h.add_handler(MsgType::Request, "config.get",
+                [this, &h](const Message& m) { h.respond(m, config); });
   h.serve("attr.rm", [this](const Message& m) -> Task<Json> {
     if (!(m.rolemask() & role::kOwner))
       throw FluxError(EPERM, "only the instance owner may remove attributes");
@@ -268,7 +273,7 @@ int Broker::run() {
   self->rolemask = role::kOwner;
   router.attach(self);
   for (const char* svc : {"broker", "attr", "log", "event", "local", "service", "module",
-                          "state-machine", "shutdown"})
+                          "state-machine", "shutdown", "config"})
     router.add_service(svc, uuid);
   handle =
       std::make_unique<Handle>(reactor, std::make_unique<SelfConnector>(reactor, router, self));

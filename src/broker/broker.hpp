@@ -22,6 +22,7 @@ namespace flux::broker {
 struct BrokerOptions {
   std::vector<std::pair<std::string, std::string>> setattrs;  // -S
   std::vector<std::string> initial_program;                   // empty: a shell
+  std::string config_path;                                    // -c: TOML file or dir
   int verbose = 0;
 };
 
@@ -38,6 +39,7 @@ class Broker {
 
   Reactor reactor;
   BrokerOptions opts;
+  Json config = Json::object();  // the TOML configuration (config.get)
   Attributes attrs;
   Router router{0, 1};
   LogBuffer logbuf_{attrs, 0};

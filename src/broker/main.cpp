@@ -1,4 +1,4 @@
-// flux-broker [-v] [-S NAME=VALUE]... [--] [INITIAL-PROGRAM [ARGS...]]
+// flux-broker [-v] [-c PATH] [-S NAME=VALUE]... [--] [INITIAL-PROGRAM [ARGS...]]
 #include <signal.h>
 
 #include <cstdio>
@@ -11,7 +11,8 @@ namespace {
 
 void usage(FILE* f) {
   std::fprintf(f,
-               "Usage: flux-broker [-v] [-S,--setattr=NAME=VALUE]... [--] [COMMAND [ARGS...]]\n");
+               "Usage: flux-broker [-v] [-c,--config-path=PATH] [-S,--setattr=NAME=VALUE]... [--] "
+               "[COMMAND [ARGS...]]\n");
 }
 
 bool parse_setattr(const std::string& kv, flux::broker::BrokerOptions& o) {
@@ -44,6 +45,19 @@ int main(int argc, char** argv) {
       kv = a.substr(2);
     } else if (a.rfind("--setattr=", 0) == 0) {
       kv = a.substr(10);
+    } else if (a == "-c" || a == "--config-path") {
+      if (i + 1 >= argc) {
+        usage(stderr);
+        return 1;
+      }
+      opts.config_path = argv[++i];
+      continue;
+    } else if (a.rfind("--config-path=", 0) == 0) {
+      opts.config_path = a.substr(14);
+      continue;
+    } else if (a.rfind("-c", 0) == 0 && a.size() > 2) {
+      opts.config_path = a.substr(2);
+      continue;
     } else if (a == "-v" || a == "--verbose") {
       opts.verbose++;
       continue;

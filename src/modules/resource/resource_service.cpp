@@ -1,0 +1,333 @@
+// The resource service. See README.md.
+#include "resource_service.hpp"
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "discover.hpp"
+#include "libflux/kvs.hpp"
+#include "libflux/printable.hpp"
+
+namespace flux::resource {
+namespace {
+
+constexpr const char* kEventlogKey = "resource.eventlog";
+constexpr const char* kRKey = "resource.R";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FluxError(ENOENT, "resource.path: cannot open " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// An idset, else a hostlist resolved against R.
+Result<Idset> ranks_of(const Rset& r, const std::string& text) {
+  auto ids = Idset::decode(text);
+  if (ids) return ids;
+  auto hosts = Hostlist::decode(text);
+  if (!hosts) return Error{EINVAL, "'" + printable(text) + "' is neither an idset nor a hostlist"};
+  return r.hosts_to_ranks(*hosts);
+}
+
+}  // namespace
+
+ResourceService::ResourceService(Handle& h, ResourceOptions opts)
+    : h_(h), opts_(opts), log_(h, "resource") {}
+
+Task<void> ResourceService::start() {
+  Json config = Json::object();
+  try {
+    Message m = co_await h_.rpc("config.get");
+    config = m.json().value();
+  } catch (const FluxError& e) {
+    log_(kLogWarning, std::string("config.get: ") + e.what());
+  }
+  co_await load_r(config);
+  co_await replay();
+  Json define = {{"method", method_}};
+  co_await append(eventlog_entry_make("resource-define", define));
+  last_up_ = up();
+  serve();
+}
+
+Task<void> ResourceService::load_r(Json config) {
+  Json rconf = config.contains("resource") ? config["resource"] : Json::object();
+  if (!rconf.is_object()) throw FluxError(EINVAL, "config: [resource] must be a table");
+  if (rconf.contains("noverify")) {
+    if (!rconf["noverify"].is_boolean()) {
+      throw FluxError(EINVAL, "config: resource.noverify must be a boolean");
+    }
+    opts_.noverify = opts_.noverify || rconf["noverify"].get<bool>();
+  }
+  Json size_req = {{"name", "size"}};
+  Json host_req = {{"name", "hostname"}};
+  Message sz = co_await h_.rpc("attr.get", size_req);
+  uint32_t size = std::stoul(sz.json().value().at("value").get<std::string>());
+  Message hn = co_await h_.rpc("attr.get", host_req);
+  std::string hostname = hn.json().value().at("value").get<std::string>();
+
+  if (rconf.contains("path")) {
+    if (!rconf["path"].is_string()) {
+      throw FluxError(EINVAL, "config: resource.path must be a string");
+    }
+    std::string path = rconf["path"].get<std::string>();
+    auto r = Rset::decode(read_file(path));
+    if (!r) throw FluxError(EINVAL, path + ": " + r.error().message);
+    all_ = std::move(r).value();
+    method_ = "configuration";
+    if (!opts_.noverify && all_.node(0)) {
+      auto local = discover_local();
+      if (local) {
+        const RsetNode* n = all_.node(0);
+        Idset missing_cores = n->cores - local->cores;
+        Idset missing_gpus = n->gpus - local->gpus;
+        if (!missing_cores.empty() || !missing_gpus.empty()) {
+          std::string why = "rank 0 (" + hostname + ") is missing";
+          if (!missing_cores.empty()) why += " core" + missing_cores.encode(true);
+          if (!missing_gpus.empty()) why += " gpu" + missing_gpus.encode(true);
+          log_.err(why);
+          drained_[0] = DrainInfo{eventlog_entry_make("x").timestamp, why};
+        }
+      }
+    }
+  } else {
+    auto local = discover_local();
+    if (!local) throw FluxError(local.error());
+    all_.add(0, hostname, local->cores, local->gpus);
+    method_ = "dynamic-discovery";
+  }
+
+  if (rconf.contains("exclude")) {
+    if (!rconf["exclude"].is_string()) {
+      throw FluxError(EINVAL, "config: resource.exclude must be a string");
+    }
+    auto ex = ranks_of(all_, rconf["exclude"].get<std::string>());
+    if (!ex) throw FluxError(EINVAL, "config: resource.exclude: " + ex.error().message);
+    Idset outside = *ex - all_.ranks();
+    if (!outside.empty()) {
+      throw FluxError(EINVAL, "config: resource.exclude: ranks " + outside.encode() + " not in R");
+    }
+    exclude_ = *ex;
+  }
+
+  Idset ranks = all_.ranks();
+  if (opts_.force_up) {
+    online_ = ranks;
+  } else if (size > 0) {
+    Idset brokers;
+    brokers.insert(0, size - 1);
+    online_ = ranks & brokers;
+  }
+  kvs::Txn txn;
+  txn.put_json(kRKey, all_.to_json());
+  co_await kvs::commit(h_, txn);
+}
+
+Task<void> ResourceService::replay() {
+  std::string text;
+  bool missing = false;
+  try {
+    Message m = co_await kvs::lookup(h_, kEventlogKey);
+    text = kvs::lookup_value(m);
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOENT) throw;
+    missing = true;
+  }
+  if (missing) co_return;
+  auto entries = eventlog_decode(text);
+  if (!entries) throw FluxError(EINVAL, std::string(kEventlogKey) + ": " + entries.error().message);
+  Idset ranks = all_.ranks();
+  for (const auto& e : *entries) {
+    if (!e.context.is_object() || !e.context.contains("idset")) continue;
+    auto ids = Idset::decode(e.context["idset"].get<std::string>());
+    if (!ids) continue;
+    if (e.name == "drain") {
+      int overwrite = e.context.value("overwrite", 0);
+      std::string reason = e.context.value("reason", "");
+      for (uint32_t rank : *ids& ranks) {
+        auto it = drained_.find(rank);
+        if (it == drained_.end() || overwrite == 2) {
+          drained_[rank] = DrainInfo{e.timestamp, reason};
+        } else if (overwrite == 1) {
+          it->second.reason = reason;
+        }
+      }
+    } else if (e.name == "undrain") {
+      for (uint32_t rank : *ids) drained_.erase(rank);
+    }
+  }
+  // Excluded ranks cannot be drained.
+  for (uint32_t rank : exclude_) drained_.erase(rank);
+}
+
+Task<void> ResourceService::append(EventlogEntry e) {
+  kvs::Txn txn;
+  txn.append(kEventlogKey, eventlog_entry_encode(e));
+  co_await kvs::commit(h_, txn);
+}
+
+Idset ResourceService::up() const {
+  Idset ids = online_ - exclude_;
+  for (const auto& [rank, info] : drained_) ids.erase(rank);
+  return ids;
+}
+
+void ResourceService::notify() {
+  Idset now = up();
+  Idset went_up = now - last_up_;
+  Idset went_down = last_up_ - now;
+  last_up_ = now;
+  for (const auto& m : acquirers_) {
+    if (!went_up.empty()) h_.respond(m, {{"up", went_up.encode()}});
+    if (!went_down.empty()) h_.respond(m, {{"down", went_down.encode()}});
+  }
+}
+
+Json ResourceService::status() const {
+  // Drained ranks grouped by (timestamp, reason), keyed by their idset.
+  std::map<std::pair<double, std::string>, Idset> groups;
+  for (const auto& [rank, info] : drained_) groups[{info.timestamp, info.reason}].insert(rank);
+  Json drain = Json::object();
+  for (const auto& [key, ids] : groups) {
+    drain[ids.encode()] = {{"timestamp", key.first}, {"reason", key.second}};
+  }
+  Idset all = all_.ranks();
+  return {{"R", all_.to_json()},
+          {"nodelist", all_.nodelist().encode()},
+          {"all", all.encode()},
+          {"online", online_.encode()},
+          {"offline", (all - online_).encode()},
+          {"exclude", exclude_.encode()},
+          {"drain", drain},
+          {"torpid", ""}};
+}
+
+Idset ResourceService::targets(const Json& req) const {
+  if (!req.contains("targets") || !req["targets"].is_string()) {
+    throw FluxError(EPROTO, "targets must be a string");
+  }
+  auto ids = ranks_of(all_, req["targets"].get<std::string>());
+  if (!ids) throw FluxError(ids.error());
+  if (ids->empty()) throw FluxError(EINVAL, "no targets given");
+  Idset outside = *ids - all_.ranks();
+  if (!outside.empty()) throw FluxError(EINVAL, "invalid ranks: " + outside.encode());
+  return *ids;
+}
+
+Task<Json> ResourceService::drain(Message m) {
+  if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may drain");
+  Json req = m.json().value();
+  Idset ids = targets(req);
+  std::string reason;
+  if (req.contains("reason") && !req["reason"].is_null()) {
+    if (!req["reason"].is_string()) throw FluxError(EPROTO, "reason must be a string");
+    reason = req["reason"].get<std::string>();
+  }
+  std::string mode;
+  if (req.contains("mode") && !req["mode"].is_null()) {
+    if (!req["mode"].is_string()) throw FluxError(EPROTO, "mode must be a string");
+    mode = req["mode"].get<std::string>();
+    if (mode != "overwrite" && mode != "force-overwrite" && mode != "update") {
+      throw FluxError(EINVAL, "invalid mode '" + printable(mode) + "'");
+    }
+  }
+  Idset excluded = ids & exclude_;
+  if (!excluded.empty()) {
+    throw FluxError(EINVAL, "cannot drain excluded ranks " + excluded.encode());
+  }
+  Idset already;
+  for (uint32_t rank : ids) {
+    if (drained_.count(rank)) already.insert(rank);
+  }
+  if (!already.empty() && mode.empty()) {
+    throw FluxError(EEXIST, "ranks " + already.encode() + " already drained");
+  }
+  int overwrite = mode == "overwrite" ? 1 : mode == "force-overwrite" ? 2 : 0;
+  if (mode == "update") ids -= already;
+  if (ids.empty()) co_return Json::object();
+
+  Json ctx = {{"idset", ids.encode()},
+              {"nodelist", all_.copy_ranks(ids).nodelist().encode()},
+              {"reason", reason},
+              {"overwrite", overwrite}};
+  EventlogEntry e = eventlog_entry_make("drain", ctx);
+  for (uint32_t rank : ids) {
+    auto it = drained_.find(rank);
+    if (it == drained_.end() || overwrite == 2) {
+      drained_[rank] = DrainInfo{e.timestamp, reason};
+    } else {
+      it->second.reason = reason;
+    }
+  }
+  notify();
+  co_await append(e);
+  co_return Json::object();
+}
+
+Task<Json> ResourceService::undrain(Message m) {
+  if (!(m.rolemask() & role::kOwner)) {
+    throw FluxError(EPERM, "only the instance owner may undrain");
+  }
+  Json req = m.json().value();
+  Idset ids = targets(req);
+  bool force = req.value("mode", Json()).is_string() && req["mode"] == "force";
+  Idset not_drained;
+  for (uint32_t rank : ids) {
+    if (!drained_.count(rank)) not_drained.insert(rank);
+  }
+  if (!not_drained.empty() && !force) {
+    throw FluxError(EINVAL, "ranks " + not_drained.encode() + " are not drained");
+  }
+  ids -= not_drained;
+  if (ids.empty()) co_return Json::object();
+  Json ctx = {{"idset", ids.encode()}, {"nodelist", all_.copy_ranks(ids).nodelist().encode()}};
+  EventlogEntry e = eventlog_entry_make("undrain", ctx);
+  for (uint32_t rank : ids) drained_.erase(rank);
+  notify();
+  co_await append(e);
+  co_return Json::object();
+}
+
+Json ResourceService::acquire(const Message& m) {
+  Rset avail = all_;
+  avail.remove_ranks(exclude_);
+  return {{"resources", avail.to_json()}, {"up", up().encode()}};
+}
+
+void ResourceService::serve() {
+  h_.on_request("resource.acquire", [this](const Message& m) {
+    if (!m.has_flag(msgflag::kStreaming)) {
+      h_.respond_error(m, EPROTO, "resource.acquire is a streaming RPC");
+      return;
+    }
+    h_.respond(m, acquire(m));
+    acquirers_.push_back(m);
+  });
+  h_.serve("resource.status", [this](const Message&) -> Task<Json> { co_return status(); });
+  h_.serve("resource.drain", [this](const Message& m) { return drain(m); });
+  h_.serve("resource.undrain", [this](const Message& m) { return undrain(m); });
+  auto drop = [this](const Message& m, bool by_tag) {
+    const std::string* sender = m.first_route();
+    if (!sender) return;
+    std::vector<Message> keep;
+    for (auto& a : acquirers_) {
+      bool same = a.first_route() && *a.first_route() == *sender;
+      if (same && by_tag) {
+        auto req = m.json();
+        same = req && req->value("matchtag", -1) == static_cast<int64_t>(a.matchtag());
+        if (same) h_.respond_error(a, ENODATA);
+      }
+      if (!same) keep.push_back(a);
+    }
+    acquirers_ = std::move(keep);
+  };
+  h_.add_handler(MsgType::Request, "resource.acquire-cancel",
+                 [drop](const Message& m) { drop(m, true); });
+  h_.add_handler(MsgType::Request, "resource.disconnect",
+                 [drop](const Message& m) { drop(m, false); });
+}
+
+}  // namespace flux::resource

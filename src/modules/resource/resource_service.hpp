@@ -1,0 +1,60 @@
+// The resource service: the instance's R, which ranks are online, drained
+// or excluded, and the stream that tells the scheduler (resource.acquire).
+// See README.md for the protocol.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "libflux/eventlog.hpp"
+#include "libflux/handle.hpp"
+#include "libflux/rset.hpp"
+#include "modules/common/module_log.hpp"
+
+namespace flux::resource {
+
+struct ResourceOptions {
+  bool force_up = false;  // monitor-force-up: every rank of R is online
+  bool noverify = false;  // do not check a configured R against hwloc
+};
+
+struct DrainInfo {
+  double timestamp = 0;
+  std::string reason;
+};
+
+class ResourceService {
+ public:
+  ResourceService(Handle& h, ResourceOptions opts);
+  // Read the config, find R, replay resource.eventlog, then serve.
+  Task<void> start();
+
+ private:
+  Task<void> load_r(Json config);
+  Task<void> replay();
+  Task<void> append(EventlogEntry e);
+  void serve();
+  Json status() const;
+  Json acquire(const Message& m);
+  Task<Json> drain(Message m);
+  Task<Json> undrain(Message m);
+  // Ranks named by an idset or hostlist; EINVAL/ENOENT if not all in R.
+  Idset targets(const Json& req) const;
+  Idset up() const;
+  // Tell acquirers what changed since the last up set.
+  void notify();
+
+  Handle& h_;
+  ResourceOptions opts_;
+  modules::ModuleLog log_;
+  Rset all_;  // the instance's R, excluded ranks included
+  std::string method_;
+  Idset exclude_;
+  Idset online_;
+  std::map<uint32_t, DrainInfo> drained_;
+  std::vector<Message> acquirers_;
+  Idset last_up_;
+};
+
+}  // namespace flux::resource

@@ -1,0 +1,199 @@
+// sched-simple. See README.md.
+#include "sched_service.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "libflux/jobspec.hpp"
+
+namespace flux::sched {
+namespace {
+
+constexpr int kAllocSuccess = 0;
+constexpr int kAllocDeny = 2;
+constexpr int kAllocCancel = 3;
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+uint64_t id_of(const Json& req) {
+  if (!req.contains("id") || !req["id"].is_number_unsigned()) {
+    throw FluxError(EPROTO, "missing or invalid job id");
+  }
+  return req["id"].get<uint64_t>();
+}
+
+}  // namespace
+
+SchedService::SchedService(Handle& h, SchedOptions opts)
+    : h_(h), opts_(std::move(opts)), log_(h, "sched-simple") {}
+
+Task<void> SchedService::start() {
+  co_await h_.service_add("sched");
+  Rpc acq = h_.rpc("resource.acquire", Json::object(), kNodeidAny, msgflag::kStreaming);
+  auto first = co_await acq.next_async();
+  if (!first) throw FluxError(EPROTO, "resource.acquire ended at once");
+  Json r = first->json().value();
+  auto rset = Rset::from_json(r.at("resources"));
+  if (!rset) throw FluxError(rset.error());
+  all_ = std::move(rset).value();
+  up_ = Idset::decode(r.value("up", "")).value();
+  log_(kLogInfo, "ready: " + std::to_string(all_.nnodes()) + " nodes, " +
+                     std::to_string(all_.ncores()) + " cores, " + std::to_string(all_.ngpus()) +
+                     " gpus, up " + up_.encode());
+  spawn(watch_resources(acq));
+  serve();
+  co_await hello();
+}
+
+Task<void> SchedService::watch_resources(Rpc rpc) {
+  try {
+    while (auto m = co_await rpc.next_async()) {
+      Json r = m->json().value();
+      if (r.contains("up")) up_ |= Idset::decode(r["up"].get<std::string>()).value();
+      if (r.contains("down")) up_ -= Idset::decode(r["down"].get<std::string>()).value();
+      schedule();
+    }
+  } catch (const std::exception& e) {
+    log_.err(std::string("resource.acquire: ") + e.what());
+  }
+}
+
+Task<void> SchedService::hello() {
+  bool no_manager = false;
+  try {
+    Message m = co_await h_.rpc("job-manager.sched-hello");
+    Json r = m.json().value();
+    for (const auto& job : r.value("alloc", Json::array())) {
+      uint64_t id = job.at("id").get<uint64_t>();
+      auto rset = Rset::from_json(job.at("R"));
+      if (!rset) {
+        log_.err("sched-hello: job " + std::to_string(id) + ": " + rset.error().message);
+        continue;
+      }
+      allocated_ |= *rset;
+      jobs_[id] = std::move(rset).value();
+    }
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOSYS) throw;
+    no_manager = true;
+  }
+  if (no_manager) {
+    log_(kLogInfo, "no job-manager: serving resource-status only");
+    co_return;
+  }
+  Json ready = {{"mode", opts_.mode}};
+  co_await h_.rpc("job-manager.sched-ready", ready);
+}
+
+void SchedService::serve() {
+  h_.on_request("sched.alloc", [this](const Message& m) { on_alloc(m); });
+  h_.on_request("sched.free", [this](const Message& m) { on_free(m); });
+  h_.on_request("sched.cancel", [this](const Message& m) { on_cancel(m); });
+  h_.on_request("sched.prioritize", [this](const Message& m) { on_prioritize(m); });
+  h_.serve("sched.resource-status",
+           [this](const Message&) -> Task<Json> { co_return resource_status(); });
+}
+
+void SchedService::deny(const Message& m, uint64_t id, const std::string& note) {
+  h_.respond(m, {{"id", id}, {"type", kAllocDeny}, {"note", note}});
+}
+
+void SchedService::on_alloc(const Message& m) {
+  Json req = m.json().value();
+  uint64_t id = id_of(req);
+  auto js = Jobspec::from_json(req.value("jobspec", Json()));
+  if (!js) return deny(m, id, js.error().message);
+  const JobspecResources& res = js->resources;
+  Pending p;
+  p.msg = m;
+  p.id = id;
+  p.priority = req.value("priority", int64_t{0});
+  p.t_submit = req.value("t_submit", 0.0);
+  p.req = RsetRequest{res.nnodes, res.nslots, res.cores_per_slot, res.gpus_per_slot, res.exclusive};
+  p.duration = js->system.duration;
+  // A request the whole instance could never hold is denied at once.
+  auto whole = all_.alloc(p.req, opts_.alloc_mode);
+  if (!whole) return deny(m, id, "unsatisfiable request: " + whole.error().message);
+  queue_.push_back(std::move(p));
+  sort_queue();
+  schedule();
+}
+
+void SchedService::sort_queue() {
+  std::stable_sort(queue_.begin(), queue_.end(), [](const Pending& a, const Pending& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.t_submit != b.t_submit) return a.t_submit < b.t_submit;
+    return a.id < b.id;
+  });
+}
+
+void SchedService::schedule() {
+  Rset free = (all_ - allocated_).copy_ranks(up_);
+  while (!queue_.empty()) {
+    Pending& p = queue_.front();
+    auto r = free.alloc(p.req, opts_.alloc_mode, &all_);
+    if (!r) break;  // first come, first served: nothing passes the head
+    Rset alloc = std::move(r).value();
+    alloc.starttime = now();
+    alloc.expiration = p.duration > 0 ? alloc.starttime + p.duration : all_.expiration;
+    free -= alloc;
+    allocated_ |= alloc;
+    jobs_[p.id] = alloc;
+    h_.respond(p.msg, {{"id", p.id}, {"type", kAllocSuccess}, {"R", alloc.to_json()}});
+    queue_.erase(queue_.begin());
+  }
+}
+
+void SchedService::on_free(const Message& m) {
+  Json req = m.json().value();
+  uint64_t id = id_of(req);
+  auto it = jobs_.find(id);
+  if (it != jobs_.end()) {
+    allocated_ -= it->second;
+    jobs_.erase(it);
+  } else if (req.contains("R")) {  // not known: trust the R given
+    auto r = Rset::from_json(req["R"]);
+    if (r) allocated_ -= *r;
+  }
+  h_.respond(m, {{"id", id}});
+  schedule();
+}
+
+void SchedService::on_cancel(const Message& m) {
+  uint64_t id = id_of(m.json().value());
+  auto it =
+      std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
+  if (it == queue_.end()) return;
+  h_.respond(it->msg, {{"id", id}, {"type", kAllocCancel}});
+  queue_.erase(it);
+  schedule();
+}
+
+void SchedService::on_prioritize(const Message& m) {
+  Json req = m.json().value();
+  for (const auto& pair : req.value("jobs", Json::array())) {
+    if (!pair.is_array() || pair.size() != 2) continue;
+    uint64_t id = pair[0].get<uint64_t>();
+    int64_t priority = pair[1].get<int64_t>();
+    for (auto& p : queue_) {
+      if (p.id == id) p.priority = priority;
+    }
+  }
+  sort_queue();
+  schedule();
+}
+
+Json SchedService::resource_status() const {
+  Idset down = all_.ranks() - up_;
+  Rset alloc = allocated_;
+  alloc.starttime = alloc.expiration = 0;
+  return {{"all", all_.to_json()},
+          {"allocated", alloc.to_json()},
+          {"down", all_.copy_ranks(down).to_json()}};
+}
+
+}  // namespace flux::sched
