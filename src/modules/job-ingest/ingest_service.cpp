@@ -90,7 +90,6 @@ Json IngestService::check(const Message& m, JobId& id) {
           {"urgency", urgency},
           {"t_submit", wallclock()},
           {"flags", flags},
-          {"jobspec", std::move(spec.json)},
           {"J", j->get<std::string>()}};
 }
 

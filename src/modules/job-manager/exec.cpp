@@ -30,7 +30,11 @@ void JobManager::exec_start(Job& job) {
   job.exec_active = true;
   Message m = Message::request(exec_service_ + ".start");
   m.set_flag(msgflag::kStreaming);
-  m.set_json({{"id", job.id.value}, {"userid", job.userid}, {"jobspec", job.jobspec}, {"R", job.R}});
+  m.set_json({{"id", job.id.value},
+              {"userid", job.userid},
+              {"jobspec", job.jobspec},
+              {"environment", job.environment},
+              {"R", job.R}});
   h_.send(std::move(m));
 }
 

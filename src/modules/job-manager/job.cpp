@@ -25,6 +25,23 @@ uint32_t default_priority(int urgency) {
   return static_cast<uint32_t>(urgency);
 }
 
+Json parse_jobspec(std::string_view text, Json& env) {
+  Json js = Json::parse(text, nullptr, false);
+  if (!js.is_object()) return Json::object();
+  auto attrs = js.find("attributes");
+  if (attrs != js.end() && attrs->is_object()) {
+    auto sys = attrs->find("system");
+    if (sys != attrs->end() && sys->is_object()) {
+      auto e = sys->find("environment");
+      if (e != sys->end()) {
+        env = std::move(*e);
+        sys->erase(e);
+      }
+    }
+  }
+  return js;
+}
+
 std::string Job::errstr() const {
   if (exception_fatal) return "Fatal exception type=" + exception_type + " " + exception_note;
   if (!status) return "job did not finish";

@@ -49,8 +49,13 @@ struct Job {
   bool priority_set = false;  // a priority event has been posted
   double t_submit = 0;
   uint32_t flags = 0;
-  Json jobspec;              // the jobspec object, while the job is active
-  std::string jobspec_text;  // its compact JSON, kept for the journal backlog
+  // The jobspec without attributes.system.environment (the bulk of most
+  // jobspecs, which neither the scheduler nor job-list need), while the job
+  // is active; the environment is kept apart for the exec service. The
+  // whole jobspec is in the KVS.
+  Json jobspec;
+  Json environment;
+  std::string jobspec_text;  // jobspec's compact JSON once inactive (journal backlog)
   std::string eventlog;      // the eventlog as committed (for the backlog)
   Json R;        // set at alloc
   Json annotations = Json::object();
@@ -93,6 +98,9 @@ struct Job {
 // and the fields the events carry. Unknown events are ignored (as RFC 21
 // asks of readers).
 void apply_event(Job& job, const EventlogEntry& e);
+
+// Parse a jobspec, moving attributes.system.environment out of it into env.
+Json parse_jobspec(std::string_view text, Json& env);
 
 // Priority for an urgency, as flux-core's default priority plugin:
 // hold (0) -> 0, expedite (31) -> max, else the urgency.

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <csignal>
 
-#include "libflux/jobspec.hpp"
+#include "libflux/signed_request.hpp"
 
 namespace flux::jobmgr {
 
@@ -175,7 +175,9 @@ void JobManager::finalize(Job& job) {
   active_--;
   // Keep what the journal backlog needs, as text: an inactive job is
   // ~1 KB however big its jobspec object was.
+  job.jobspec_text = job.jobspec.dump();
   job.jobspec = nullptr;
+  job.environment = nullptr;
   if (job.waitable()) {
     waitable_active_[job.userid]--;
     if (auto w = waiters_.find(job.id.value); w != waiters_.end()) {
@@ -231,12 +233,14 @@ void JobManager::handle_submit(const Message& m) {
     job->userid = j.at("userid").get<uint32_t>();
     job->urgency = j.at("urgency").get<int>();
     job->flags = j.value("flags", 0u);
-    job->jobspec = j.at("jobspec");
-    job->jobspec_text = job->jobspec.dump();
+    // J holds the jobspec as submitted: stored as is, parsed once.
+    const std::string& signed_req = j.at("J").get_ref<const std::string&>();
+    auto unwrapped = unwrap_signed(signed_req).value();
+    job->jobspec = parse_jobspec(unwrapped.payload, job->environment);
     std::string key = job_key(job->id);
     auto& txn = writer_.txn();
-    txn.put(key + ".jobspec", job->jobspec_text);
-    if (j.contains("J")) txn.put(key + ".J", j["J"].get<std::string>());
+    txn.put(key + ".jobspec", unwrapped.payload);
+    txn.put(key + ".J", signed_req);
     max_jobid_ = std::max(max_jobid_, job->id.value);
     added.push_back(job.get());
     jobs_.emplace(job->id.value, std::move(job));
@@ -376,7 +380,8 @@ void JobManager::handle_journal(const Message& m) {
                    {"eventlog_seq", seq},
                    {"entry",
                     {{"timestamp", e->timestamp}, {"name", e->name}, {"context", e->context}}}};
-        if (seq == 0) ev["jobspec"] = Json::parse(job->jobspec_text, nullptr, false);
+        if (seq == 0)
+          ev["jobspec"] = job->active() ? job->jobspec : Json::parse(job->jobspec_text, nullptr, false);
         if (e->name == "alloc" && !job->R.is_null()) ev["R"] = job->R;
         events.push_back(std::move(ev));
         seq++;
@@ -413,7 +418,7 @@ Json JobManager::handle_getattr(const Message& m) {
     else if (name == "annotations")
       out["annotations"] = job.annotations;
     else if (name == "jobspec")
-      out["jobspec"] = Json::parse(job.jobspec_text, nullptr, false);
+      out["jobspec"] = job.active() ? job.jobspec : Json::parse(job.jobspec_text, nullptr, false);
     else if (name == "R")
       out["R"] = job.R;
     else
