@@ -13,6 +13,16 @@ echo "== flux start: a one-broker instance running a short script"
   flux dmesg | tail -n 2
   echo "module list:"
   flux module list
+  echo "== jobs (simulated execution until real execution lands):"
+  sim=--setattr=system.exec.test.run_duration=0.1s
+  flux resource info || true
+  id=$(flux submit $sim hostname)
+  echo "submitted $id"
+  flux job wait-event -t 10 $id clean >/dev/null
+  flux job eventlog $id
+  flux submit --cc=1-100 --quiet --setattr=system.exec.test.run_duration=0.001s true
+  flux queue drain
+  flux jobs -a -c 5 || true
 '
 echo "== exit codes pass through: flux start sh -c \"exit 3\""
 "$FLUX" start sh -c 'exit 3' || echo "flux start exited with $?"

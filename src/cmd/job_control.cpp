@@ -1,4 +1,4 @@
-// flux job submit|cancel|raise|urgency|wait: act on jobs through the
+// flux job submit|cancel|raise|urgency|memo|wait: act on jobs through the
 // job-ingest and job-manager services.
 #include <unistd.h>
 
@@ -59,8 +59,8 @@ void add_control(CLI::App& job, Registry& reg) {
                      SubmitOptions flags_only;
                      flags_only.flags = o->flags;
                      auto h = Handle::open();
-                     auto ids = submit_jobspecs(*h, {spec.encode()}, o->urgency,
-                                                flags_only.flag_bits());
+                     auto ids =
+                         submit_jobspecs(*h, {spec.encode()}, o->urgency, flags_only.flag_bits());
                      std::printf("%s\n", ids[0].encode().c_str());
                      return 0;
                    }});
@@ -131,6 +131,38 @@ void add_control(CLI::App& job, Registry& reg) {
                                     urgency_value(o->urgency));
                      return 0;
                    }});
+  }
+  {
+    auto* app =
+        job.add_subcommand("memo", "Attach KEY=VALUE notes to a job (flux jobs shows them)");
+    struct Opts {
+      std::string id;
+      std::vector<std::string> kv;
+      bool volatile_ = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("id", o->id, "Job id")->required();
+    app->add_option("keyvals", o->kv, "KEY=VALUE (VALUE is JSON if it parses; KEY= deletes)")
+        ->required();
+    app->add_flag("--volatile", o->volatile_, "Do not record the memo in the eventlog");
+    reg.push_back(
+        {app, [o] {
+           Json memo = Json::object();
+           for (const auto& s : o->kv) {
+             size_t eq = s.find('=');
+             if (eq == std::string::npos || eq == 0)
+               throw FluxError(EINVAL, "expected KEY=VALUE, got " + s);
+             std::string v = s.substr(eq + 1);
+             Json value = v.empty() ? Json() : Json::parse(v, nullptr, false);
+             if (!v.empty() && value.is_discarded()) value = v;
+             memo[s.substr(0, eq)] = value;
+           }
+           auto h = Handle::open();
+           h->rpc("job-manager.memo",
+                  {{"id", parse_jobid(o->id).value}, {"memo", memo}, {"volatile", o->volatile_}})
+               .get();
+           return 0;
+         }});
   }
   {
     auto* app = job.add_subcommand("wait", "Wait for a waitable job (or any) to finish");

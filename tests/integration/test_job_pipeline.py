@@ -300,3 +300,40 @@ def test_restart_keeps_inactive_and_pending_jobs(workdir):
         (newer,) = submit(inst, SIM, "true")
         ids = inst.run("job", "id", "--to=dec", done, held, newer).stdout.split()
         assert int(ids[2]) > int(ids[1]) > int(ids[0])
+
+
+def test_memo_and_nonfatal_exception(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "--urgency=0", SIM, "true")
+    wait_event(inst, jobid, "priority")
+    r = inst.run("job", "memo", jobid, "note=hello", "n=5")
+    assert r.returncode == 0, r.stderr
+    r = inst.run("job", "raise", "--severity=3", "--type=test", jobid, "just", "a", "warning")
+    assert r.returncode == 0, r.stderr
+    log = eventlog(inst, jobid)
+    memo = [e for e in log if e["name"] == "memo"]
+    assert memo[0]["context"] == {"note": "hello", "n": 5}
+    exc = [e for e in log if e["name"] == "exception"]
+    assert exc[0]["context"]["severity"] == 3
+    assert exc[0]["context"]["note"] == "just a warning"
+    assert "clean" not in names(log)  # a non-fatal exception leaves the job be
+    assert inst.run("cancel", jobid).returncode == 0
+    wait_event(inst, jobid, "clean")
+    r = inst.run("job", "raise", jobid)
+    assert r.returncode != 0
+    assert "inactive" in r.stderr
+
+
+def test_bad_job_ids_and_permissions_are_clear_errors(jobs_instance):
+    inst = jobs_instance
+    r = inst.run("cancel", "ƒnotanid")
+    assert r.returncode != 0
+    r = inst.run("job", "urgency", "12345", "3")
+    assert r.returncode != 0
+    assert "unknown job" in r.stderr
+    with fluxmsg.Client(inst.sock) as c:
+        for topic, payload in (("job-manager.raise", {}), ("job-manager.urgency", {"id": "x"}),
+                               ("job-manager.wait", {}), ("job-manager.sched-ready",
+                                                          {"mode": "bogus"})):
+            m = c.rpc(topic, payload)
+            assert m.errnum != 0, topic

@@ -46,6 +46,7 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
   plain("job-manager.raise", &JobManager::handle_raise);
   plain("job-manager.raiseall", &JobManager::handle_raiseall);
   plain("job-manager.urgency", &JobManager::handle_urgency);
+  plain("job-manager.memo", &JobManager::handle_memo);
   plain("job-manager.getattr", &JobManager::handle_getattr);
   plain("job-manager.history.get", &JobManager::handle_history);
   plain("job-manager.getinfo", &JobManager::handle_getinfo);
@@ -55,7 +56,7 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
   plain("job-manager.sched-hello", &JobManager::handle_sched_hello);
   plain("job-manager.sched-ready", &JobManager::handle_sched_ready);
   plain("job-manager.exec-hello", &JobManager::handle_exec_hello);
-  h_.on_request("job-manager.stats-get", [this](const Message& m) { h_.respond(m, stats()); });
+  h_.on_request("job-manager.stats", [this](const Message& m) { h_.respond(m, stats()); });
   h_.add_handler(MsgType::Request, "job-manager.disconnect",
                  [this](const Message& m) { handle_disconnect(m); });
   h_.add_handler(MsgType::Response, "sched.alloc",
@@ -316,6 +317,26 @@ Json JobManager::handle_urgency(const Message& m) {
   post(job, "urgency", {{"userid", m.userid()}, {"urgency", urgency}});
   if (job.state == State::kSched) reprioritize(job);
   return {{"id", job.id.value}, {"old_urgency", old}};
+}
+
+Json JobManager::handle_memo(const Message& m) {
+  Json req = m.json().value();
+  Job& job = lookup(req, m, true);
+  auto memo = req.find("memo");
+  if (memo == req.end() || !memo->is_object() || memo->empty())
+    throw FluxError(EPROTO, "memo must be a non-empty object");
+  if (!job.active()) throw FluxError(EINVAL, "job is inactive");
+  if (req.value("volatile", false)) {
+    // Volatile: in the journal (job-list shows it), not in the eventlog.
+    apply_event(job, EventlogEntry{0, "memo", *memo});
+    job.eventlog_seq--;  // not an eventlog entry
+    writer_.journal({{"id", job.id.value},
+                     {"eventlog_seq", -1},
+                     {"entry", {{"timestamp", 0}, {"name", "memo"}, {"context", *memo}}}});
+  } else {
+    post(job, "memo", *memo);
+  }
+  return Json::object();
 }
 
 void JobManager::answer_wait(const Message& req, const Job& job) {

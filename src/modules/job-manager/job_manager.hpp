@@ -50,6 +50,7 @@ class JobManager {
   Json handle_raise(const Message& m);
   Json handle_raiseall(const Message& m);
   Json handle_urgency(const Message& m);
+  Json handle_memo(const Message& m);
   void handle_wait(const Message& m);
   void handle_journal(const Message& m);
   Json handle_getattr(const Message& m);
