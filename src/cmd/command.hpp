@@ -40,6 +40,7 @@ int cmd_version(int, char**);
 int cmd_env(int, char**);
 int cmd_help(int, char**);
 int cmd_job(int, char**);
+int cmd_jobs(int, char**);
 int cmd_submit(int, char**);
 int cmd_cancel(int, char**);
 int cmd_queue(int, char**);

@@ -21,6 +21,7 @@ const std::vector<Command>& builtin_commands() {
       {"cancel", "cancel jobs", cmd_cancel},
       {"queue", "manage the job queue", cmd_queue},
       {"job", "work with one job: submit, cancel, info, eventlog, ...", cmd_job},
+      {"jobs", "list jobs", cmd_jobs},
       {"content", "store and load blobs in the content store", cmd_content},
       {"version", "print version information", cmd_version},
       {"env", "print or run in the flux environment", cmd_env},

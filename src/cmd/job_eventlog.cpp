@@ -4,8 +4,8 @@
 #include <memory>
 #include <optional>
 
-#include "libflux/fsd.hpp"
 #include "job_query.hpp"
+#include "libflux/fsd.hpp"
 
 namespace flux::cmd::jobcmd {
 
