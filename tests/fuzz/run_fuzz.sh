@@ -70,8 +70,13 @@ case $target in
           "$lib/printable.hpp")
     default_seconds=8
     ;;
+  request)
+    srcs=("$here/fuzz_request.cpp" "$lib/signed_request.cpp" "$lib/base64.cpp" "$lib/fsd.cpp")
+    hdrs=("$lib/signed_request.hpp" "$lib/base64.hpp" "$lib/fsd.hpp" "$lib/printable.hpp")
+    default_seconds=5
+    ;;
   *)
-    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec or rset)" >&2
+    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec, rset or request)" >&2
     exit 2
     ;;
 esac
@@ -337,6 +342,18 @@ nodelist="\"nodelist\":"
 props="\"properties\":"
 start="\"starttime\":"
 exp="\"expiration\":"
+DICT
+}
+
+seeds_request() {
+  seed none 'eyJ2ZXJzaW9uIjoxLCJtZWNoYW5pc20iOiJub25lIiwidXNlcmlkIjo1fQ==.e30=.none'
+  seed fsd1 '1.5h'
+  seed fsd2 '0.001s'
+  seed inf 'infinity'
+  cat >"$dict" <<'DICT'
+none=".none"
+dot="."
+hours="h"
 DICT
 }
 
