@@ -507,7 +507,7 @@ void JobManager::handle_disconnect(const Message& m) {
   for (auto& [u, q] : any_waiters_) std::erase_if(q, same);
   if (!sched_route_.empty() && *sender == sched_route_) sched_lost();
   if (!exec_route_.empty() && *sender == exec_route_) {
-    log_.err("exec service " + exec_service_ + " went away");
+    log_.debug("exec service " + exec_service_ + " went away");
     exec_service_.clear();
     exec_route_.clear();
   }
