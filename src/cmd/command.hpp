@@ -44,5 +44,6 @@ int cmd_jobs(int, char**);
 int cmd_submit(int, char**);
 int cmd_cancel(int, char**);
 int cmd_queue(int, char**);
+int cmd_resource(int, char**);
 
 }  // namespace flux::cmd

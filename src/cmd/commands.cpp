@@ -20,6 +20,7 @@ const std::vector<Command>& builtin_commands() {
       {"submit", "submit a job", cmd_submit},
       {"cancel", "cancel jobs", cmd_cancel},
       {"queue", "manage the job queue", cmd_queue},
+      {"resource", "list, drain and undrain resources", cmd_resource},
       {"job", "work with one job: submit, cancel, info, eventlog, ...", cmd_job},
       {"jobs", "list jobs", cmd_jobs},
       {"content", "store and load blobs in the content store", cmd_content},

@@ -1,0 +1,199 @@
+// OutputFormat: see output_format.hpp.
+#include "output_format.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <ctime>
+
+#include "libflux/printable.hpp"
+#include "libflux/result.hpp"
+
+namespace flux::cmd {
+namespace {
+
+size_t display_len(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+  return n;
+}
+
+// The first n code points of s.
+std::string cut(const std::string& s, size_t n) {
+  size_t i = 0;
+  size_t seen = 0;
+  while (i < s.size()) {
+    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) {
+      if (seen == n) break;
+      seen++;
+    }
+    i++;
+  }
+  return s.substr(0, i);
+}
+
+std::string apply_spec(std::string v, const std::string& spec) {
+  size_t i = 0;
+  char align = '<';
+  if (spec.size() >= 2 && (spec[1] == '<' || spec[1] == '>' || spec[1] == '^')) {
+    i = 2;  // fill characters other than space are not supported
+    align = spec[1];
+  } else if (!spec.empty() && (spec[0] == '<' || spec[0] == '>' || spec[0] == '^')) {
+    align = spec[0];
+    i = 1;
+  }
+  size_t width = 0;
+  while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) {
+    width = width * 10 + static_cast<size_t>(spec[i++] - '0');
+  }
+  size_t prec = std::string::npos;
+  if (i < spec.size() && spec[i] == '.') {
+    i++;
+    prec = 0;
+    while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) {
+      prec = prec * 10 + static_cast<size_t>(spec[i++] - '0');
+    }
+  }
+  bool plus = i < spec.size() && spec[i] == '+';
+  if (plus) i++;
+  if (i != spec.size()) throw FluxError(EINVAL, "invalid format spec '" + printable(spec) + "'");
+  if (prec != std::string::npos && display_len(v) > prec) {
+    v = plus && prec > 0 ? cut(v, prec - 1) + "+" : cut(v, prec);
+  }
+  size_t len = display_len(v);
+  if (len < width) {
+    size_t pad = width - len;
+    if (align == '>') {
+      v = std::string(pad, ' ') + v;
+    } else if (align == '^') {
+      v = std::string(pad / 2, ' ') + v + std::string(pad - pad / 2, ' ');
+    } else {
+      v += std::string(pad, ' ');
+    }
+  }
+  return v;
+}
+
+std::string rstrip(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+OutputFormat::OutputFormat(const std::string& format, std::map<std::string, std::string> headings)
+    : headings_(std::move(headings)) {
+  std::string text;
+  size_t i = 0;
+  while (i < format.size()) {
+    char c = format[i];
+    if (c == '{' && i + 1 < format.size() && format[i + 1] == '{') {
+      text += '{';
+      i += 2;
+      continue;
+    }
+    if (c == '}' && i + 1 < format.size() && format[i + 1] == '}') {
+      text += '}';
+      i += 2;
+      continue;
+    }
+    if (c != '{') {
+      text += c;
+      i++;
+      continue;
+    }
+    size_t close = format.find('}', i);
+    if (close == std::string::npos) throw FluxError(EINVAL, "format: unterminated '{'");
+    std::string body = format.substr(i + 1, close - i - 1);
+    Item it;
+    if (text.size() >= 2 && text.ends_with("?:")) {
+      it.optional = true;
+      text.resize(text.size() - 2);
+    }
+    it.text = text;
+    text.clear();
+    size_t colon = body.find(':');
+    std::string name = body.substr(0, colon);
+    if (colon != std::string::npos) it.spec = body.substr(colon + 1);
+    size_t bang = name.find('!');
+    if (bang != std::string::npos) {
+      it.conv = name.substr(bang + 1);
+      name.resize(bang);
+      if (it.conv != "d") throw FluxError(EINVAL, "format: unknown conversion '!" + it.conv + "'");
+    }
+    if (!headings_.count(name)) {
+      throw FluxError(EINVAL, "Unknown format field: " + printable(name));
+    }
+    it.field = name;
+    items_.push_back(std::move(it));
+    i = close + 1;
+  }
+  tail_ = text;
+}
+
+void OutputFormat::filter_empty(const std::vector<Getter>& lines) {
+  std::vector<Item> kept;
+  for (const auto& it : items_) {
+    bool empty = it.optional;
+    for (const auto& get : lines) {
+      if (!empty) break;
+      std::string v = get(it.field);
+      if (!v.empty() && v != "0") empty = false;
+    }
+    if (!empty) kept.push_back(it);
+  }
+  items_ = std::move(kept);
+}
+
+std::string OutputFormat::render(const Item& it, const std::string& value) const {
+  if (it.conv == "d") {
+    std::string spec = it.spec;
+    std::string align;
+    size_t sep = spec.find("::");
+    if (sep != std::string::npos) {
+      align = spec.substr(sep + 2);
+      spec.resize(sep);
+    }
+    std::string text;
+    if (!value.empty()) {
+      auto t = static_cast<time_t>(std::stod(value));
+      struct tm tm {};
+      localtime_r(&t, &tm);
+      char buf[128];
+      size_t n = std::strftime(buf, sizeof buf, spec.empty() ? "%FT%T" : spec.c_str(), &tm);
+      text.assign(buf, n);
+    }
+    return apply_spec(text, align);
+  }
+  return apply_spec(value, it.spec);
+}
+
+std::string OutputFormat::header() const {
+  std::string out;
+  for (const auto& it : items_) {
+    std::string spec = it.spec;
+    if (it.conv == "d") {
+      size_t sep = spec.find("::");
+      spec = sep == std::string::npos ? "" : spec.substr(sep + 2);
+    }
+    out += it.text + apply_spec(headings_.at(it.field), spec);
+  }
+  return rstrip(out + tail_);
+}
+
+std::string OutputFormat::format(const Getter& get) const {
+  std::string out;
+  for (const auto& it : items_) out += it.text + render(it, get(it.field));
+  return rstrip(out + tail_);
+}
+
+std::string OutputFormat::key(const Getter& get, const std::vector<std::string>& except) const {
+  std::string out;
+  for (const auto& it : items_) {
+    bool skip = false;
+    for (const auto& e : except) skip = skip || e == it.field;
+    out += skip ? std::string("\x1f") : it.text + render(it, get(it.field)) + "\x1f";
+  }
+  return out;
+}
+
+}  // namespace flux::cmd
