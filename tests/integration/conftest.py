@@ -66,9 +66,10 @@ def short_dir(tmp_path):
 class Instance:
     """A running broker: .uri, .rundir, .run(args...) and .popen(args...)."""
 
-    def __init__(self, base, statedir=None):
+    def __init__(self, base, statedir=None, broker_args=()):
         self.base = pathlib.Path(base)
         self.statedir = statedir
+        self.broker_args = list(broker_args)  # e.g. ["-o,--config-path=PATH"]
         self.rundir = self.base / "run"
         self.sock = self.rundir / "local-0"
         self.uri = f"local://{self.sock}"
@@ -111,6 +112,7 @@ class Instance:
         args = [FLUX, "start", "-Sbroker.rc2_none=1", f"-Srundir={self.rundir}"]
         if self.statedir is not None:
             args.append(f"-Sstatedir={self.statedir}")
+        args.extend(self.broker_args)
         self.proc = subprocess.Popen(
             args,
             env=clean_env(),

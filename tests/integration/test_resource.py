@@ -1,0 +1,283 @@
+"""resource and sched-simple modules, flux resource: a fake 16-node x
+32-core machine described by an R file in the broker's TOML config, all
+ranks forced up (monitor-force-up), on one real broker."""
+
+import json
+import shutil
+import pytest
+
+from conftest import Instance, short_dir
+
+DEADLINE = 15.0
+
+R16 = {
+    "version": 1,
+    "execution": {
+        "R_lite": [
+            {"rank": "0-1", "children": {"core": "0-31", "gpu": "0-1"}},
+            {"rank": "2-15", "children": {"core": "0-31"}},
+        ],
+        "nodelist": ["node[0-15]"],
+        "starttime": 0,
+        "expiration": 0,
+    },
+}
+
+
+def ok(inst, *args):
+    r = inst.run(*args)
+    assert r.returncode == 0, f"flux {' '.join(map(str, args))}: {r.stderr}"
+    return r.stdout
+
+
+def write_config(base, extra=""):
+    (base / "R.json").write_text(json.dumps(R16))
+    conf = base / "conf.toml"
+    conf.write_text(f'[resource]\npath = "{base / "R.json"}"\nnoverify = true\n{extra}')
+    return conf
+
+
+def force_up(inst):
+    """Reload resource with monitor-force-up (and sched-simple after it)."""
+    ok(inst, "module", "remove", "sched-simple")
+    ok(inst, "module", "remove", "resource")
+    ok(inst, "module", "load", "resource", "monitor-force-up")
+    ok(inst, "module", "load", "sched-simple")
+
+
+@pytest.fixture
+def base(tmp_path):
+    b, cleanup = short_dir(tmp_path)
+    yield b
+    if cleanup:
+        shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def start(base, extra="", statedir=None, up=True):
+    conf = write_config(base, extra)
+    inst = Instance(base / "i", statedir=statedir, broker_args=[f"-o,--config-path={conf}"])
+    inst.start()
+    if up:
+        force_up(inst)
+    return inst
+
+
+@pytest.fixture
+def fake(base):
+    inst = start(base)
+    try:
+        yield inst
+    finally:
+        inst.stop()
+        inst.kill()
+
+
+def test_list_info_status(fake):
+    out = ok(fake, "resource", "list")
+    assert out.splitlines() == [
+        "     STATE NNODES   NCORES    NGPUS NODELIST",
+        "      free     16      512        4 node[0-15]",
+        " allocated      0        0        0",
+        "      down      0        0        0",
+    ]
+    assert ok(fake, "resource", "info") == "16 Nodes, 512 Cores, 4 GPUs\n"
+    assert ok(fake, "resource", "status").splitlines() == [
+        "     STATE UP NNODES NODELIST",
+        "     avail  \u2714     16 node[0-15]",
+    ]
+    r = json.loads(ok(fake, "resource", "R", "-i", "node[2-3]"))
+    assert r["execution"]["R_lite"] == [{"rank": "2-3", "children": {"core": "0-31"}}]
+    assert r["execution"]["nodelist"] == ["node[2-3]"]
+    assert ok(fake, "resource", "list", "-no", "{nnodes} {ranks}", "-s", "all") == "16 0-15\n"
+
+
+def test_offline_without_force_up(base):
+    inst = start(base, up=False)
+    try:
+        out = ok(inst, "resource", "status", "-s", "avail")
+        assert "     avail  \u2714      1 node0" in out
+        assert "    avail*  \u2717     15 node[1-15]" in out
+        assert ok(inst, "resource", "info", "-s", "up") == "1 Nodes, 32 Cores, 2 GPUs\n"
+    finally:
+        inst.stop()
+        inst.kill()
+
+
+def test_drain_undrain(fake):
+    ok(fake, "resource", "drain", "3-4", "bad", "disk")
+    ok(fake, "resource", "drain", "node7")
+    lines = ok(fake, "resource", "drain").splitlines()
+    assert lines[0] == "TIME         STATE    REASON                         NODELIST"
+    assert lines[1][13:] == "drained  bad disk                       node[3-4]"
+    assert lines[2][13:].rstrip() == "drained                                 node7"
+    out = ok(fake, "resource", "list")
+    assert "      down      3       96        0 node[3-4,7]" in out
+    # Draining again fails unless forced or updated.
+    r = fake.run("resource", "drain", "3", "again")
+    assert r.returncode == 1
+    assert "already drained" in r.stderr and "--force" in r.stderr
+    ok(fake, "resource", "drain", "-f", "3", "again")
+    ok(fake, "resource", "drain", "-u", "3-5", "new")
+    drain = ok(fake, "resource", "drain", "-no", "{ranks}:{reason}").splitlines()
+    assert set(drain) == {"3:again", "4:bad disk", "5:new", "7:"}
+    ok(fake, "resource", "undrain", "3-4,7")
+    r = fake.run("resource", "undrain", "4")
+    assert r.returncode == 1 and "not drained" in r.stderr
+    ok(fake, "resource", "undrain", "-f", "4-5")
+    assert ok(fake, "resource", "drain", "-n") == ""
+
+
+def test_drain_errors(fake):
+    for args, why in [
+        (["17"], "invalid ranks"),
+        (["nosuchhost"], "not in R"),
+        (["[1-"], "neither an idset nor a hostlist"),
+    ]:
+        r = fake.run("resource", "drain", *args)
+        assert r.returncode == 1, args
+        assert why in r.stderr, r.stderr
+    r = fake.run("resource", "list", "-s", "bogus")
+    assert r.returncode == 1 and "Invalid resource state bogus" in r.stderr
+    r = fake.run("resource", "list", "-o", "{nope}")
+    assert r.returncode == 1 and "nope" in r.stderr
+
+
+def test_exclude(base):
+    inst = start(base, extra='exclude = "15"\n')
+    try:
+        assert ok(inst, "resource", "info") == "15 Nodes, 480 Cores, 4 GPUs\n"
+        out = ok(inst, "resource", "status")
+        assert "   exclude  \u2714      1 node15" in out
+        r = inst.run("resource", "drain", "15")
+        assert r.returncode == 1 and "excluded" in r.stderr
+    finally:
+        inst.stop()
+        inst.kill()
+
+
+def test_bad_config_r(base):
+    (base / "R.json").write_text('{"version":1,"execution":{"R_lite":[{"rank":"x"}]}}')
+    conf = base / "conf.toml"
+    conf.write_text(f'[resource]\npath = "{base / "R.json"}"\n')
+    inst = Instance(base / "i", broker_args=[f"-o,--config-path={conf}"])
+    # The resource module refuses to load, so rc1 fails and the broker exits.
+    with pytest.raises(BaseException):
+        inst.start()
+    inst.kill()
+    assert "R: execution.R_lite[0]: missing key 'children'" in inst.broker_log()
+
+
+def test_bad_toml(base):
+    conf = base / "bad.toml"
+    conf.write_text("[resource\n")
+    inst = Instance(base / "i", broker_args=[f"-o,--config-path={conf}"])
+    with pytest.raises(BaseException):
+        inst.start()
+    inst.kill()
+    assert "bad.toml:1" in inst.broker_log()
+
+
+def test_drain_survives_restart(base):
+    statedir = base / "state"
+    statedir.mkdir()
+    inst = start(base, statedir=statedir)
+    try:
+        ok(inst, "resource", "drain", "2", "broken fan")
+        before = ok(inst, "resource", "drain")
+    finally:
+        inst.stop()
+        inst.kill()
+    inst = start(base, statedir=statedir)
+    try:
+        assert ok(inst, "resource", "drain") == before
+        assert "broken fan" in before
+        log = ok(inst, "kvs", "eventlog", "get", "resource.eventlog")
+        assert log.count("resource-define") == 4  # two loads per start
+    finally:
+        inst.stop()
+        inst.kill()
+
+
+# ---- scheduling, once the job pipeline exists ------------------------------
+
+
+def has_submit(inst):
+    return inst.run("submit", "--help").returncode == 0
+
+
+def submit(inst, *args):
+    out = ok(inst, "submit", "--setattr=system.exec.test.run_duration=0.01s", *args, "true")
+    return out.strip()
+
+
+def wait_event(inst, jobid, name):
+    ok_ = inst.run("job", "wait-event", "-t", str(DEADLINE), jobid, name, timeout=DEADLINE + 5)
+    assert ok_.returncode == 0, f"{jobid} {name}: {ok_.stderr}"
+    return ok_.stdout
+
+
+def job_r(inst, jobid):
+    return json.loads(ok(inst, "job", "info", jobid, "R"))
+
+
+def test_sched_allocates(fake):
+    if not has_submit(fake):
+        pytest.skip("flux submit does not exist yet")
+    cases = [
+        (["-n4"], 1, 4),
+        (["-N2", "-n4"], 2, 4),
+        (["-N2", "--exclusive", "-n2"], 2, 64),
+        (["-n2", "-c8"], 1, 16),
+        (["-n2", "-g1"], None, 2),
+    ]
+    for args, nnodes, ncores in cases:
+        jobid = submit(fake, *args)
+        wait_event(fake, jobid, "clean")
+        r = job_r(fake, jobid)
+        ranks = set()
+        cores = 0
+        for e in r["execution"]["R_lite"]:
+            n = 0
+            for part in e["rank"].split(","):
+                lo, _, hi = part.partition("-")
+                ranks.update(range(int(lo), int(hi or lo) + 1))
+                n += int(hi or lo) - int(lo) + 1
+            for part in e["children"]["core"].split(","):
+                lo, _, hi = part.partition("-")
+                cores += n * (int(hi or lo) - int(lo) + 1)
+        if nnodes is not None:
+            assert len(ranks) == nnodes, (args, r)
+        assert cores == ncores, (args, r)
+        if "-g1" in args:
+            assert ranks <= {0, 1}
+    # Everything is free again.
+    assert "      free     16      512        4 node[0-15]" in ok(fake, "resource", "list")
+
+
+def test_sched_unsatisfiable(fake):
+    if not has_submit(fake):
+        pytest.skip("flux submit does not exist yet")
+    for args in (["-n513"], ["-N17", "-n17"], ["-n1", "-g3"]):
+        jobid = submit(fake, *args)
+        out = wait_event(fake, jobid, "exception")
+        assert "unsatisfiable request" in out, out
+
+
+def test_drained_rank_gets_no_jobs(fake):
+    if not has_submit(fake):
+        pytest.skip("flux submit does not exist yet")
+    ok(fake, "resource", "drain", "0-14", "maintenance")
+    jobid = submit(fake, "-N1", "-n1")
+    wait_event(fake, jobid, "clean")
+    r = job_r(fake, jobid)
+    assert r["execution"]["R_lite"][0]["rank"] == "15"
+    assert r["execution"]["nodelist"] == ["node15"]
+    # With every rank drained, a job waits; undrain lets it run.
+    ok(fake, "resource", "drain", "15")
+    jobid = submit(fake, "-n1")
+    wait_event(fake, jobid, "priority")  # sent to the scheduler, which cannot place it
+    st = ok(fake, "job", "eventlog", jobid)
+    assert "alloc" not in st.split()
+    ok(fake, "resource", "undrain", "3")
+    wait_event(fake, jobid, "clean")
+    assert job_r(fake, jobid)["execution"]["R_lite"][0]["rank"] == "3"
