@@ -46,9 +46,13 @@ Task<void> ResourceService::start() {
     log_(kLogWarning, std::string("config.get: ") + e.what());
   }
   co_await load_r(config);
-  co_await replay();
-  Json define = {{"method", method_}};
-  co_await append(eventlog_entry_make("resource-define", define));
+  bool defined = co_await replay();
+  // One resource-define per change of method: a restart that finds the
+  // same definition last leaves the KVS (and its root) as it was.
+  if (!defined) {
+    Json define = {{"method", method_}};
+    co_await append(eventlog_entry_make("resource-define", define));
+  }
   last_up_ = up();
   serve();
 }
@@ -121,12 +125,21 @@ Task<void> ResourceService::load_r(Json config) {
     brokers.insert(0, size - 1);
     online_ = ranks & brokers;
   }
+  Json r = all_.to_json();
+  bool same = false;
+  try {
+    Message m = co_await kvs::lookup(h_, kRKey);
+    same = Json::parse(kvs::lookup_value(m)) == r;
+  } catch (const std::exception&) {
+    // absent or unreadable: write it
+  }
+  if (same) co_return;
   kvs::Txn txn;
-  txn.put_json(kRKey, all_.to_json());
+  txn.put_json(kRKey, r);
   co_await kvs::commit(h_, txn);
 }
 
-Task<void> ResourceService::replay() {
+Task<bool> ResourceService::replay() {
   std::string text;
   bool missing = false;
   try {
@@ -136,7 +149,7 @@ Task<void> ResourceService::replay() {
     if (e.errnum() != ENOENT) throw;
     missing = true;
   }
-  if (missing) co_return;
+  if (missing) co_return false;
   auto entries = eventlog_decode(text);
   if (!entries) throw FluxError(EINVAL, std::string(kEventlogKey) + ": " + entries.error().message);
   Idset ranks = all_.ranks();
@@ -161,6 +174,10 @@ Task<void> ResourceService::replay() {
   }
   // Excluded ranks cannot be drained.
   for (uint32_t rank : exclude_) drained_.erase(rank);
+  if (entries->empty()) co_return false;
+  const EventlogEntry& last = entries->back();
+  co_return last.name == "resource-define" && last.context.is_object() &&
+      last.context.value("method", "") == method_;
 }
 
 Task<void> ResourceService::append(EventlogEntry e) {

@@ -32,7 +32,8 @@ class ResourceService {
 
  private:
   Task<void> load_r(Json config);
-  Task<void> replay();
+  // Returns true if the eventlog ends with this load's resource-define.
+  Task<bool> replay();
   Task<void> append(EventlogEntry e);
   void serve();
   Json status() const;
