@@ -337,3 +337,76 @@ def test_bad_job_ids_and_permissions_are_clear_errors(jobs_instance):
                                                           {"mode": "bogus"})):
             m = c.rpc(topic, payload)
             assert m.errnum != 0, topic
+
+
+def jobspec_of(inst, jobid):
+    r = inst.run("job", "info", jobid, "jobspec")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_submit_options_build_the_jobspec(jobs_instance, tmp_path):
+    inst = jobs_instance
+    env = inst.env(FOO="bar", DROPME="x")
+    r = inst.run("submit", "--urgency=0", "-n4", "-c2", "-N2", "-t", "10m", "--job-name=myjob",
+                 "--env=-DROP*", "--env=NEW=$FOO-1", "--cwd=/tmp", "-S", "user.color=\"red\"",
+                 "-S", "exec.test.run_duration=0.5", "-o", "cpu-affinity=per-task", "-o", "verbose",
+                 "myprog", "--flag", "-n", "3", env=env)
+    assert r.returncode == 0, r.stderr
+    js = jobspec_of(inst, r.stdout.strip())
+    assert js["tasks"][0]["command"] == ["myprog", "--flag", "-n", "3"]
+    node = js["resources"][0]
+    assert node["type"] == "node" and node["count"] == 2
+    slot = node["with"][0]
+    assert slot["count"] == 2 and slot["with"][0] == {"type": "core", "count": 2}
+    system = js["attributes"]["system"]
+    assert system["duration"] == 600
+    assert system["job"]["name"] == "myjob"
+    assert system["cwd"] == "/tmp"
+    assert system["environment"]["FOO"] == "bar"
+    assert system["environment"]["NEW"] == "bar-1"
+    assert "DROPME" not in system["environment"]
+    assert system["exec"]["test"]["run_duration"] == 0.5
+    assert system["shell"]["options"] == {"cpu-affinity": "per-task", "verbose": 1}
+    assert js["attributes"]["user"]["color"] == "red"
+
+
+def test_cc_substitutes_the_copy_number(jobs_instance):
+    inst = jobs_instance
+    ids = submit(inst, "--cc=3-4", "--urgency=0", SIM, "echo", "{cc}")
+    assert [jobspec_of(inst, j)["tasks"][0]["command"] for j in ids] == [["echo", "3"], ["echo", "4"]]
+
+
+def test_begin_time_holds_the_job(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "--begin-time=+1s", SIM, "true")
+    wait_event(inst, jobid, "dependency-add")
+    log = eventlog(inst, jobid)
+    assert "depend" not in names(log)
+    wait_event(inst, jobid, "clean")
+    log = eventlog(inst, jobid)
+    added = next(e for e in log if e["name"] == "dependency-add")
+    depend = next(e for e in log if e["name"] == "depend")
+    assert added["context"]["description"].startswith("begin-time=")
+    assert depend["timestamp"] - log[0]["timestamp"] >= 0.9
+
+
+def test_time_limit_ends_a_long_job_with_timeout(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "-t", "0.2s", "-S", "exec.test.run_duration=60s", "true")
+    wait_event(inst, jobid, "clean")
+    log = eventlog(inst, jobid)
+    exc = next(e for e in log if e["name"] == "exception")
+    assert exc["context"]["type"] == "timeout"
+    finish = next(e for e in log if e["name"] == "finish")
+    assert finish["context"]["status"] == 9
+    assert finish["timestamp"] - log[names(log).index("start")]["timestamp"] < 30
+
+
+def test_job_without_simulation_fails_clearly(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "true")
+    wait_event(inst, jobid, "clean")
+    exc = next(e for e in eventlog(inst, jobid) if e["name"] == "exception")
+    assert exc["context"]["type"] == "exec"
+    assert "exec.test.run_duration" in exc["context"]["note"]
