@@ -2,25 +2,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "libflux/module.hpp"
+#include "modules/common/run_module.hpp"
 #include "resource_service.hpp"
 
 using namespace flux;
-
-namespace {
-// A named function, not a lambda: g++ 12 emits coroutine lambdas in
-// extern "C" functions twice.
-Task<void> start(Handle& h, resource::ResourceService& svc, int& rc) {
-  try {
-    co_await svc.start();
-    module_ready(h);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "resource: cannot start: %s\n", e.what());
-    rc = 1;
-    h.reactor().stop();
-  }
-}
-}  // namespace
 
 extern "C" int mod_main(Handle* h, int argc, char** argv) {
   resource::ResourceOptions opts;
@@ -34,10 +19,6 @@ extern "C" int mod_main(Handle* h, int argc, char** argv) {
       return 1;
     }
   }
-  module_defer_ready(*h);
   resource::ResourceService svc(*h, opts);
-  int rc = 0;
-  spawn(start(*h, svc, rc));
-  h->reactor().run();
-  return rc;
+  return modules::run_module(*h, "resource", [&svc] { return svc.start(); });
 }

@@ -4,24 +4,12 @@
 #include <cstdio>
 #include <string>
 
-#include "libflux/module.hpp"
+#include "modules/common/run_module.hpp"
 #include "sched_service.hpp"
 
 using namespace flux;
 
 namespace {
-// A named function, not a lambda: g++ 12 emits coroutine lambdas in
-// extern "C" functions twice.
-Task<void> start(Handle& h, sched::SchedService& svc, int& rc) {
-  try {
-    co_await svc.start();
-    module_ready(h);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sched-simple: cannot start: %s\n", e.what());
-    rc = 1;
-    h.reactor().stop();
-  }
-}
 
 bool positive(const std::string& s) {
   return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos &&
@@ -46,10 +34,6 @@ extern "C" int mod_main(Handle* h, int argc, char** argv) {
       return 1;
     }
   }
-  module_defer_ready(*h);
   sched::SchedService svc(*h, opts);
-  int rc = 0;
-  spawn(start(*h, svc, rc));
-  h->reactor().run();
-  return rc;
+  return modules::run_module(*h, "sched-simple", [&svc] { return svc.start(); });
 }
