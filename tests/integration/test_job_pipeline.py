@@ -292,6 +292,12 @@ def test_restart_keeps_inactive_and_pending_jobs(workdir):
         wait_event(inst, held, "priority")
     with state_instance(workdir / "b", statedir) as inst:
         assert names(eventlog(inst, done)) == RAN
+        # job-list rebuilt its index from the job-manager's replayed jobs.
+        r = inst.run("jobs", "-a", "-n", "-o", "{id.f58} {state_single} {result}")
+        assert r.returncode == 0, r.stderr
+        rows = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+        assert rows[done].split() == ["I", "COMPLETED"]
+        assert rows[held].split()[0] == "S"
         log = eventlog(inst, held)
         assert "flux-restart" in names(log)
         assert "alloc" not in names(log)
