@@ -1,6 +1,7 @@
 #include "module_host.hpp"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <thread>
@@ -166,6 +167,8 @@ class ModuleEndpoint : public Endpoint, public std::enable_shared_from_this<Modu
   }
 
   void run(std::weak_ptr<ModuleEndpoint> weak, ModMainFn fn, uint32_t rank) {
+    // The module's name on its thread (top -H, perf, gdb); 15 bytes at most.
+    pthread_setname_np(pthread_self(), name().substr(0, 15).c_str());
     int rc;
     {
       Handle h(*reactor_, std::make_unique<Channel>(*this));

@@ -110,12 +110,12 @@ void IngestService::submit(const Message& m) {
 }
 
 void IngestService::schedule() {
-  if (scheduled_ || in_flight_ || batch_.empty()) return;
+  if (scheduled_ || in_flight_ >= kMaxInFlight || batch_.empty()) return;
   scheduled_ = true;
   // Everything already queued behind this message joins the batch.
   h_.reactor().post([this] {
     scheduled_ = false;
-    in_flight_ = true;
+    in_flight_++;
     auto batch = std::move(batch_);
     batch_.clear();
     spawn(flush(std::move(batch)));
@@ -143,7 +143,7 @@ Task<void> IngestService::flush(std::vector<Pending> batch) {
       h_.respond(p.req, {{"id", p.id}});
     }
   }
-  in_flight_ = false;
+  in_flight_--;
   schedule();
 }
 

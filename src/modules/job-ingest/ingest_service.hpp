@@ -31,7 +31,10 @@ class IngestService {
   std::optional<FluidGenerator> ids_;
   std::vector<Pending> batch_;
   bool scheduled_ = false;
-  bool in_flight_ = false;
+  // Batches sent to the job-manager and not yet answered. More than one,
+  // so the job-manager works on the next batch while the last commits.
+  static constexpr int kMaxInFlight = 4;
+  int in_flight_ = 0;
   uint64_t submitted_ = 0;
   uint64_t rejected_ = 0;
   uint64_t batches_ = 0;

@@ -24,6 +24,18 @@ void EventWriter::flush_journal() {
 void EventWriter::flush() {
   flush_scheduled_ = false;
   flush_journal();
+  if (committing_ || armed_ || (txn_.empty() && waiters_.empty())) return;
+  // Hold the batch open a moment: the events a job's next steps cause
+  // (alloc, start, finish, ...) then share a commit instead of each
+  // paying for one. The journal above has already gone out.
+  armed_ = true;
+  timer_ = h_.reactor().after(kBatchWindow, [this] {
+    armed_ = false;
+    start_commit();
+  });
+}
+
+void EventWriter::start_commit() {
   if (committing_ || (txn_.empty() && waiters_.empty())) return;
   committing_ = true;
   kvs::Txn txn = std::move(txn_);
@@ -45,7 +57,8 @@ Task<void> EventWriter::commit(kvs::Txn txn, std::vector<Done> waiters) {
   if (err) log_.err("eventlog commit failed: " + err->message);
   for (auto& w : waiters) w(err);
   committing_ = false;
-  if (!txn_.empty() || !waiters_.empty()) schedule();
+  // What arrived during this commit has waited long enough: go at once.
+  if (!armed_) start_commit();
 }
 
 }  // namespace flux::jobmgr

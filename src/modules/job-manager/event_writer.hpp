@@ -2,8 +2,9 @@
 // Everything posted while the loop is busy goes into one batch: one KVS
 // commit (eventlog appends, jobspec/J/R puts) and one journal response per
 // listener. Batches commit one at a time, in order, so a later event is
-// never durable before an earlier one; while a commit is in flight the
-// next batch keeps growing, so a burst of jobs becomes a few commits.
+// never durable before an earlier one. A batch stays open kBatchWindow
+// after its first event, and while a commit is in flight the next batch
+// keeps growing, so a burst of jobs becomes a few commits.
 #pragma once
 #include <functional>
 #include <optional>
@@ -17,6 +18,9 @@ namespace flux::jobmgr {
 
 class EventWriter {
  public:
+  // How long a batch stays open for more events before it is committed.
+  static constexpr double kBatchWindow = 0.002;
+
   using Done = std::function<void(const std::optional<Error>&)>;
 
   EventWriter(Handle& h, modules::ModuleLog& log) : h_(h), log_(log) {}
@@ -50,6 +54,7 @@ class EventWriter {
  private:
   void schedule();
   void flush();
+  void start_commit();
   Task<void> commit(kvs::Txn txn, std::vector<Done> waiters);
 
   Handle& h_;
@@ -58,6 +63,8 @@ class EventWriter {
   Json journal_ = Json::array();
   std::vector<Done> waiters_;
   std::vector<Message> listeners_;
+  std::unique_ptr<Timer> timer_;
+  bool armed_ = false;
   bool flush_scheduled_ = false;
   bool committing_ = false;
   uint64_t commits_ = 0;

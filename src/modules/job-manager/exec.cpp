@@ -33,7 +33,6 @@ void JobManager::exec_start(Job& job) {
   m.set_json({{"id", job.id.value},
               {"userid", job.userid},
               {"jobspec", job.jobspec},
-              {"environment", job.environment},
               {"R", job.R}});
   h_.send(std::move(m));
 }

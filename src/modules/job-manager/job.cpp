@@ -25,21 +25,17 @@ uint32_t default_priority(int urgency) {
   return static_cast<uint32_t>(urgency);
 }
 
-Json parse_jobspec(std::string_view text, Json& env) {
-  Json js = Json::parse(text, nullptr, false);
-  if (!js.is_object()) return Json::object();
-  auto attrs = js.find("attributes");
-  if (attrs != js.end() && attrs->is_object()) {
-    auto sys = attrs->find("system");
-    if (sys != attrs->end() && sys->is_object()) {
-      auto e = sys->find("environment");
-      if (e != sys->end()) {
-        env = std::move(*e);
-        sys->erase(e);
-      }
-    }
-  }
-  return js;
+Json parse_jobspec(std::string_view text) {
+  // Keys by depth: depth 1 is the top level.
+  std::string path[4];
+  auto skip_environment = [&path](int depth, Json::parse_event_t ev, Json& parsed) {
+    if (ev != Json::parse_event_t::key || depth > 3) return true;
+    path[depth] = parsed.get<std::string>();
+    return !(depth == 3 && path[1] == "attributes" && path[2] == "system" &&
+             path[3] == "environment");
+  };
+  Json js = Json::parse(text, skip_environment, false);
+  return js.is_object() ? js : Json::object();
 }
 
 std::string Job::errstr() const {

@@ -50,11 +50,10 @@ struct Job {
   double t_submit = 0;
   uint32_t flags = 0;
   // The jobspec without attributes.system.environment (the bulk of most
-  // jobspecs, which neither the scheduler nor job-list need), while the job
-  // is active; the environment is kept apart for the exec service. The
-  // whole jobspec is in the KVS.
+  // jobspecs, of no use to the scheduler or job-list), while the job is
+  // active. The whole jobspec is in the KVS, where the job shell reads it
+  // (flux-core's job-manager keeps the same "redacted" jobspec).
   Json jobspec;
-  Json environment;
   std::string jobspec_text;  // jobspec's compact JSON once inactive (journal backlog)
   std::string eventlog;      // the eventlog as committed (for the backlog)
   Json R;        // set at alloc
@@ -99,8 +98,9 @@ struct Job {
 // asks of readers).
 void apply_event(Job& job, const EventlogEntry& e);
 
-// Parse a jobspec, moving attributes.system.environment out of it into env.
-Json parse_jobspec(std::string_view text, Json& env);
+// Parse a jobspec, leaving attributes.system.environment out (it is
+// skipped by the parser, never built). An object, or {} if unparsable.
+Json parse_jobspec(std::string_view text);
 
 // Priority for an urgency, as flux-core's default priority plugin:
 // hold (0) -> 0, expedite (31) -> max, else the urgency.

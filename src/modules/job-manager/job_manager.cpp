@@ -178,7 +178,6 @@ void JobManager::finalize(Job& job) {
   // ~1 KB however big its jobspec object was.
   job.jobspec_text = job.jobspec.dump();
   job.jobspec = nullptr;
-  job.environment = nullptr;
   if (job.waitable()) {
     waitable_active_[job.userid]--;
     if (auto w = waiters_.find(job.id.value); w != waiters_.end()) {
@@ -225,9 +224,10 @@ void JobManager::handle_submit(const Message& m) {
     if (!disable_reason_.empty()) why += ": " + disable_reason_;
     throw FluxError(EINVAL, why);
   }
-  const Json& list = req.at("jobs");
-  std::vector<Job*> added;
-  for (const auto& j : list) {
+  // Check and build every job before keeping any: a bad batch is refused whole.
+  std::vector<std::unique_ptr<Job>> batch;
+  std::vector<std::string> jobspecs;
+  for (const auto& j : req.at("jobs")) {
     auto job = std::make_unique<Job>();
     job->id = JobId{j.at("id").get<uint64_t>()};
     if (jobs_.count(job->id.value)) throw FluxError(EEXIST, "duplicate job id");
@@ -235,13 +235,19 @@ void JobManager::handle_submit(const Message& m) {
     job->urgency = j.at("urgency").get<int>();
     job->flags = j.value("flags", 0u);
     // J holds the jobspec as submitted: stored as is, parsed once.
-    const std::string& signed_req = j.at("J").get_ref<const std::string&>();
-    auto unwrapped = unwrap_signed(signed_req).value();
-    job->jobspec = parse_jobspec(unwrapped.payload, job->environment);
+    auto unwrapped = unwrap_signed(j.at("J").get_ref<const std::string&>()).value();
+    job->jobspec = parse_jobspec(unwrapped.payload);
+    jobspecs.push_back(std::move(unwrapped.payload));
+    batch.push_back(std::move(job));
+  }
+  std::vector<Job*> added;
+  const Json& list = req["jobs"];
+  for (size_t i = 0; i < batch.size(); i++) {
+    auto& job = batch[i];
     std::string key = job_key(job->id);
     auto& txn = writer_.txn();
-    txn.put(key + ".jobspec", unwrapped.payload);
-    txn.put(key + ".J", signed_req);
+    txn.put(key + ".jobspec", jobspecs[i]);
+    txn.put(key + ".J", list[i]["J"].get_ref<const std::string&>());
     max_jobid_ = std::max(max_jobid_, job->id.value);
     added.push_back(job.get());
     jobs_.emplace(job->id.value, std::move(job));

@@ -107,13 +107,11 @@ void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec
   job->id = JobId{id};
   for (const auto& e : *entries) apply_event(*job, e);
   job->eventlog = std::move(eventlog);
-  Json js = parse_jobspec(jobspec, job->environment);
-  if (job->active()) {
+  Json js = parse_jobspec(jobspec);
+  if (job->active())
     job->jobspec = std::move(js);
-  } else {
+  else
     job->jobspec_text = js.dump();
-    job->environment = nullptr;
-  }
   if (!r.empty()) job->R = Json::parse(r, nullptr, false);
   job->exec_active = false;  // an exec service would have to say it still runs the job
   max_jobid_ = std::max(max_jobid_, id);
