@@ -37,10 +37,9 @@ int cmd_cancel(int argc, char** argv) {
     std::vector<JobId> parsed;
     for (const auto& s : ids) parsed.push_back(jobcmd::parse_jobid(s));
     for (const auto& id : parsed)
-      rpcs.push_back(h->rpc("job-manager.raise", {{"id", id.value},
-                                                  {"severity", 0},
-                                                  {"type", "cancel"},
-                                                  {"note", message}}));
+      rpcs.push_back(
+          h->rpc("job-manager.raise",
+                 {{"id", id.value}, {"severity", 0}, {"type", "cancel"}, {"note", message}}));
     int rc = 0;
     for (size_t i = 0; i < rpcs.size(); i++) {
       try {

@@ -15,19 +15,32 @@ uint32_t parse_state_mask(const std::string& list) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (name == "new") mask |= kStateNew;
-    else if (name == "depend") mask |= kStateDepend;
-    else if (name == "priority") mask |= kStatePriority;
-    else if (name == "sched") mask |= kStateSched;
-    else if (name == "run") mask |= kStateRun;
-    else if (name == "cleanup") mask |= kStateCleanup;
-    else if (name == "inactive") mask |= kStateInactive;
-    else if (name == "pending") mask |= kStatePending;
-    else if (name == "running") mask |= kStateRunning;
-    else if (name == "active") mask |= kStateActive;
-    else throw FluxError(EINVAL, "invalid state " + name);
+    std::string name =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (name == "new")
+      mask |= kStateNew;
+    else if (name == "depend")
+      mask |= kStateDepend;
+    else if (name == "priority")
+      mask |= kStatePriority;
+    else if (name == "sched")
+      mask |= kStateSched;
+    else if (name == "run")
+      mask |= kStateRun;
+    else if (name == "cleanup")
+      mask |= kStateCleanup;
+    else if (name == "inactive")
+      mask |= kStateInactive;
+    else if (name == "pending")
+      mask |= kStatePending;
+    else if (name == "running")
+      mask |= kStateRunning;
+    else if (name == "active")
+      mask |= kStateActive;
+    else
+      throw FluxError(EINVAL, "invalid state " + name);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }

@@ -21,7 +21,8 @@ void print_status(Handle& h) {
   bool enable = r.value("enable", true);
   bool start = r.value("start", true);
   std::string line = enable ? "Job submission is enabled" : "Job submission is disabled";
-  if (!enable && r.contains("disable_reason")) line += ": " + r["disable_reason"].get<std::string>();
+  if (!enable && r.contains("disable_reason"))
+    line += ": " + r["disable_reason"].get<std::string>();
   std::printf("%s\n", line.c_str());
   line = start ? "Scheduling is started" : "Scheduling is stopped";
   if (!start && r.contains("stop_reason")) line += ": " + r["stop_reason"].get<std::string>();

@@ -3,9 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fnmatch.h>
 #include <cmath>
 #include <ctime>
-#include <fnmatch.h>
 
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
@@ -31,7 +31,8 @@ void set_path(Json& obj, const std::string& path, Json value) {
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) throw FluxError(EINVAL, "invalid key " + path);
     if (!p->is_object()) *p = Json::object();
     if (dot == std::string::npos) {
@@ -72,7 +73,8 @@ double begin_time(const std::string& s) {
 // (NAME=VAL sets, -PATTERN removes, PATTERN keeps only... as flux-core:
 // a rule with '=' sets, a leading '-' removes matching names), then
 // --env-remove patterns.
-Json job_environment(const std::vector<std::string>& rules, const std::vector<std::string>& remove) {
+Json job_environment(const std::vector<std::string>& rules,
+                     const std::vector<std::string>& remove) {
   Json env = Json::object();
   for (char** e = environ; *e; e++) {
     std::string kv(*e);
@@ -104,7 +106,9 @@ Json job_environment(const std::vector<std::string>& rules, const std::vector<st
         bool brace = j < value.size() && value[j] == '{';
         if (brace) j++;
         size_t k = j;
-        while (k < value.size() && (std::isalnum(static_cast<unsigned char>(value[k])) || value[k] == '_')) k++;
+        while (k < value.size() &&
+               (std::isalnum(static_cast<unsigned char>(value[k])) || value[k] == '_'))
+          k++;
         std::string name = value.substr(j, k - j);
         const char* v = std::getenv(name.c_str());
         out += v ? v : "";
@@ -131,15 +135,21 @@ void SubmitOptions::add_to(CLI::App& app) {
   app.add_flag("-x,--exclusive", exclusive, "Allocate whole nodes (with -N)");
   app.add_option("-t,--time-limit", time_limit, "Time limit (Flux Standard Duration, e.g. 10m)");
   app.add_option("--urgency", urgency, "Urgency (0-31, default 16; 0 holds, 31 expedites)");
-  app.add_option("--dependency", dependencies, "Dependency URI (afterok:JOBID, ...)")->allow_extra_args(false);
+  app.add_option("--dependency", dependencies, "Dependency URI (afterok:JOBID, ...)")
+      ->allow_extra_args(false);
   app.add_option("--begin-time", begin_time, "Start no earlier than +DURATION or epoch seconds");
   app.add_option("--job-name", job_name, "Job name");
-  app.add_option("--env", env_rules, "Environment rule: NAME=VAL, NAME, or -PATTERN")->allow_extra_args(false);
-  app.add_option("--env-remove", env_remove, "Remove environment variables matching PATTERN")->allow_extra_args(false);
+  app.add_option("--env", env_rules, "Environment rule: NAME=VAL, NAME, or -PATTERN")
+      ->allow_extra_args(false);
+  app.add_option("--env-remove", env_remove, "Remove environment variables matching PATTERN")
+      ->allow_extra_args(false);
   app.add_option("--cwd", cwd, "Working directory of the job");
-  app.add_option("-S,--setattr", setattr, "Set jobspec attribute KEY=VAL (system. is assumed)")->allow_extra_args(false);
+  app.add_option("-S,--setattr", setattr, "Set jobspec attribute KEY=VAL (system. is assumed)")
+      ->allow_extra_args(false);
   app.add_option("-o,--setopt", setopt, "Set shell option KEY[=VAL]")->allow_extra_args(false);
-  app.add_option("--flags", flags, "Submit flags: waitable, debug, novalidate")->delimiter(',')->allow_extra_args(false);
+  app.add_option("--flags", flags, "Submit flags: waitable, debug, novalidate")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   app.add_option("--cc", cc, "Submit a copy for each id in IDSET ({cc} in args is the id)");
   app.add_flag("-q,--quiet", quiet, "Do not print job ids");
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
@@ -173,7 +183,8 @@ std::vector<long> SubmitOptions::cc_ids() const {
 Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
   if (cc_id >= 0)
     for (auto& a : argv)
-      for (size_t p; (p = a.find("{cc}")) != std::string::npos;) a.replace(p, 4, std::to_string(cc_id));
+      for (size_t p; (p = a.find("{cc}")) != std::string::npos;)
+        a.replace(p, 4, std::to_string(cc_id));
   double duration = time_limit.empty() ? 0 : fsd_parse(time_limit).value();
   if (std::isinf(duration)) duration = 0;
   Jobspec spec = Jobspec::from_command(argv, ntasks, cores_per_task, gpus_per_task, nnodes,
@@ -216,8 +227,8 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
   return js;
 }
 
-std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs,
-                                   int urgency, uint32_t flags) {
+std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs, int urgency,
+                                   uint32_t flags) {
   uint32_t uid = getuid();
   std::vector<Rpc> rpcs;
   rpcs.reserve(jobspecs.size());

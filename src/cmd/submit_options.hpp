@@ -43,8 +43,8 @@ struct SubmitOptions {
 
 // Submit jobspecs all at once (each request sent before any answer is
 // read), returning their ids in order; the first refusal throws.
-std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs,
-                                   int urgency, uint32_t flags);
+std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs, int urgency,
+                                   uint32_t flags);
 
 // Wait (job-manager.wait) for waitable jobs; returns the exit code flux-core
 // gives: 0 if all succeeded, else the largest task exit code, 1 for others.

@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!(v >= 0) || std::isnan(v)) fail("duration negative or NaN");
     if (std::isfinite(v) && v < 1e12) {
       auto back = flux::fsd_parse(flux::fsd_format(v));
-      if (!back || std::fabs(back.value() - v) > v * 1e-3 + 1e-9) fail("format does not parse back");
+      if (!back || std::fabs(back.value() - v) > v * 1e-3 + 1e-9)
+        fail("format does not parse back");
     }
   } else if (d.error().errnum != EINVAL || d.error().message.empty()) {
     fail("duration refusal is not EINVAL with a message");

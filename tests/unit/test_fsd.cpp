@@ -20,8 +20,8 @@ TEST(Fsd, ParsesUnits) {
 }
 
 TEST(Fsd, RejectsGarbage) {
-  for (const char* bad : {"", "s", "-1", "-1s", "1x", "1ss", "1 s", "nan", "1e999", "abc", "+1",
-                          "1m2s", " 1"}) {
+  for (const char* bad :
+       {"", "s", "-1", "-1s", "1x", "1ss", "1 s", "nan", "1e999", "abc", "+1", "1m2s", " 1"}) {
     auto r = fsd_parse(bad);
     EXPECT_FALSE(r) << bad;
     if (!r) {

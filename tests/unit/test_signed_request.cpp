@@ -31,14 +31,14 @@ TEST(SignedRequest, RejectsMalformed) {
       "",
       "abc",
       "a.b",
-      "!!!." + body + ".none",                                              // header not base64
-      base64_encode("not json") + "." + body + ".none",                    // header not JSON
+      "!!!." + body + ".none",                           // header not base64
+      base64_encode("not json") + "." + body + ".none",  // header not JSON
       base64_encode(R"({"version":2,"mechanism":"none","userid":5})") + "." + body + ".none",
       base64_encode(R"({"version":1,"userid":5})") + "." + body + ".none",
       base64_encode(R"({"version":1,"mechanism":"none","userid":-1})") + "." + body + ".none",
       base64_encode(R"({"version":1,"mechanism":"curve","userid":5})") + "." + body + ".sig",
-      hdr + ".***.none",                                                   // payload not base64
-      hdr + "." + body + ".signed",                                        // wrong signature
+      hdr + ".***.none",             // payload not base64
+      hdr + "." + body + ".signed",  // wrong signature
   };
   for (const auto& j : bad) {
     auto r = unwrap_signed(j);

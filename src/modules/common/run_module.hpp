@@ -15,8 +15,8 @@ namespace flux::modules {
 namespace detail {
 // A named coroutine, not a lambda: g++ 12 emits coroutine lambdas in
 // extern "C" functions twice.
-inline Task<void> start_then_ready(Handle& h, const char* name,
-                                   std::function<Task<void>()> start, int& rc) {
+inline Task<void> start_then_ready(Handle& h, const char* name, std::function<Task<void>()> start,
+                                   int& rc) {
   try {
     co_await start();
     module_ready(h);

@@ -28,8 +28,7 @@ void check_dependencies(const Jobspec& spec) {
   static const std::set<std::string> kSchemes = {"after", "afterany", "afterok", "afternotok",
                                                  "begin-time"};
   for (const auto& d : *it) {
-    if (!d.is_object() || !d.contains("scheme") || !d["scheme"].is_string() ||
-        !d.contains("value"))
+    if (!d.is_object() || !d.contains("scheme") || !d["scheme"].is_string() || !d.contains("value"))
       throw FluxError(EINVAL, "dependency: each entry needs a scheme and a value");
     std::string scheme = d["scheme"].get<std::string>();
     if (!kSchemes.count(scheme))
@@ -85,12 +84,8 @@ Json IngestService::check(const Message& m, JobId& id) {
   check_dependencies(spec);
   if (!ids_) throw FluxError(EAGAIN, "job-ingest is starting");
   id = ids_->next().value();
-  return {{"id", id.value},
-          {"userid", m.userid()},
-          {"urgency", urgency},
-          {"t_submit", wallclock()},
-          {"flags", flags},
-          {"J", j->get<std::string>()}};
+  return {{"id", id.value},          {"userid", m.userid()}, {"urgency", urgency},
+          {"t_submit", wallclock()}, {"flags", flags},       {"J", j->get<std::string>()}};
 }
 
 void IngestService::submit(const Message& m) {

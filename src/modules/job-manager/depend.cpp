@@ -57,7 +57,8 @@ void JobManager::add_dependencies(Job& job) {
     if (dep.scheme == "begin-time") {
       double t = d.contains("value") && d["value"].is_number() ? d["value"].get<double>() : NAN;
       if (!std::isfinite(t)) {
-        raise(job, "dependency", 0, "dependency: begin-time: invalid time " + dep.value, job.userid);
+        raise(job, "dependency", 0, "dependency: begin-time: invalid time " + dep.value,
+              job.userid);
         return;
       }
       double delay = t - now();
@@ -68,9 +69,8 @@ void JobManager::add_dependencies(Job& job) {
       if (!added) post(job, "dependency-add", {{"description", dep.description}});
       uint64_t id = job.id.value;
       std::string desc = dep.description;
-      begin_timers_.push_back(h_.reactor().after(delay, [this, id, desc] {
-        begin_time_reached(id, desc);
-      }));
+      begin_timers_.push_back(
+          h_.reactor().after(delay, [this, id, desc] { begin_time_reached(id, desc); }));
       continue;
     }
     if (dep.scheme != "after" && dep.scheme != "afterany" && dep.scheme != "afterok" &&
@@ -107,7 +107,7 @@ void JobManager::dependency_resolved(Job& job, const Dependency& dep, bool satis
     process(job);
     return;
   }
-  std::string why = dep.scheme == "after" ? "was canceled before it started"
+  std::string why = dep.scheme == "after"     ? "was canceled before it started"
                     : dep.scheme == "afterok" ? "failed or was canceled"
                                               : "succeeded";
   raise(job, "dependency", 0, "dependency: " + dep.scheme + ": job " + dep.value + " " + why,

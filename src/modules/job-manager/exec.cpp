@@ -30,10 +30,8 @@ void JobManager::exec_start(Job& job) {
   job.exec_active = true;
   Message m = Message::request(exec_service_ + ".start");
   m.set_flag(msgflag::kStreaming);
-  m.set_json({{"id", job.id.value},
-              {"userid", job.userid},
-              {"jobspec", job.jobspec},
-              {"R", job.R}});
+  m.set_json(
+      {{"id", job.id.value}, {"userid", job.userid}, {"jobspec", job.jobspec}, {"R", job.R}});
   h_.send(std::move(m));
 }
 
@@ -50,8 +48,7 @@ void JobManager::on_exec_response(const Message& m) {
   if (m.errnum() != 0 || !payload || !payload->is_object()) {
     // Without a payload the job cannot be named: the exec service broke
     // its protocol. Say so loudly; the job stays until it is canceled.
-    log_.err("exec: error response without a job id (errnum " + std::to_string(m.errnum()) +
-             ")");
+    log_.err("exec: error response without a job id (errnum " + std::to_string(m.errnum()) + ")");
     return;
   }
   Job* job = find(payload->value("id", uint64_t{0}));

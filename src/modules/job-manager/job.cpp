@@ -8,13 +8,20 @@ namespace flux::jobmgr {
 
 const char* state_name(State s) {
   switch (s) {
-    case State::kNew: return "NEW";
-    case State::kDepend: return "DEPEND";
-    case State::kPriority: return "PRIORITY";
-    case State::kSched: return "SCHED";
-    case State::kRun: return "RUN";
-    case State::kCleanup: return "CLEANUP";
-    case State::kInactive: return "INACTIVE";
+    case State::kNew:
+      return "NEW";
+    case State::kDepend:
+      return "DEPEND";
+    case State::kPriority:
+      return "PRIORITY";
+    case State::kSched:
+      return "SCHED";
+    case State::kRun:
+      return "RUN";
+    case State::kCleanup:
+      return "CLEANUP";
+    case State::kInactive:
+      return "INACTIVE";
   }
   return "UNKNOWN";
 }

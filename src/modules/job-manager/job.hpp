@@ -56,7 +56,7 @@ struct Job {
   Json jobspec;
   std::string jobspec_text;  // jobspec's compact JSON once inactive (journal backlog)
   std::string eventlog;      // the eventlog as committed (for the backlog)
-  Json R;        // set at alloc
+  Json R;                    // set at alloc
   Json annotations = Json::object();
   State state = State::kNew;
   int eventlog_seq = -1;  // index of the last entry in the eventlog

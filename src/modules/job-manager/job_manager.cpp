@@ -96,10 +96,10 @@ void JobManager::post(Job& job, const char* name, Json context) {
   job.eventlog += line;
   State before = job.state;
   apply_event(job, e);
-  Json ev = {{"id", job.id.value},
-             {"eventlog_seq", job.eventlog_seq},
-             {"entry",
-              {{"timestamp", e.timestamp}, {"name", e.name}, {"context", std::move(e.context)}}}};
+  Json ev = {
+      {"id", job.id.value},
+      {"eventlog_seq", job.eventlog_seq},
+      {"entry", {{"timestamp", e.timestamp}, {"name", e.name}, {"context", std::move(e.context)}}}};
   if (job.eventlog_seq == 0) ev["jobspec"] = job.jobspec;
   if (e.name == "alloc") ev["R"] = job.R;
   writer_.journal(std::move(ev));
@@ -260,7 +260,9 @@ void JobManager::handle_submit(const Message& m) {
     hist.push_front(job->id.value);
     if (hist.size() > kHistoryMax) hist.pop_back();
     post(*job, "submit",
-         {{"userid", job->userid}, {"urgency", job->urgency}, {"flags", job->flags},
+         {{"userid", job->userid},
+          {"urgency", job->urgency},
+          {"flags", job->flags},
           {"version", 1}});
   }
   // Answer once the batch holding the jobs is durable; act on them now.
@@ -403,12 +405,13 @@ void JobManager::handle_journal(const Message& m) {
         auto e = eventlog_entry_decode(text.substr(0, nl == text.npos ? text.size() : nl + 1));
         text = nl == text.npos ? std::string_view{} : text.substr(nl + 1);
         if (!e) continue;
-        Json ev = {{"id", job->id.value},
-                   {"eventlog_seq", seq},
-                   {"entry",
-                    {{"timestamp", e->timestamp}, {"name", e->name}, {"context", e->context}}}};
+        Json ev = {
+            {"id", job->id.value},
+            {"eventlog_seq", seq},
+            {"entry", {{"timestamp", e->timestamp}, {"name", e->name}, {"context", e->context}}}};
         if (seq == 0)
-          ev["jobspec"] = job->active() ? job->jobspec : Json::parse(job->jobspec_text, nullptr, false);
+          ev["jobspec"] =
+              job->active() ? job->jobspec : Json::parse(job->jobspec_text, nullptr, false);
         if (e->name == "alloc" && !job->R.is_null()) ev["R"] = job->R;
         events.push_back(std::move(ev));
         seq++;

@@ -122,10 +122,10 @@ class JobManager {
   std::vector<Message> idle_waiters_;
 
   // Waitable jobs.
-  std::unordered_map<uint64_t, Message> waiters_;              // by job id
-  std::map<uint32_t, std::deque<Message>> any_waiters_;        // by userid
-  std::map<uint32_t, std::set<uint64_t>> zombies_;             // inactive, not waited
-  std::map<uint32_t, size_t> waitable_active_;                 // by userid
+  std::unordered_map<uint64_t, Message> waiters_;        // by job id
+  std::map<uint32_t, std::deque<Message>> any_waiters_;  // by userid
+  std::map<uint32_t, std::set<uint64_t>> zombies_;       // inactive, not waited
+  std::map<uint32_t, size_t> waitable_active_;           // by userid
 
   // Dependencies: target job id -> jobs waiting on it.
   std::unordered_map<uint64_t, std::vector<std::pair<uint64_t, Dependency>>> dependents_;

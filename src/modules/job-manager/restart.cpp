@@ -54,8 +54,8 @@ Task<void> JobManager::restart() {
     std::vector<JobLoad> loads;
     for (size_t k = i; k < std::min(ids.size(), i + kWindow); k++) {
       std::string key = JobId{ids[k]}.encode(JobIdEncoding::kKvs);
-      loads.push_back({ids[k], kvs::lookup(h_, key + ".eventlog"), kvs::lookup(h_, key + ".jobspec"),
-                       kvs::lookup(h_, key + ".R")});
+      loads.push_back({ids[k], kvs::lookup(h_, key + ".eventlog"),
+                       kvs::lookup(h_, key + ".jobspec"), kvs::lookup(h_, key + ".R")});
     }
     for (auto& l : loads) {
       std::string eventlog;
