@@ -411,10 +411,16 @@ def test_time_limit_ends_a_long_job_with_timeout(jobs_instance):
     assert finish["timestamp"] - log[names(log).index("start")]["timestamp"] < 30
 
 
-def test_job_without_simulation_fails_clearly(jobs_instance):
+def test_job_whose_shell_cannot_start_fails_clearly(jobs_instance):
     inst = jobs_instance
+    assert inst.run("module", "remove", "job-exec").returncode == 0
+    r = inst.run("module", "load", "job-exec", "job-shell=/nonexistent/flux-shell")
+    assert r.returncode == 0, r.stderr
     (jobid,) = submit(inst, "true")
     wait_event(inst, jobid, "clean")
-    exc = next(e for e in eventlog(inst, jobid) if e["name"] == "exception")
+    log = eventlog(inst, jobid)
+    exc = next(e for e in log if e["name"] == "exception")
     assert exc["context"]["type"] == "exec"
-    assert "exec.test.run_duration" in exc["context"]["note"]
+    assert exc["context"]["severity"] == 0
+    assert "cannot start flux-shell" in exc["context"]["note"]
+    assert "start" not in names(log)

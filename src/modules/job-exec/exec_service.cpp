@@ -1,8 +1,7 @@
 #include "exec_service.hpp"
+#include "modules/common/attr.hpp"
 
 #include <csignal>
-
-#include "libflux/fsd.hpp"
 
 namespace flux::exec {
 
@@ -20,20 +19,17 @@ const Json* test_options(const Json& jobspec) {
   return p->is_object() ? p : nullptr;
 }
 
-double duration_of(const Json& v) {
-  if (v.is_number()) return v.get<double>();
-  if (v.is_string()) return fsd_parse(v.get<std::string>()).value();
-  throw FluxError(EINVAL, "run_duration must be a duration");
-}
-
 }  // namespace
 
-ExecService::ExecService(Handle& h, modules::ModuleLog& log) : h_(h), log_(log) {
+ExecService::ExecService(Handle& h, modules::ModuleLog& log, std::string job_shell)
+    : h_(h), log_(log), job_shell_(std::move(job_shell)) {
   h_.on_request("job-exec.start", [this](const Message& m) { on_start(m); });
   h_.on_request("job-exec.kill", [this](const Message& m) { on_kill(m); });
 }
 
 Task<void> ExecService::start() {
+  auto uri = co_await modules::get_attr_async(h_, "local-uri");
+  local_uri_ = uri.value_or("");
   Json hello = {{"service", "job-exec"}};  // not inside co_await: g++ 12
   co_await h_.rpc("job-manager.exec-hello", hello);
 }
@@ -46,62 +42,10 @@ void ExecService::on_start(const Message& m) {
   Json req = m.json().value();
   uint64_t id = req.at("id").get<uint64_t>();
   const Json& jobspec = req.at("jobspec");
-  auto fail = [&](const char* type, const std::string& note) {
-    reply(m, id, "exception", {{"severity", 0}, {"type", type}, {"note", note}});
-    reply(m, id, "release", {{"ranks", "all"}, {"final", true}});
-  };
-  const Json* test = test_options(jobspec);
-  if (!test) {
-    fail("exec",
-         "real job execution is not available yet; simulate with "
-         "--setattr=system.exec.test.run_duration=DURATION");
-    return;
-  }
-  double run = 0;
-  try {
-    run = test->contains("run_duration") ? duration_of((*test)["run_duration"]) : 0;
-  } catch (const FluxError& e) {
-    fail("exec", std::string("system.exec.test: ") + e.what());
-    return;
-  }
-  std::string mock = test->value("mock_exception", "");
-  if (mock == "init") {
-    fail("exec", "mock initialization exception generated");
-    return;
-  }
-  double limit = 0;
-  if (jobspec.contains("attributes") && jobspec["attributes"].contains("system"))
-    limit = jobspec["attributes"]["system"].value("duration", 0.0);
-  reply(m, id, "start");
-  if (mock == "run") {
-    reply(m, id, "exception",
-          {{"severity", 0}, {"type", "exec"}, {"note", "mock run exception generated"}});
-    reply(m, id, "finish", {{"status", SIGKILL}});
-    reply(m, id, "release", {{"ranks", "all"}, {"final", true}});
-    return;
-  }
-  Running& r = running_[id];
-  r.req = m;
-  if (limit > 0 && run > limit) {
-    r.timer = h_.reactor().after(limit, [this, id] {
-      auto it = running_.find(id);
-      if (it == running_.end()) return;
-      reply(it->second.req, id, "exception",
-            {{"severity", 0}, {"type", "timeout"}, {"note", "resource allocation expired"}});
-      end(id, SIGKILL);
-    });
-  } else {
-    r.timer = h_.reactor().after(run, [this, id] { end(id, 0); });
-  }
-}
-
-void ExecService::end(uint64_t id, int status) {
-  auto it = running_.find(id);
-  if (it == running_.end()) return;
-  Message req = std::move(it->second.req);
-  running_.erase(it);
-  reply(req, id, "finish", {{"status", status}});
-  reply(req, id, "release", {{"ranks", "all"}, {"final", true}});
+  if (const Json* test = test_options(jobspec))
+    start_sim(m, id, jobspec, *test);
+  else
+    start_real(m, id, jobspec, req.value("R", Json()));
 }
 
 void ExecService::on_kill(const Message& m) {
@@ -109,7 +53,11 @@ void ExecService::on_kill(const Message& m) {
   uint64_t id = req.at("id").get<uint64_t>();
   int signal = req.value("signal", SIGTERM);
   if (signal < 1 || signal > 64) signal = SIGTERM;
-  end(id, signal);  // a simulated job dies at once: wait status = the signal
+  if (sim_.count(id)) {
+    end_sim(id, signal);  // a simulated job dies at once: wait status = the signal
+  } else if (auto it = jobs_.find(id); it != jobs_.end()) {
+    kill_real(*it->second, signal);
+  }
 }
 
 }  // namespace flux::exec
