@@ -1,12 +1,15 @@
-// flux job submit|cancel|raise|urgency|memo|wait: act on jobs through the
+// flux job attach|kill|submit|cancel|raise|urgency|memo|wait: act on jobs through the
 // job-ingest and job-manager services.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 
+#include "job_attach.hpp"
 #include "job_common.hpp"
 #include "libflux/jobspec.hpp"
 #include "submit_options.hpp"
@@ -19,6 +22,19 @@ std::string join(const std::vector<std::string>& words) {
   std::string s;
   for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
   return s;
+}
+
+// "SIGUSR1", "USR1" or "10".
+int signal_number(const std::string& s) {
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (!s.empty() && *end == '\0' && v > 0 && v < NSIG) return static_cast<int>(v);
+  std::string name = s.rfind("SIG", 0) == 0 ? s.substr(3) : s;
+  for (int sig = 1; sig < NSIG; sig++) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev && name == abbrev) return sig;
+  }
+  throw FluxError(EINVAL, "invalid signal " + s);
 }
 
 int urgency_value(const std::string& s) {
@@ -34,6 +50,42 @@ int urgency_value(const std::string& s) {
 }  // namespace
 
 void add_control(CLI::App& job, Registry& reg) {
+  {
+    auto* app = job.add_subcommand("attach", "Follow a job's output; forward stdin to it");
+    struct Opts {
+      std::string id;
+      AttachOptions a;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("id", o->id, "Job id")->required();
+    app->add_flag("-l,--label-io", o->a.label_io, "Prefix output lines with the task id");
+    app->add_flag("-E,--show-exec", o->a.show_exec, "Print the exec eventlog too");
+    app->add_flag("-v,--verbose", o->a.verbose, "Print the job's events");
+    app->add_flag("-r,--read-only", o->a.read_only, "Do not forward stdin or signals");
+    app->add_option("-i,--stdin-ranks", o->a.input_ranks, "Tasks that get stdin (default 0)");
+    reg.push_back({app, [o] {
+                     auto h = Handle::open();
+                     return attach_job(*h, parse_jobid(o->id), o->a, "flux-job");
+                   }});
+  }
+  {
+    auto* app = job.add_subcommand("kill", "Send a signal to a running job's tasks");
+    struct Opts {
+      std::vector<std::string> ids;
+      std::string signal = "SIGTERM";
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("ids", o->ids, "Job ids")->required();
+    app->add_option("-s,--signal", o->signal, "Signal name or number (default SIGTERM)");
+    reg.push_back({app, [o] {
+                     int signum = signal_number(o->signal);
+                     auto h = Handle::open();
+                     for (const auto& s : o->ids)
+                       h->rpc("job-manager.kill", {{"id", parse_jobid(s).value}, {"signum", signum}})
+                           .get();
+                     return 0;
+                   }});
+  }
   {
     auto* app = job.add_subcommand("submit", "Submit a jobspec (JSON or YAML) from FILE or stdin");
     struct Opts {

@@ -1,8 +1,10 @@
 // flux submit: submit a job (or --cc copies of it) and print its id.
+#include <algorithm>
 #include <cstdio>
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "job_attach.hpp"
 #include "submit_options.hpp"
 
 namespace flux::cmd {
@@ -11,6 +13,8 @@ int cmd_submit(int argc, char** argv) {
   CLI::App app{"Submit a job to a Flux instance."};
   SubmitOptions opts;
   opts.add_to(app);
+  bool watch = false;
+  app.add_flag("--watch", watch, "Follow the jobs' output until they finish");
   app.prefix_command();  // the command and everything after it is the job's
   app.footer("COMMAND [ARGS...] follows the options.");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
@@ -31,6 +35,15 @@ int cmd_submit(int argc, char** argv) {
     for (const auto& id : ids) out += id.encode() + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
+  }
+  if (watch) {
+    // Each job's output in turn, then the largest exit code.
+    int rc = 0;
+    AttachOptions ao;
+    ao.label_io = opts.label_io;
+    ao.forward_stdin = false;
+    for (const auto& id : ids) rc = std::max(rc, attach_job(*h, id, ao, "flux-job"));
+    return rc;
   }
   if (opts.wait) return wait_jobs(*h, ids, argv[0]);
   return 0;

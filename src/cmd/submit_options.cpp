@@ -151,6 +151,10 @@ void SubmitOptions::add_to(CLI::App& app) {
       ->delimiter(',')
       ->allow_extra_args(false);
   app.add_option("--cc", cc, "Submit a copy for each id in IDSET ({cc} in args is the id)");
+  app.add_option("--output", output, "Send task stdout to FILE ({{id}}, {{taskid}} expand)");
+  app.add_option("--error", error, "Send task stderr to FILE ({{id}}, {{taskid}} expand)");
+  app.add_flag("-l,--label-io", label_io, "Prefix output lines with the task id");
+  app.add_option("--input", input, "Tasks that get stdin: all or an idset (default 0)");
   app.add_flag("-q,--quiet", quiet, "Do not print job ids");
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
 }
@@ -209,6 +213,14 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
   if (!begin_time.empty())
     deps.push_back({{"scheme", "begin-time"}, {"value", cmd::begin_time(begin_time)}});
   if (!deps.empty()) sys["dependencies"] = deps;
+  if (!output.empty()) {
+    sys["shell"]["options"]["output"]["stdout"] = {{"type", "file"}, {"path", output}};
+    if (label_io) sys["shell"]["options"]["output"]["stdout"]["label"] = true;
+  }
+  if (!error.empty()) {
+    sys["shell"]["options"]["output"]["stderr"] = {{"type", "file"}, {"path", error}};
+    if (label_io) sys["shell"]["options"]["output"]["stderr"]["label"] = true;
+  }
   for (const auto& o : setopt) {
     auto [k, v] = split_kv(o, "--setopt");
     set_path(sys["shell"]["options"], k, parse_value(v));

@@ -29,6 +29,10 @@ struct SubmitOptions {
   std::vector<std::string> setopt;
   std::vector<std::string> flags;
   std::string cc;
+  std::string output;  // --output=TEMPLATE: task stdout (and stderr) to a file
+  std::string error;   // --error=TEMPLATE: task stderr to a file
+  bool label_io = false;
+  std::string input;  // --input=RANKS (flux run: which tasks get stdin)
   bool quiet = false;
   bool wait = false;
 

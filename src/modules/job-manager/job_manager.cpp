@@ -47,6 +47,7 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
   plain("job-manager.raiseall", &JobManager::handle_raiseall);
   plain("job-manager.urgency", &JobManager::handle_urgency);
   plain("job-manager.memo", &JobManager::handle_memo);
+  plain("job-manager.kill", &JobManager::handle_kill);
   plain("job-manager.getattr", &JobManager::handle_getattr);
   plain("job-manager.history.get", &JobManager::handle_history);
   plain("job-manager.getinfo", &JobManager::handle_getinfo);
@@ -325,6 +326,21 @@ Json JobManager::handle_urgency(const Message& m) {
   post(job, "urgency", {{"userid", m.userid()}, {"urgency", urgency}});
   if (job.state == State::kSched) reprioritize(job);
   return {{"id", job.id.value}, {"old_urgency", old}};
+}
+
+Json JobManager::handle_kill(const Message& m) {
+  Json req = m.json().value();
+  Job& job = lookup(req, m, true);
+  int signum = req.value("signum", SIGTERM);
+  if (signum < 1 || signum >= NSIG) throw FluxError(EINVAL, "invalid signal");
+  if (job.state != State::kRun || !job.exec_active)
+    throw FluxError(EINVAL, "job is not running");
+  // Not kill_sent: a signal is not the end of the job (it may be caught).
+  Message k = Message::request(exec_service_ + ".kill");
+  k.set_flag(msgflag::kNoResponse);
+  k.set_json({{"id", job.id.value}, {"signal", signum}});
+  h_.send(std::move(k));
+  return Json::object();
 }
 
 Json JobManager::handle_memo(const Message& m) {

@@ -51,6 +51,7 @@ class JobManager {
   Json handle_raiseall(const Message& m);
   Json handle_urgency(const Message& m);
   Json handle_memo(const Message& m);
+  Json handle_kill(const Message& m);
   void handle_wait(const Message& m);
   void handle_journal(const Message& m);
   Json handle_getattr(const Message& m);
