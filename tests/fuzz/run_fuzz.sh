@@ -70,13 +70,18 @@ case $target in
           "$lib/printable.hpp")
     default_seconds=8
     ;;
+  taskmap)
+    srcs=("$here/fuzz_taskmap.cpp" "$lib/taskmap.cpp" "$lib/idset.cpp")
+    hdrs=("$lib/taskmap.hpp" "$lib/idset.hpp" "$lib/printable.hpp")
+    default_seconds=5
+    ;;
   request)
     srcs=("$here/fuzz_request.cpp" "$lib/signed_request.cpp" "$lib/base64.cpp" "$lib/fsd.cpp")
     hdrs=("$lib/signed_request.hpp" "$lib/base64.hpp" "$lib/fsd.hpp" "$lib/printable.hpp")
     default_seconds=5
     ;;
   *)
-    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec, rset or request)" >&2
+    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec, rset, request or taskmap)" >&2
     exit 2
     ;;
 esac
@@ -342,6 +347,24 @@ nodelist="\"nodelist\":"
 props="\"properties\":"
 start="\"starttime\":"
 exp="\"expiration\":"
+DICT
+}
+
+seeds_taskmap() {
+  seed block '[[0,4,4,1]]'
+  seed cyclic '[[0,4,1,4]]'
+  seed mixed '[[0,6,1,2],[4,2,1,2]]'
+  seed wrapped '{"version":1,"map":[[0,4096,256,1]]}'
+  seed raw '0,6;1,7;2,8;3,9;4,10,12,14;5,11,13,15'
+  seed raw-empty '0-1;;2'
+  seed reverse '14-15;12-13;10-11;8-9;4-7;0-3'
+  cat >"$dict" <<'DICT'
+semi=";"
+open="[["
+close="]]"
+block="[0,1,1,1]"
+version="\"version\":1"
+map="\"map\":"
 DICT
 }
 
