@@ -24,10 +24,12 @@ FLUX_CORE = {
     "throughput.sim": (146.0, "jobs/s"),
     "throughput.sim.submit": (815.0, "jobs/s"),
     "throughput.sim.16k": (69.0, "jobs/s"),
+    "run.latency": (132.0, "ms"),
+    "throughput.exec": (55.5, "jobs/s"),
 }
 HIGHER_IS_BETTER = {"kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
-                    "throughput.sim.submit", "throughput.sim.16k"}
+                    "throughput.sim.submit", "throughput.sim.16k", "throughput.exec"}
 
 rows = []
 
@@ -88,6 +90,19 @@ def throughput_sim(n=1000, prefill=0):
     return n / (t2 - t0), n / (t1 - t0)
 
 
+def run_latency(n=20):
+    """Median wall time of n sequential `flux run true`, in ms."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_latency.sh")
+    out = run([FLUX, "start", script, str(n)]).stdout.split()
+    return statistics.median(float(t) for t in out[-n:]) * 1000.0
+
+
+def throughput_exec(n=1000):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "throughput_exec.sh")
+    t0, t1 = map(float, run([FLUX, "start", script, str(n)]).stdout.split()[-2:])
+    return n / (t1 - t0)
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -123,6 +138,11 @@ def main():
     sim16, _ = throughput_sim(1000, 16000)
     row("throughput.sim.16k", sim16, "jobs/s",
         f"the same with 16000 inactive jobs already ({(1 - sim16 / sim) * 100:+.0f}% slower)")
+    lat = run_latency()
+    row("run.latency", lat, "ms", f"median of 20 sequential flux run true; {lat / spawn:.0f}x spawn")
+    tx = throughput_exec()
+    row("throughput.exec", tx, "jobs/s",
+        f"1000 true jobs at once; spawn+reap alone: {1000 / spawn:.0f}/s per core")
     micro()
     widths = [max(len(str(r[i])) for r in rows + [("workload", "ours", "flux-core", "speedup", "note")])
               for i in range(5)]
