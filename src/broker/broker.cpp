@@ -6,11 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "config.hpp"
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
 #include "libflux/log_line.hpp"
 #include "libflux/version.hpp"
-#include "config.hpp"
 #include "uuid.hpp"
 
 extern char** environ;
@@ -79,6 +79,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
 
 Broker::~Broker() {
   state.reset();
+  rexec.reset();
   handle.reset();
   modules.reset();
   listener.reset();
@@ -175,6 +176,12 @@ void Broker::serve_builtins() {
   logbuf_.serve(h);
   modules->serve(h);
   state->serve(h);
+  RexecService::Options ropts;
+  ropts.rank = router.rank();
+  ropts.local_uri = attrs.get_or("local-uri", "");
+  ropts.default_env = [this] { return child_env(); };
+  rexec = std::make_unique<RexecService>(reactor, children, std::move(ropts));
+  rexec->serve(h);
 
   h.add_handler(MsgType::Request, "attr.get", [this, &h](const Message& m) {
     auto req = m.json();
@@ -273,7 +280,7 @@ int Broker::run() {
   self->rolemask = role::kOwner;
   router.attach(self);
   for (const char* svc : {"broker", "attr", "log", "event", "local", "service", "module",
-                          "state-machine", "shutdown", "config"})
+                          "state-machine", "shutdown", "config", "rexec"})
     router.add_service(svc, uuid);
   handle =
       std::make_unique<Handle>(reactor, std::make_unique<SelfConnector>(reactor, router, self));

@@ -13,6 +13,7 @@
 #include "local_listener.hpp"
 #include "log_buffer.hpp"
 #include "module_host.hpp"
+#include "rexec.hpp"
 #include "router.hpp"
 #include "state_machine.hpp"
 #include "subprocess.hpp"
@@ -47,6 +48,7 @@ class Broker {
   std::unique_ptr<ModuleHost> modules;
   std::unique_ptr<LocalListener> listener;
   std::unique_ptr<Handle> handle;  // the broker's own services
+  std::unique_ptr<RexecService> rexec;
   std::unique_ptr<StateMachine> state;
   std::string bindir, prefix;
   std::string uuid;

@@ -45,6 +45,10 @@ void ChildWatcher::reap() {
   });
 }
 
+void ChildWatcher::watch(pid_t pid, std::function<void(int)> on_exit) {
+  exits_[pid] = std::move(on_exit);
+}
+
 pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env,
                           std::function<void(int)> on_exit) {

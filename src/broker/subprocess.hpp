@@ -1,5 +1,7 @@
-// Child processes of the broker (rc1, the initial program, rc3): spawn with
-// an environment and hear when each exits, on the broker's reactor.
+// Child processes of the broker (rc1, the initial program, rc3, rexec's
+// processes): spawn with an environment and hear when each exits, on the
+// broker's reactor. This is the broker's one SIGCHLD path: it reaps only
+// the pids it was given, so every child must be spawned or watched here.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +24,9 @@ class ChildWatcher {
   // Returns the pid, or throws FluxError.
   pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
               std::function<void(int wait_status)> on_exit);
+  // Hear when `pid`, a child started elsewhere (rexec), exits. Call before
+  // returning to the reactor after starting it.
+  void watch(pid_t pid, std::function<void(int wait_status)> on_exit);
   bool running(pid_t pid) const { return exits_.count(pid) != 0; }
 
   struct Impl;
