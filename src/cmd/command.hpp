@@ -38,6 +38,7 @@ int cmd_kvs(int, char**);
 int cmd_content(int, char**);
 int cmd_version(int, char**);
 int cmd_env(int, char**);
+int cmd_exec(int, char**);
 int cmd_help(int, char**);
 int cmd_job(int, char**);
 int cmd_jobs(int, char**);

@@ -27,6 +27,7 @@ const std::vector<Command>& builtin_commands() {
       {"content", "store and load blobs in the content store", cmd_content},
       {"version", "print version information", cmd_version},
       {"env", "print or run in the flux environment", cmd_env},
+      {"exec", "run a command on broker ranks", cmd_exec},
       {"help", "show a command's manual page", cmd_help},
   };
   return kCommands;

@@ -9,6 +9,7 @@ response, a process leaving /proc) with a deadline.
 import os
 import signal
 import stat
+import subprocess
 import time
 
 import pytest
@@ -309,3 +310,110 @@ def test_non_streaming_exec_is_refused(instance):
     with fluxmsg.Client(instance.sock) as c:
         m = rpc(c, "rexec.exec", {"cmd": cmd(["true"]), "flags": FLAGS})
         assert m.errnum == EPROTO
+
+
+# --- flux exec ----------------------------------------------------------------
+
+
+def readline(proc, timeout=DEADLINE):
+    """One line of a Popen's stdout, within timeout."""
+    import select
+
+    r, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert r, "no output in time"
+    return proc.stdout.readline()
+
+
+def test_flux_exec_output(instance, tmp_path):
+    text = "".join(f"line {i} ü€\n" for i in range(80000))  # > 1 MB
+    path = tmp_path / "text"
+    path.write_text(text)
+    r = instance.run("exec", "cat", path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == text
+    script = "i=0; while [ $i -lt 2000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done"
+    r = instance.run("exec", "sh", "-c", script)
+    assert r.returncode == 0
+    assert r.stdout.split() == [f"out{i}" for i in range(2000)]
+    assert r.stderr.split() == [f"err{i}" for i in range(2000)]
+
+
+def test_flux_exec_label_io(instance):
+    r = instance.run("exec", "-l", "sh", "-c", "echo a; echo b >&2; printf c")
+    assert r.returncode == 0
+    assert r.stdout == "0: a\n0: c\n"
+    assert r.stderr == "0: b\n"
+
+
+def test_flux_exec_stdin(instance):
+    data = "".join(f"{i}\n" for i in range(50000))
+    r = instance.run("exec", "cat", input=data)
+    assert r.returncode == 0 and r.stdout == data
+    r = instance.run("exec", "-n", "cat", input="ignored\n")
+    assert r.returncode == 0 and r.stdout == ""
+
+
+@pytest.mark.parametrize("args,code", [
+    (["true"], 0),
+    (["sh", "-c", "exit 3"], 3),
+    (["sh", "-c", "kill -TERM $$"], 128 + signal.SIGTERM),
+    (["no-such-command-xyz"], 127),
+    (["/etc/passwd"], 126),
+])
+def test_flux_exec_exit_codes(instance, args, code):
+    r = instance.run("exec", *args)
+    assert r.returncode == code, r.stderr
+    if code == 127:
+        assert "no-such-command-xyz: No such file or directory" in r.stderr
+    if code == 126:
+        assert "Permission denied" in r.stderr
+
+
+def test_flux_exec_cwd_and_env(instance, tmp_path):
+    r = instance.run("exec", "-d", tmp_path, "--setenv=FOO=bar baz", "--setenv", "X=1",
+                     "sh", "-c", 'pwd; echo "$FOO"; echo "$X"; echo "$MINE"',
+                     env=instance.env(MINE="passed"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [str(tmp_path.resolve()), "bar baz", "1", "passed"]
+    # by default the command runs in our working directory
+    r = subprocess_run_in(instance, tmp_path, "exec", "pwd")
+    assert r.stdout.strip() == str(tmp_path.resolve())
+
+
+def subprocess_run_in(inst, cwd, *args):
+    from conftest import FLUX
+
+    return subprocess.run([FLUX, *map(str, args)], env=inst.env(), cwd=cwd,
+                          capture_output=True, text=True, timeout=DEADLINE)
+
+
+def test_flux_exec_bad_rank(instance):
+    r = instance.run("exec", "-r", "1", "true")
+    assert r.returncode == 68
+    assert "rank 1" in r.stderr
+    r = instance.run("exec", "-r", "0", "true")
+    assert r.returncode == 0
+
+
+def test_flux_exec_forwards_sigterm(instance):
+    p = instance.popen("exec", "sh", "-c", "sleep 300 & echo $!; wait", stdin=subprocess.PIPE)
+    try:
+        sleep_pid = int(readline(p))
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=DEADLINE) == 128 + signal.SIGTERM
+        assert wait_gone([sleep_pid])
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_flux_exec_killed_client_kills_processes(instance):
+    p = instance.popen("exec", "sh", "-c", "echo $$; sleep 300", stdin=subprocess.PIPE)
+    try:
+        pid = int(readline(p))
+        p.kill()
+        p.wait(timeout=DEADLINE)
+        assert wait_gone([pid])
+    finally:
+        p.kill()
+        p.wait()

@@ -1,0 +1,273 @@
+// flux exec: run a command on broker ranks through the rexec service, copy
+// each process's stdout/stderr to ours, forward our stdin and SIGINT/SIGTERM
+// to the processes, and exit with the largest of their exit codes.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include "cli.hpp"
+#include "command.hpp"
+#include "libflux/asio_reactor.hpp"
+#include "libflux/idset.hpp"
+#include "libflux/rexec.hpp"
+
+extern char** environ;
+
+namespace flux::cmd {
+namespace {
+
+constexpr int kExitNoHost = 68;  // EX_NOHOST: a rank that does not exist
+
+struct Proc {
+  explicit Proc(rexec::Process p) : process(std::move(p)) {}
+  rexec::Process process;
+  bool done = false;
+  int exit_code = 0;
+  std::array<std::string, 2> partial;  // --label-io: the unfinished line per stream
+};
+
+struct Exec {
+  Handle* h = nullptr;
+  bool label = false;
+  int verbose = 0;
+  std::vector<std::unique_ptr<Proc>> procs;
+  size_t running = 0;
+};
+
+void put(FILE* f, std::string_view s) {
+  std::fwrite(s.data(), 1, s.size(), f);
+}
+
+void output(Exec& x, Proc& p, const rexec::Event& ev) {
+  int idx = ev.stream == "stderr" ? 1 : 0;
+  FILE* f = idx ? stderr : stdout;
+  if (!x.label) {
+    put(f, ev.data);
+  } else {
+    std::string prefix = std::to_string(p.process.rank()) + ": ";
+    std::string& buf = p.partial[idx];
+    buf += ev.data;
+    size_t start = 0, nl;
+    while ((nl = buf.find('\n', start)) != std::string::npos) {
+      put(f, prefix);
+      put(f, std::string_view(buf).substr(start, nl + 1 - start));
+      start = nl + 1;
+    }
+    buf.erase(0, start);
+    if (ev.eof && !buf.empty()) {
+      put(f, prefix);
+      put(f, buf);
+      put(f, "\n");
+      buf.clear();
+    }
+  }
+  std::fflush(f);
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+void finish(Exec& x, Proc& p) {
+  p.done = true;
+  if (--x.running == 0) x.h->reactor().stop();
+}
+
+Task<void> watch(Exec* x, Proc* p) {
+  uint32_t rank = p->process.rank();
+  try {
+    while (auto ev = co_await p->process.next_async()) {
+      switch (ev->type) {
+        case rexec::Event::Type::Started:
+          if (x->verbose)
+            std::fprintf(stderr, "flux-exec: started pid %d on rank %u\n", ev->pid, rank);
+          break;
+        case rexec::Event::Type::Output:
+          output(*x, *p, *ev);
+          break;
+        case rexec::Event::Type::Finished:
+          p->exit_code = exit_code_of(ev->status);
+          if (x->verbose || WIFSIGNALED(ev->status)) {
+            if (WIFSIGNALED(ev->status))
+              std::fprintf(stderr, "flux-exec: rank %u: %s\n", rank,
+                           strsignal(WTERMSIG(ev->status)));
+            else
+              std::fprintf(stderr, "flux-exec: rank %u: exit %d\n", rank, p->exit_code);
+          }
+          break;
+        case rexec::Event::Type::Stopped:
+          break;
+      }
+    }
+  } catch (const FluxError& e) {
+    // flux-core's rules: 127 if the command was not found, 126 if it
+    // could not be executed.
+    int err = e.errnum();
+    p->exit_code = err == ENOENT ? 127 : (err == EACCES || err == EPERM) ? 126 : 1;
+    std::fprintf(stderr, "flux-exec: Error: rank %u: %s\n", rank, e.what());
+  }
+  finish(*x, *p);
+}
+
+// Copy our stdin to every process that is still running; EOF closes theirs.
+class StdinForwarder {
+ public:
+  StdinForwarder(Exec& x, asio::io_context& ctx) : x_(x), in_(ctx) {
+    int fd = dup(STDIN_FILENO);
+    if (fd < 0) return;
+    saved_flags_ = fcntl(STDIN_FILENO, F_GETFL);
+    asio::error_code ec;
+    in_.assign(fd, ec);
+    if (ec) {
+      close(fd);
+      send("", true);
+      return;
+    }
+    read();
+  }
+  ~StdinForwarder() {
+    asio::error_code ec;
+    in_.close(ec);
+    if (saved_flags_ >= 0) fcntl(STDIN_FILENO, F_SETFL, saved_flags_);  // shared with our shell
+  }
+
+ private:
+  void read() {
+    in_.async_read_some(asio::buffer(buf_), [this](const asio::error_code& ec, size_t n) {
+      if (n > 0) send(std::string(buf_.data(), n), false);
+      if (ec) {
+        if (ec != asio::error::operation_aborted) send("", true);
+        return;
+      }
+      read();
+    });
+  }
+  void send(const std::string& data, bool eof) {
+    for (auto& p : x_.procs)
+      if (!p->done) p->process.write(data, eof);
+  }
+  Exec& x_;
+  asio::posix::stream_descriptor in_;
+  std::array<char, 65536> buf_;
+  int saved_flags_ = -1;
+};
+
+std::vector<uint32_t> parse_ranks(const std::string& spec, uint32_t size) {
+  std::vector<uint32_t> out;
+  if (spec == "all") {
+    for (uint32_t r = 0; r < size; r++) out.push_back(r);
+    return out;
+  }
+  auto ids = Idset::decode(spec);
+  if (!ids) throw FluxError(EINVAL, "invalid rank argument '" + spec + "'");
+  for (uint32_t r : *ids) out.push_back(r);
+  return out;
+}
+
+}  // namespace
+
+int cmd_exec(int argc, char** argv) {
+  CLI::App app{"Run a command on broker ranks (an administrative and test tool, not for jobs)."};
+  std::string ranks = "all", dir;
+  std::vector<std::string> setenvs;
+  bool noinput = false;
+  Exec x;
+  app.add_option("-r,--rank", ranks, "Run on the ranks in IDSET (default: all)");
+  app.add_option("-d,--dir", dir, "Working directory of the command (default: ours)");
+  app.add_option("--setenv", setenvs, "Set VAR=VAL in the command's environment")
+      ->allow_extra_args(false);
+  app.add_flag("-n,--noinput", noinput, "Do not forward stdin; send EOF to the processes");
+  app.add_flag("-l,--label-io", x.label, "Label lines of output with the source rank");
+  app.add_flag("-v,--verbose", x.verbose, "Say when processes start and end");
+  app.prefix_command();
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  std::vector<std::string> command = app.remaining();
+  if (!command.empty() && command[0] == "--") command.erase(command.begin());
+  if (command.empty()) throw FluxError(EINVAL, "command is required");
+
+  rexec::Command cmd;
+  cmd.argv = command;
+  for (char** e = environ; *e; e++) {
+    std::string_view kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos)
+      cmd.env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  for (const auto& s : setenvs) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw FluxError(EINVAL, "--setenv: expected VAR=VAL, got '" + s + "'");
+    cmd.env[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  if (dir.empty()) {
+    std::array<char, 4096> cwd;
+    if (getcwd(cwd.data(), cwd.size())) dir = cwd.data();
+  }
+  cmd.cwd = dir;
+
+  auto h = open_instance();
+  x.h = h.get();
+  Json size_attr = h->rpc("attr.get", {{"name", "size"}}).get_json();
+  uint32_t size = static_cast<uint32_t>(std::stoul(size_attr.at("value").get<std::string>()));
+  std::vector<uint32_t> targets = parse_ranks(ranks, size);
+  for (uint32_t r : targets) {
+    if (r >= size) {
+      std::fprintf(stderr, "flux-exec: Error: rank %u is not in the instance (size %u)\n", r, size);
+      return kExitNoHost;
+    }
+  }
+  if (targets.empty()) throw FluxError(EINVAL, "no ranks to run on");
+
+  for (uint32_t r : targets)
+    x.procs.push_back(std::make_unique<Proc>(rexec::Process::start(*h, r, cmd)));
+  x.running = x.procs.size();
+  for (auto& p : x.procs) spawn(watch(&x, p.get()));
+
+  asio::io_context& ctx = io_context(h->reactor());
+  std::unique_ptr<StdinForwarder> input;
+  if (noinput) {
+    for (auto& p : x.procs) p->process.write("", true);
+  } else {
+    input = std::make_unique<StdinForwarder>(x, ctx);
+  }
+
+  // SIGINT and SIGTERM go to the processes; a second SIGINT within 2 s
+  // gives up on them and exits.
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  auto last_int = std::chrono::steady_clock::time_point{};
+  bool forced = false;
+  std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,
+                                                                    int sig) {
+    if (ec) return;
+    auto now = std::chrono::steady_clock::now();
+    if (sig == SIGINT && now - last_int < std::chrono::seconds(2)) {
+      forced = true;
+      h->reactor().stop();
+      return;
+    }
+    if (sig == SIGINT) last_int = now;
+    for (auto& p : x.procs)
+      if (!p->done && p->process.pid() > 0) (void)p->process.kill(sig);
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+
+  if (x.running > 0) h->reactor().run();
+  asio::error_code ignore;
+  signals.cancel(ignore);
+  input.reset();
+  if (forced) return 128 + SIGINT;
+  int rc = 0;
+  for (auto& p : x.procs) rc = std::max(rc, p->exit_code);
+  return rc;
+}
+
+}  // namespace flux::cmd
