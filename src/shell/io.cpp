@@ -1,0 +1,197 @@
+#include "io.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <deque>
+
+#include "libflux/asio_reactor.hpp"
+
+namespace flux::shell {
+
+namespace {
+constexpr size_t kReadSize = 64 * 1024;
+}
+
+// Impl objects are shared with the pending Asio handlers, so a handler
+// that runs after its owner is gone finds them still alive (and stopped).
+struct FdReader::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& ctx, int fd) : sd(ctx, fd) {}
+  asio::posix::stream_descriptor sd;
+  std::function<void(std::string_view)> on_data;
+  std::function<void()> on_eof;
+  std::vector<char> buf = std::vector<char>(kReadSize);
+  bool done = false;
+
+  void start() {
+    sd.async_read_some(
+        asio::buffer(buf),
+        [self = shared_from_this()](const asio::error_code& ec, size_t n) { self->handle(ec, n); });
+  }
+  void handle(const asio::error_code& ec, size_t n) {
+    if (done) return;
+    if (n > 0 && on_data) on_data(std::string_view(buf.data(), n));
+    if (done) return;  // on_data may have stopped us
+    if (ec) {
+      done = true;
+      asio::error_code ignore;
+      sd.close(ignore);
+      if (on_eof) on_eof();
+      return;
+    }
+    start();
+  }
+};
+
+FdReader::FdReader(Reactor& r, int fd, std::function<void(std::string_view)> on_data,
+                   std::function<void()> on_eof)
+    : impl_(std::make_shared<Impl>(io_context(r), fd)) {
+  impl_->on_data = std::move(on_data);
+  impl_->on_eof = std::move(on_eof);
+  impl_->start();
+}
+
+FdReader::~FdReader() {
+  impl_->done = true;
+  impl_->on_data = nullptr;
+  impl_->on_eof = nullptr;
+  asio::error_code ignore;
+  impl_->sd.close(ignore);
+}
+
+bool FdReader::done() const {
+  return impl_->done;
+}
+
+struct FdWriter::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& ctx, int fd) : sd(ctx, fd) {}
+  asio::posix::stream_descriptor sd;
+  std::deque<std::string> queue;
+  bool writing = false;
+  bool closing = false;
+  bool closed = false;
+
+  void kick() {
+    if (closed || writing) return;
+    if (queue.empty()) {
+      if (closing) finish();
+      return;
+    }
+    writing = true;
+    asio::async_write(sd, asio::buffer(queue.front()),
+                      [self = shared_from_this()](const asio::error_code& ec, size_t) {
+                        self->writing = false;
+                        if (self->closed) return;
+                        if (ec) {
+                          self->queue.clear();
+                          self->finish();
+                          return;
+                        }
+                        self->queue.pop_front();
+                        self->kick();
+                      });
+  }
+  void finish() {
+    closed = true;
+    queue.clear();
+    asio::error_code ignore;
+    sd.close(ignore);
+  }
+};
+
+FdWriter::FdWriter(Reactor& r, int fd) : impl_(std::make_shared<Impl>(io_context(r), fd)) {}
+
+FdWriter::~FdWriter() {
+  if (!impl_->closed) impl_->finish();
+}
+
+void FdWriter::write(std::string data) {
+  if (impl_->closed || impl_->closing || data.empty()) return;
+  impl_->queue.push_back(std::move(data));
+  impl_->kick();
+}
+
+void FdWriter::close() {
+  impl_->closing = true;
+  impl_->kick();
+}
+
+bool FdWriter::closed() const {
+  return impl_->closed || impl_->closing;
+}
+
+struct SignalWatch::Impl {
+  Impl(asio::io_context& ctx) : set(ctx) {}
+  asio::signal_set set;
+  std::function<void(int)> fn;
+  void wait() {
+    set.async_wait([this](const asio::error_code& ec, int signo) {
+      if (ec) return;
+      fn(signo);
+      wait();
+    });
+  }
+};
+
+SignalWatch::SignalWatch(Reactor& r, const std::vector<int>& signals, std::function<void(int)> fn)
+    : impl_(std::make_unique<Impl>(io_context(r))) {
+  for (int s : signals) impl_->set.add(s);
+  impl_->fn = std::move(fn);
+  impl_->wait();
+}
+
+SignalWatch::~SignalWatch() {
+  asio::error_code ignore;
+  impl_->set.cancel(ignore);
+}
+
+struct ChildReaper::Impl {
+  explicit Impl(asio::io_context& ctx) : sigchld(ctx, SIGCHLD) {}
+  asio::signal_set sigchld;
+};
+
+ChildReaper::ChildReaper(Reactor& r) : impl_(std::make_unique<Impl>(io_context(r))) {
+  impl_->sigchld.async_wait([this](const asio::error_code& ec, int) {
+    if (!ec) reap();
+  });
+}
+
+ChildReaper::~ChildReaper() {
+  asio::error_code ignore;
+  impl_->sigchld.cancel(ignore);
+}
+
+void ChildReaper::watch(pid_t pid, std::function<void(int)> on_exit) {
+  exits_[pid] = std::move(on_exit);
+  // The child may have exited before it was watched.
+  asio::post(impl_->sigchld.get_executor(), [this] { reap_now(); });
+}
+
+void ChildReaper::reap() {
+  reap_now();
+  impl_->sigchld.async_wait([this](const asio::error_code& ec, int) {
+    if (!ec) reap();
+  });
+}
+
+void ChildReaper::reap_now() {
+  for (auto it = exits_.begin(); it != exits_.end();) {
+    int status;
+    pid_t p = waitpid(it->first, &status, WNOHANG);
+    if (p == it->first) {
+      auto fn = std::move(it->second);
+      it = exits_.erase(it);
+      fn(status);
+    } else {
+      ++it;
+    }
+  }
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace flux::shell

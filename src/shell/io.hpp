@@ -1,0 +1,84 @@
+// Watching file descriptors, signals and child processes on the shell's
+// Reactor. The Asio side stays in io.cpp, so the rest of the shell compiles
+// without Asio.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libflux/reactor.hpp"
+
+namespace flux::shell {
+
+// Reads an fd (a pipe or socket) until EOF or an error, passing each chunk
+// to on_data and then calling on_eof once. Owns and closes the fd.
+class FdReader {
+ public:
+  FdReader(Reactor& r, int fd, std::function<void(std::string_view)> on_data,
+           std::function<void()> on_eof);
+  ~FdReader();
+  FdReader(const FdReader&) = delete;
+  FdReader& operator=(const FdReader&) = delete;
+  bool done() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Writes queued data to an fd (a pipe or socket) as it becomes writable.
+// close() closes the fd once everything queued is written. Write errors
+// (EPIPE: the reader is gone) drop the rest quietly. Owns the fd.
+class FdWriter {
+ public:
+  FdWriter(Reactor& r, int fd);
+  ~FdWriter();
+  FdWriter(const FdWriter&) = delete;
+  FdWriter& operator=(const FdWriter&) = delete;
+  void write(std::string data);
+  void close();
+  bool closed() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Calls fn(signo) for each of the signals delivered to the process.
+class SignalWatch {
+ public:
+  SignalWatch(Reactor& r, const std::vector<int>& signals, std::function<void(int)> fn);
+  ~SignalWatch();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reaps child processes on SIGCHLD and calls each one's exit callback with
+// its wait status.
+class ChildReaper {
+ public:
+  explicit ChildReaper(Reactor& r);
+  ~ChildReaper();
+  void watch(pid_t pid, std::function<void(int status)> on_exit);
+  size_t count() const { return exits_.size(); }
+
+ private:
+  void reap();
+  void reap_now();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::map<pid_t, std::function<void(int)>> exits_;
+};
+
+// Process exit code of a wait status: WEXITSTATUS, or 128 + the signal.
+int exit_code_of(int status);
+
+}  // namespace flux::shell

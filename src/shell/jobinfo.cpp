@@ -1,0 +1,79 @@
+#include "jobinfo.hpp"
+
+#include <algorithm>
+
+#include "libflux/kvs.hpp"
+
+namespace flux::shell {
+
+std::vector<int> slots_per_node(const Jobspec& js, const Rset& R) {
+  int64_t per_slot = std::max<int64_t>(js.resources.cores_per_slot, 1);
+  std::vector<int> slots;
+  for (const auto& [rank, node] : R.nodes()) {
+    int64_t n = static_cast<int64_t>(node.cores.count()) / per_slot;
+    if (js.resources.nnodes > 0) n = std::min<int64_t>(n, js.resources.slot_count);
+    slots.push_back(static_cast<int>(std::max<int64_t>(n, 0)));
+  }
+  return slots;
+}
+
+Result<JobInfo> JobInfo::make(JobId id, std::string_view jobspec, std::string_view R,
+                              uint32_t broker_rank) {
+  JobInfo info;
+  info.id = id;
+  auto js = Jobspec::parse(jobspec);
+  if (!js) return Error{EINVAL, "jobspec: " + js.error().message};
+  info.jobspec = std::move(*js);
+  auto r = Rset::decode(R);
+  if (!r) return Error{EINVAL, r.error().message};
+  info.R = std::move(*r);
+  if (info.R.empty()) return Error{EINVAL, "R: no ranks"};
+  info.broker_rank = broker_rank;
+  int index = 0;
+  bool found = false;
+  for (const auto& [rank, node] : info.R.nodes()) {
+    if (rank == broker_rank) {
+      info.shell_rank = index;
+      info.local_cores = node.cores;
+      found = true;
+    }
+    info.shell_ranks.push_back(rank);
+    index++;
+  }
+  if (!found)
+    return Error{EINVAL, "R: broker rank " + std::to_string(broker_rank) + " is not in R"};
+  auto map = Taskmap::block(slots_per_node(info.jobspec, info.R), info.jobspec.ntasks());
+  if (!map) return Error{EINVAL, map.error().message};
+  info.taskmap = std::move(*map);
+  info.local_tasks = info.taskmap.taskids(info.shell_rank);
+  const Json& opts = info.jobspec.system.shell_options;
+  info.options = opts.is_object() ? opts : Json::object();
+  return info;
+}
+
+Task<JobInfo> load_jobinfo(Handle& h, JobId id) {
+  std::string dir = id.encode(JobIdEncoding::kKvs);
+  Rpc js_rpc = kvs::lookup(h, dir + ".jobspec", 0, kvs::kPrimary);
+  Rpc r_rpc = kvs::lookup(h, dir + ".R", 0, kvs::kPrimary);
+  Rpc rank_rpc = h.rpc("attr.get", Json{{"name", "rank"}});
+  std::string jobspec, R;
+  uint32_t rank = 0;
+  std::string what = dir + ".jobspec";
+  try {
+    Message m = co_await js_rpc;
+    jobspec = kvs::lookup_value(m);
+    what = dir + ".R";
+    Message m2 = co_await r_rpc;
+    R = kvs::lookup_value(m2);
+    what = "attribute rank";
+    Message m3 = co_await rank_rpc;
+    rank = static_cast<uint32_t>(std::stoul(m3.json().value().at("value").get<std::string>()));
+  } catch (const FluxError& e) {
+    throw FluxError(e.errnum(), what + ": " + e.what());
+  }
+  auto info = JobInfo::make(id, jobspec, R, rank);
+  if (!info) throw FluxError(info.error());
+  co_return std::move(*info);
+}
+
+}  // namespace flux::shell

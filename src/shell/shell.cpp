@@ -1,0 +1,265 @@
+#include "shell.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "input.hpp"
+#include "libflux/kvs.hpp"
+#include "task_process.hpp"
+
+namespace flux::shell {
+
+namespace {
+
+const std::vector<int> kForwarded = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+
+std::string current_dir() {
+  char buf[PATH_MAX];
+  return getcwd(buf, sizeof(buf)) ? std::string(buf) : std::string("/");
+}
+
+}  // namespace
+
+Shell::Shell(Reactor& r, Handle* h, JobInfo info, bool label)
+    : r_(r), h_(h), info_(std::move(info)), label_(label), reaper_(r) {
+  signals_ = std::make_unique<SignalWatch>(r_, kForwarded, [this](int s) { forward_signal(s); });
+}
+
+Shell::~Shell() {
+  *input_stopped_ = true;
+  if (!tmpdir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmpdir_, ec);
+  }
+}
+
+void Shell::setup_options() {
+  const Json& opts = info_.options;
+  auto out = parse_output_options(opts);
+  if (!out) throw FluxError(out.error());
+  if (!h_ && label_) {
+    out->out.label = true;
+    out->err.label = true;
+  }
+  auto in = parse_input_file(opts);
+  if (!in) throw FluxError(in.error());
+  stdin_path_ = *in;
+  auto aff = parse_affinity(opts);
+  if (!aff) throw FluxError(aff.error());
+  affinity_ = *aff;
+  cwd_ = info_.jobspec.system.cwd.value_or(current_dir());
+  if (h_) kvs_ = std::make_unique<KvsWriter>(*h_);
+  output_ = std::make_unique<Output>(info_, *out, kvs_.get());
+  output_->open_files(cwd_);
+}
+
+void Shell::make_tmpdir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/flux-" +
+                     info_.id.encode(JobIdEncoding::kF58Plain) + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!mkdtemp(buf.data())) throw FluxError(errno, tmpl + ": " + std::strerror(errno));
+  tmpdir_ = buf.data();
+}
+
+// Shell rank 0 writes the output and input headers and shell.init before
+// any task starts, so readers always find the header first.
+Task<void> Shell::write_headers() {
+  std::string dir = info_.kvs_dir();
+  if (info_.shell_rank == 0) {
+    kvs_->append(output_->output_key(), output_->header());
+    if (!stdin_path_) kvs_->append(dir + ".guest.input", input_header());
+    Json init = Json::object();
+    init["leader-rank"] = info_.shell_ranks.front();
+    init["size"] = info_.nshells();
+    kvs_->append(dir + ".guest.exec.eventlog", eventlog_entry_make("shell.init", init));
+  } else {
+    co_await wait_for_output_log();
+  }
+  for (const auto& e : output_->redirects()) kvs_->append(output_->output_key(), e);
+  co_await kvs_->drain();
+  if (!kvs_->error().empty()) throw FluxError(EIO, "writing the job's eventlogs: " + kvs_->error());
+}
+
+// Other shells wait for rank 0's header before they write output.
+Task<void> Shell::wait_for_output_log() {
+  Rpc rpc = kvs::lookup_watch(*h_, output_->output_key(), kvs::kWaitCreate, kvs::kPrimary);
+  co_await rpc.next_async();
+  h_->rpc("kvs-watch.cancel", Json{{"matchtag", rpc.matchtag()}}, kNodeidAny, msgflag::kNoResponse);
+}
+
+std::vector<std::string> Shell::task_env(const LocalTask& t, int pmi_fd) const {
+  std::map<std::string, std::string> env;
+  const Json& e = info_.jobspec.system.environment;
+  if (e.is_object()) {
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      if (it.value().is_string()) env[it.key()] = it.value().get<std::string>();
+    }
+  }
+  env.erase("FLUX_KVS_NAMESPACE");
+  env["FLUX_JOB_ID"] = info_.id.encode(JobIdEncoding::kF58);
+  env["FLUX_JOB_SIZE"] = std::to_string(info_.ntasks());
+  env["FLUX_JOB_NNODES"] = std::to_string(info_.nshells());
+  env["FLUX_JOB_TMPDIR"] = tmpdir_;
+  env["FLUX_TASK_RANK"] = std::to_string(t.id);
+  env["FLUX_TASK_LOCAL_ID"] = std::to_string(t.index);
+  if (h_) {
+    const char* uri = std::getenv("FLUX_URI");
+    if (uri) env["FLUX_URI"] = uri;
+  }
+  if (pmi_fd >= 0) {
+    env["PMI_FD"] = std::to_string(pmi_fd);
+    env["PMI_RANK"] = std::to_string(t.id);
+    env["PMI_SIZE"] = std::to_string(info_.ntasks());
+    env["PMI_SPAWNED"] = "0";
+  }
+  std::vector<std::string> out;
+  for (auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+void Shell::start(LocalTask& t) {
+  int sv[2] = {-1, -1};
+  bool pmi = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0;
+  TaskSpec spec;
+  spec.taskid = t.id;
+  spec.argv = info_.jobspec.tasks.command;
+  spec.env = task_env(t, pmi ? sv[1] : -1);
+  spec.cwd = cwd_;
+  spec.stdin_path = stdin_path_;
+  spec.cpus = task_cpus(affinity_, info_.local_cores, t.index, static_cast<int>(tasks_.size()));
+  spec.pmi_fd = pmi ? sv[1] : -1;
+  auto fds = start_task(spec);
+  if (pmi) ::close(sv[1]);
+  if (!fds) {
+    if (pmi) ::close(sv[0]);
+    output_->emit(t.id, Stream::kStderr,
+                  "flux-shell: task " + std::to_string(t.id) + ": " + fds.error().message + "\n");
+    output_->eof(t.id, Stream::kStdout);
+    output_->eof(t.id, Stream::kStderr);
+    t.exit_code = 1;
+    return;
+  }
+  t.pid = fds->pid;
+  t.running = true;
+  outstanding_ += 3;
+  int id = t.id;
+  t.out = std::make_unique<FdReader>(
+      r_, fds->stdout_fd,
+      [this, id](std::string_view d) { output_->write(id, Stream::kStdout, d); },
+      [this, id] {
+        output_->eof(id, Stream::kStdout);
+        done_one();
+      });
+  t.err = std::make_unique<FdReader>(
+      r_, fds->stderr_fd,
+      [this, id](std::string_view d) { output_->write(id, Stream::kStderr, d); },
+      [this, id] {
+        output_->eof(id, Stream::kStderr);
+        done_one();
+      });
+  if (fds->stdin_fd >= 0) {
+    t.in = std::make_unique<FdWriter>(r_, fds->stdin_fd);
+    if (!h_) t.in->close();  // standalone: no input, the task sees EOF
+  }
+  if (pmi) pmi_->add_client(id, sv[0]);
+  reaper_.watch(t.pid, [this, id](int status) {
+    LocalTask& lt = tasks_[id];
+    lt.running = false;
+    lt.exit_code = exit_code_of(status);
+    if (lt.in) lt.in->close();
+    pmi_->remove_client(id);
+    done_one();
+  });
+}
+
+void Shell::done_one() {
+  if (--outstanding_ == 0 && waiter_) {
+    auto w = waiter_;
+    waiter_ = nullptr;
+    r_.post([w] { w.resume(); });
+  }
+}
+
+void Shell::forward_signal(int signo) {
+  for (auto& [id, t] : tasks_) {
+    if (t.running && t.pid > 0) killpg(t.pid, signo);
+  }
+}
+
+void Shell::deliver_input(const InputEvent& ev) {
+  for (auto& [id, t] : tasks_) {
+    if (!t.in) continue;
+    if (ev.ranks && !ev.ranks->contains(static_cast<uint32_t>(id))) continue;
+    if (!ev.data.empty()) t.in->write(ev.data);
+    if (ev.eof) t.in->close();
+  }
+}
+
+void Shell::on_pmi_abort(int taskid, int code, const std::string& msg) {
+  output_->emit(taskid, Stream::kStderr,
+                "flux-shell: task " + std::to_string(taskid) + ": PMI_Abort(" +
+                    std::to_string(code) + ")" + (msg.empty() ? "" : ": " + msg) + "\n");
+  if (abort_code_ == 0) abort_code_ = code != 0 ? code : 1;
+  forward_signal(SIGKILL);
+}
+
+Task<int> Shell::run() {
+  setup_options();
+  make_tmpdir();
+  if (h_) co_await write_headers();
+
+  PmiJob pj;
+  pj.kvsname = info_.id.encode(JobIdEncoding::kF58Plain);
+  pj.size = info_.ntasks();
+  pj.local_size = static_cast<int>(info_.local_tasks.count());
+  pj.process_mapping = info_.taskmap.encode_pmi();
+  pmi_ = std::make_unique<PmiServer>(
+      r_, pj, std::make_unique<LocalExchange>(),
+      [this](int t, int code, const std::string& msg) { on_pmi_abort(t, code, msg); });
+
+  int index = 0;
+  for (uint32_t id : info_.local_tasks) {
+    LocalTask& t = tasks_[static_cast<int>(id)];
+    t.id = static_cast<int>(id);
+    t.index = index++;
+  }
+  outstanding_ = 1;  // held until every task is started
+  for (auto& [id, t] : tasks_) start(t);
+
+  if (h_) {
+    if (info_.shell_rank == 0) {
+      Json ctx = Json::object();
+      Json map = Json::object();
+      map["version"] = 1;
+      map["map"] = info_.taskmap.to_json();
+      ctx["taskmap"] = map;
+      kvs_->append(info_.kvs_dir() + ".guest.exec.eventlog",
+                   eventlog_entry_make("shell.start", ctx));
+    }
+    if (!stdin_path_) {
+      spawn(watch_input(
+          *h_, info_.kvs_dir() + ".guest.input",
+          [this](const InputEvent& ev) { deliver_input(ev); }, input_stopped_));
+    }
+  }
+  done_one();
+  co_await WaitAll{*this};
+  *input_stopped_ = true;
+  if (kvs_) co_await kvs_->drain();
+
+  int rc = abort_code_;
+  for (auto& [id, t] : tasks_) rc = std::max(rc, t.exit_code);
+  if (kvs_ && !kvs_->error().empty() && rc == 0) rc = 1;
+  co_return rc;
+}
+
+}  // namespace flux::shell

@@ -1,0 +1,82 @@
+// Shell: one job shell's life: plan the local tasks, write the job's
+// headers and exec events, start the tasks, carry their I/O, PMI and
+// signals, wait for them, and report the largest exit code.
+#pragma once
+
+#include <coroutine>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "affinity.hpp"
+#include "input.hpp"
+#include "io.hpp"
+#include "jobinfo.hpp"
+#include "kvs_writer.hpp"
+#include "output.hpp"
+#include "pmi.hpp"
+
+namespace flux::shell {
+
+class Shell {
+ public:
+  // h null: standalone (no KVS; output to the shell's stdout/stderr, with
+  // "TASKID: " labels if label is set).
+  Shell(Reactor& r, Handle* h, JobInfo info, bool label);
+  ~Shell();
+
+  // Run the job's local tasks to completion; the value is the shell's exit
+  // code. Throws FluxError for problems before any task started.
+  Task<int> run();
+
+ private:
+  struct LocalTask {
+    int id = 0;
+    int index = 0;  // among this shell's tasks
+    pid_t pid = -1;
+    std::unique_ptr<FdReader> out, err;
+    std::unique_ptr<FdWriter> in;
+    bool running = false;
+    int exit_code = 0;
+  };
+  struct WaitAll {
+    Shell& s;
+    bool await_ready() const noexcept { return s.outstanding_ == 0; }
+    void await_suspend(std::coroutine_handle<> h) { s.waiter_ = h; }
+    void await_resume() noexcept {}
+  };
+
+  void setup_options();
+  Task<void> write_headers();
+  Task<void> wait_for_output_log();
+  void make_tmpdir();
+  std::vector<std::string> task_env(const LocalTask& t, int pmi_fd) const;
+  void start(LocalTask& t);
+  void done_one();
+  void forward_signal(int signo);
+  void deliver_input(const InputEvent& ev);
+  void on_pmi_abort(int taskid, int code, const std::string& msg);
+
+  Reactor& r_;
+  Handle* h_;
+  JobInfo info_;
+  bool label_;
+  std::string cwd_;
+  std::string tmpdir_;
+  std::optional<std::string> stdin_path_;
+  Affinity affinity_ = Affinity::kOff;
+  std::unique_ptr<KvsWriter> kvs_;
+  std::unique_ptr<Output> output_;
+  std::unique_ptr<PmiServer> pmi_;
+  ChildReaper reaper_;
+  std::unique_ptr<SignalWatch> signals_;
+  std::map<int, LocalTask> tasks_;
+  int outstanding_ = 0;  // task exits and output EOFs still to come
+  std::coroutine_handle<> waiter_;
+  std::shared_ptr<bool> input_stopped_ = std::make_shared<bool>(false);
+  int abort_code_ = 0;
+};
+
+}  // namespace flux::shell

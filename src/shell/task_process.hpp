@@ -1,0 +1,40 @@
+// Starting one task: fork, then in the child its own process group, its
+// stdio, its PMI descriptor, working directory, CPU binding and
+// environment, then exec. A command that cannot be executed makes the
+// child write "flux-shell: task N: CMD: <errno text>" to the task's stderr
+// and exit 127 (126 for EACCES), so the failure reaches the job's output
+// like any other stderr text.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libflux/result.hpp"
+
+namespace flux::shell {
+
+struct TaskSpec {
+  int taskid = 0;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;           // "NAME=value"
+  std::string cwd;                        // "" = the shell's
+  std::optional<std::string> stdin_path;  // a file for stdin; else a pipe
+  std::vector<int> cpus;                  // CPUs to bind to; empty = no binding
+  int pmi_fd = -1;                        // the task's end of its PMI socket, or -1
+};
+
+struct TaskFds {
+  pid_t pid = -1;
+  int stdin_fd = -1;  // write end of the task's stdin pipe (-1 with stdin_path)
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+// Start the task. Fails (with errno) only if the shell itself cannot
+// (pipes, fork, an unreadable stdin file); every fd returned is close-on-exec.
+Result<TaskFds> start_task(const TaskSpec& spec);
+
+}  // namespace flux::shell
