@@ -6,14 +6,14 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <cstring>
 
 #include "exec_service.hpp"
 #include "libflux/eventlog.hpp"
 #include "libflux/jobid.hpp"
 #include "libflux/kvs.hpp"
+#include "libflux/rexec.hpp"
 #include "libflux/rset.hpp"
-
-extern char** environ;
 
 namespace flux::exec {
 
@@ -25,17 +25,6 @@ constexpr double kKillTimeout = 5.0;
 int exit_code(int status) {
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
-}
-
-Json broker_environment(const std::string& uri) {
-  Json env = Json::object();
-  for (char** e = environ; *e; e++) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  env["FLUX_URI"] = uri;
-  return env;
 }
 
 }  // namespace
@@ -88,22 +77,16 @@ void ExecService::start_real(const Message& m, uint64_t id, const Json& jobspec,
 
 Task<void> ExecService::run_shell(std::shared_ptr<RealJob> job, size_t index, std::string cwd) {
   Shell& shell = job->shells[index];
-  Json cmd = Json::object();
-  cmd["cmdline"] = Json::array({job_shell_, JobId{job->id}.encode()});
-  cmd["env"] = broker_environment(local_uri_);
-  cmd["cwd"] = cwd;
-  cmd["opts"] = Json::object();
-  Json req = Json::object();
-  req["cmd"] = std::move(cmd);
-  req["flags"] = 3;  // stdout and stderr of the shell itself, for the log
-  Rpc rpc = h_.rpc("rexec.exec", req, shell.rank, msgflag::kStreaming);
+  rexec::Command cmd;
+  cmd.argv = {job_shell_, JobId{job->id}.encode()};
+  cmd.cwd = cwd;  // the environment is the broker's, with FLUX_URI set by rexec
   std::string error;
   try {
-    while (auto m = co_await rpc.next_async()) {
-      Json r = m->json().value();
-      std::string type = r.value("type", "");
-      if (type == "started") {
-        shell.pid = r.value("pid", -1);
+    // The shell's own stdout/stderr (not its tasks') go to the broker log.
+    auto proc = rexec::Process::start(h_, shell.rank, cmd);
+    while (auto ev = co_await proc.next_async()) {
+      if (ev->type == rexec::Event::Type::Started) {
+        shell.pid = ev->pid;
         if (job->kill_signal) {
           Json kill = {{"pid", shell.pid}, {"signum", job->kill_signal}};
           h_.rpc("rexec.kill", kill, shell.rank);
@@ -112,29 +95,29 @@ Task<void> ExecService::run_shell(std::shared_ptr<RealJob> job, size_t index, st
           job->start_sent = true;
           reply(job->req, job->id, "start");
         }
-      } else if (type == "output") {
-        std::string data = r.value("data", "");
+      } else if (ev->type == rexec::Event::Type::Output) {
+        std::string data = ev->data;
         while (!data.empty() && data.back() == '\n') data.pop_back();
         if (!data.empty())
           log_.err("job " + JobId{job->id}.encode() + ": shell rank " +
                    std::to_string(shell.rank) + ": " + data);
-      } else if (type == "finished") {
-        shell.status = r.value("status", 0);
+      } else if (ev->type == rexec::Event::Type::Finished) {
+        shell.status = ev->status;
       }
     }
   } catch (const FluxError& e) {
     error = e.what();
   }
   if (!error.empty() && shell.pid < 0) {
-    fail(*job, "exec", "cannot start flux-shell on rank " + std::to_string(shell.rank) + ": " +
-                           error);
+    fail(*job, "exec",
+         "cannot start flux-shell on rank " + std::to_string(shell.rank) + ": " + error);
     shell.status = 1 << 8;
   } else if (!error.empty()) {
     fail(*job, "exec", "lost flux-shell on rank " + std::to_string(shell.rank) + ": " + error);
   } else if (WIFSIGNALED(shell.status) && !job->kill_signal) {
     fail(*job, "exec",
-         "flux-shell on rank " + std::to_string(shell.rank) + " died: " +
-             strsignal(WTERMSIG(shell.status)));
+         "flux-shell on rank " + std::to_string(shell.rank) +
+             " died: " + strsignal(WTERMSIG(shell.status)));
   }
   shell.done = true;
   if (++job->finished == job->shells.size()) shell_finished(*job);

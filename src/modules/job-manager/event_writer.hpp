@@ -34,9 +34,14 @@ class EventWriter {
     journal_.push_back(std::move(event));
   }
   // Call fn once everything queued so far is committed (or failed).
-  void on_commit(Done fn) {
-    schedule();
+  // Urgent: someone waits on it, so commit without holding the batch open.
+  void on_commit(Done fn, bool urgent = false) {
     waiters_.push_back(std::move(fn));
+    if (urgent && !committing_) {
+      h_.reactor().post([this] { start_commit(); });
+      return;
+    }
+    schedule();
   }
 
   // Send the journal entries queued so far to the listeners now.

@@ -69,6 +69,7 @@ struct Job {
   bool alloc_pending = false;  // a sched.alloc is outstanding
   bool alloc_queued = false;   // in the scheduler queue
   bool start_sent = false;     // exec start requested
+  bool start_pending = false;  // exec start waits for the job's data to be committed
   bool exec_active = false;    // exec holds the job (until final release)
   bool started = false;        // start event posted
   bool finished = false;       // finish event posted

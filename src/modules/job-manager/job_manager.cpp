@@ -151,6 +151,7 @@ void JobManager::step(Job& job) {
         if (!job.cancel_sent) sched_cancel(job);
         return;  // wait for the scheduler's answer
       }
+      if (job.start_pending) return;  // see exec_start
       if (job.exec_active) {
         if (!job.kill_sent && !job.finished) exec_kill(job, SIGTERM);
         return;  // wait for the final release

@@ -83,6 +83,7 @@ class JobManager {
   Json handle_exec_hello(const Message& m);
   void on_exec_response(const Message& m);
   void exec_start(Job& job);
+  void send_start(Job& job);
   void exec_kill(Job& job, int signal);
 
   // --- dependencies (depend.cpp)

@@ -1,0 +1,188 @@
+"""Real jobs: flux run / submit / attach with job-exec, the broker's rexec
+service and flux-shell starting real processes."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import Instance, short_dir
+
+
+@pytest.fixture
+def inst(tmp_path):
+    """An instance whose one node has 8 cores (an R file in its config, not
+    verified against this machine), so -n4 fits on any test machine."""
+    base, cleanup = short_dir(tmp_path)
+    r = {"version": 1, "execution": {"R_lite": [{"rank": "0", "children": {"core": "0-7"}}],
+                                     "nodelist": [socket.gethostname()],
+                                     "starttime": 0, "expiration": 0}}
+    (base / "R.json").write_text(json.dumps(r))
+    conf = base / "conf.toml"
+    conf.write_text(f'[resource]\npath = "{base / "R.json"}"\nnoverify = true\n')
+    instance = Instance(base / "i", broker_args=[f"-o,--config-path={conf}"])
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+        instance.kill()
+        if cleanup:
+            shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def run(inst, *args, **kw):
+    return inst.run("run", *args, **kw)
+
+
+def wait_clean(inst, jobid, timeout=60):
+    r = inst.run("job", "wait-event", "-t", str(timeout), jobid, "clean", timeout=timeout + 10)
+    assert r.returncode == 0, r.stderr
+
+
+def test_four_tasks_print_four_lines(inst):
+    r = run(inst, "-n4", "printf", "hello\\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "hello\n" * 4
+    r = run(inst, "-n4", "-l", "sh", "-c", "echo task $FLUX_TASK_RANK of $FLUX_JOB_SIZE")
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.splitlines()) == [f"{i}: task {i} of 4" for i in range(4)]
+
+
+def test_exit_status_propagates(inst):
+    assert run(inst, "true").returncode == 0
+    r = run(inst, "false")
+    assert r.returncode == 1
+    assert "exit code 1" in r.stderr
+    r = run(inst, "sh", "-c", "exit 7")
+    assert r.returncode == 7
+    r = run(inst, "sh", "-c", "kill -9 $$")
+    assert r.returncode == 128 + 9
+
+
+def test_missing_command_is_127_with_a_clear_message(inst):
+    r = run(inst, "/nonexistent/cmd")
+    assert r.returncode == 127
+    assert "/nonexistent/cmd" in r.stderr
+    assert "No such file or directory" in r.stderr
+
+
+def test_stdin_reaches_task_zero(inst):
+    r = run(inst, "cat", input="line one\nline two\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "line one\nline two\n"
+
+
+def test_one_megabyte_of_output_arrives_intact(inst):
+    r = run(inst, "seq", "1", "160000", timeout=60)
+    assert r.returncode == 0, r.stderr
+    want = subprocess.run(["seq", "1", "160000"], capture_output=True, text=True).stdout
+    assert len(want) > 1_000_000
+    assert r.stdout == want
+
+
+def test_environment_and_cwd(inst, tmp_path):
+    r = run(inst, "--cwd", str(tmp_path), "--env=GREETING=hi", "sh", "-c",
+            'echo "$PWD $GREETING $FLUX_JOB_ID $FLUX_JOB_NNODES $FLUX_TASK_LOCAL_ID"')
+    assert r.returncode == 0, r.stderr
+    cwd, greeting, jobid, nnodes, local = r.stdout.split()
+    assert os.path.realpath(cwd) == os.path.realpath(tmp_path)
+    assert greeting == "hi"
+    assert jobid.startswith("ƒ")
+    assert (nnodes, local) == ("1", "0")
+
+
+def test_output_to_file_with_id_template(inst, tmp_path):
+    template = str(tmp_path / "out-{{id}}.txt")
+    r = inst.run("submit", "--output", template, "echo", "to a file")
+    assert r.returncode == 0, r.stderr
+    jobid = r.stdout.strip()
+    wait_clean(inst, jobid)
+    path = tmp_path / f"out-{jobid}.txt"
+    assert path.read_text() == "to a file\n"
+
+
+def test_time_limit_kills_with_timeout(inst):
+    r = inst.run("submit", "-t", "1s", "sleep", "inf")
+    assert r.returncode == 0, r.stderr
+    jobid = r.stdout.strip()
+    wait_clean(inst, jobid)
+    r = inst.run("jobs", "-n", "-o", "{result}", jobid)
+    assert r.stdout.strip() == "TIMEOUT"
+
+
+def test_cancel_kills_every_task(inst, tmp_path):
+    pidfile = tmp_path / "pids"
+    r = inst.run("submit", "-n2", "sh", "-c",
+                 f'sleep 300 & echo $! >> {pidfile}; echo $$ >> {pidfile}; wait')
+    assert r.returncode == 0, r.stderr
+    jobid = r.stdout.strip()
+    r = inst.run("job", "wait-event", "-t", "30", jobid, "start")
+    assert r.returncode == 0
+    # Wait for both tasks to have written their pids (two lines each).
+    r = inst.run("job", "wait-event", "-t", "30", "-p", "exec", jobid, "shell.start")
+    assert r.returncode == 0, r.stderr
+    deadline = 30
+    t0 = time.monotonic()
+    while (not pidfile.exists() or len(pidfile.read_text().split()) < 4) and \
+            time.monotonic() - t0 < deadline:
+        time.sleep(0.02)
+    pids = [int(p) for p in pidfile.read_text().split()]
+    assert len(pids) == 4
+    assert inst.run("cancel", jobid).returncode == 0
+    wait_clean(inst, jobid)
+    for pid in pids:
+        # Reaped by the shell: gone, or at most a zombie of someone else's.
+        assert not os.path.exists(f"/proc/{pid}") or \
+            open(f"/proc/{pid}/stat").read().split()[2] == "Z", pid
+    r = inst.run("jobs", "-n", "-o", "{result}", jobid)
+    assert r.stdout.strip() == "CANCELED"
+
+
+def test_attach_replays_a_finished_job(inst):
+    r = inst.run("submit", "-n2", "-l", "echo", "replayed")
+    jobid = r.stdout.strip()
+    wait_clean(inst, jobid)
+    r = inst.run("job", "attach", "-l", jobid)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.splitlines()) == ["0: replayed", "1: replayed"]
+
+
+def test_submit_watch(inst):
+    r = inst.run("submit", "--watch", "--cc=1-2", "echo", "copy {cc}")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "copy 1" in lines and "copy 2" in lines
+
+
+def test_job_kill_sends_a_signal(inst):
+    r = inst.run("submit", "sh", "-c", "trap 'echo got USR1; exit 0' USR1; "
+                 "while true; do sleep 0.05; done")
+    jobid = r.stdout.strip()
+    assert inst.run("job", "wait-event", "-t", "30", "-p", "exec", jobid,
+                    "shell.start").returncode == 0
+    r = inst.run("job", "kill", "-s", "USR1", jobid)
+    assert r.returncode == 0, r.stderr
+    r = inst.run("job", "attach", jobid, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "got USR1" in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("mpicc") is None, reason="mpicc (Debian mpich) is not installed")
+def test_mpich_program_sees_rank_and_size(inst, tmp_path):
+    src = tmp_path / "hello.c"
+    src.write_text(
+        '#include <mpi.h>\n#include <stdio.h>\n'
+        'int main(int argc, char **argv) { int r, s; MPI_Init(&argc, &argv);\n'
+        ' MPI_Comm_rank(MPI_COMM_WORLD, &r); MPI_Comm_size(MPI_COMM_WORLD, &s);\n'
+        ' printf("rank %d of %d\\n", r, s); MPI_Barrier(MPI_COMM_WORLD);\n'
+        ' MPI_Finalize(); return 0; }\n')
+    exe = tmp_path / "hello"
+    subprocess.run(["mpicc", str(src), "-o", str(exe)], check=True, timeout=120)
+    r = run(inst, "-n4", str(exe), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.splitlines()) == [f"rank {i} of 4" for i in range(4)]
