@@ -77,8 +77,12 @@ struct LocalListener::Impl {
           if (auto e = weak.lock()) router.ingress(*e, std::move(m));
         },
         [this, id](const Error& e) {
-          if (e.errnum != ECONNRESET && router.log)
-            router.log(kLogErr, "client " + id.substr(0, 8) + ": " + e.message);
+          // A client that exits with responses still on their way (EPIPE)
+          // or resets is ordinary; anything else is worth an error.
+          if (router.log) {
+            bool gone = e.errnum == ECONNRESET || e.errnum == EPIPE;
+            router.log(gone ? kLogDebug : kLogErr, "client " + id.substr(0, 8) + ": " + e.message);
+          }
           // Detach after this callback returns: the channel is still on the stack.
           reactor.post([this, id] { router.detach(id); });
         });
