@@ -10,6 +10,7 @@ PACKAGES="
   libhwloc-dev libfmt-dev pybind11-dev python3-dev
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
   clang libclang-rt-14-dev
+  mpich libmpich-dev
 "
 
 missing=""

@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   r->keep_alive(true);
-  spawn(main_task(*r, h.get(), a, rc));
+  // Started from the loop, so that its r.stop() always ends r->run().
+  r->post([&] { spawn(main_task(*r, h.get(), a, rc)); });
   r->run();
   std::fflush(stdout);
   return rc;
