@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "job_query.hpp"
 #include "libflux/eventlog.hpp"
@@ -99,7 +101,7 @@ class Attach {
       if (!output_started_) {
         output_started_ = true;
         spawn(watch_output());
-        if (o_.show_exec) spawn(watch_exec());
+        spawn(watch_exec());
       }
     } else if (e.name == "finish") {
       status_ = e.context.value("status", 0);
@@ -132,13 +134,21 @@ class Attach {
     if (eventlog_done_) finish();
   }
 
+  // The exec eventlog: printed with -E; its shell.start says the shell
+  // has written the input eventlog's header, so our stdin may follow.
   Task<void> watch_exec() {
     Rpc rpc = eventlog_watch(h_, id_, "guest.exec.eventlog");
     try {
       while (auto m = co_await rpc.next_async()) {
         auto e = watch_entry(*m);
-        std::fprintf(stderr, "%s: exec: %s\n", id_.encode().c_str(),
-                     eventlog_entry_format_text(e).c_str());
+        if (o_.show_exec)
+          std::fprintf(stderr, "%s: exec: %s\n", id_.encode().c_str(),
+                       eventlog_entry_format_text(e).c_str());
+        if (e.name == "shell.start" && !input_ready_) {
+          input_ready_ = true;
+          for (auto& [data, eof] : pending_input_) send_input(data, eof);
+          pending_input_.clear();
+        }
       }
     } catch (const FluxError&) {
       // The exec eventlog is informational: its end or absence is fine.
@@ -168,7 +178,8 @@ class Attach {
     write_all(fd, out);
   }
 
-  // stdin -> guest.input (RFC 24), read on its own thread.
+  // stdin -> guest.input (RFC 24), read on its own thread; held until the
+  // shell has started (see watch_exec).
   void stdin_thread() {
     char buf[65536];
     while (true) {
@@ -176,22 +187,19 @@ class Attach {
       if (n < 0 && errno == EINTR) continue;
       std::string chunk = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
       bool eof = n <= 0;
-      h_.reactor().post([this, chunk = std::move(chunk), eof] { send_input(chunk, eof); });
+      h_.reactor().post([this, chunk = std::move(chunk), eof] {
+        if (input_ready_)
+          send_input(chunk, eof);
+        else
+          pending_input_.emplace_back(chunk, eof);
+      });
       if (eof) return;
     }
   }
 
   void send_input(const std::string& data, bool eof) {
     kvs::Txn txn;
-    std::string key = key_ + ".guest.input";
-    if (!input_header_sent_) {
-      input_header_sent_ = true;
-      Json header = {{"version", 1},
-                     {"encoding", {{"stdin", "UTF-8"}}},
-                     {"count", {{"stdin", 1}}},
-                     {"options", Json::object()}};
-      txn.append(key, eventlog_entry_encode(eventlog_entry_make("header", header)));
-    }
+    std::string key = key_ + ".guest.input";  // its header is the shell's
     Json ctx = {{"stream", "stdin"}, {"rank", o_.input_ranks}};
     if (!data.empty()) ctx["data"] = data;
     if (eof) ctx["eof"] = true;
@@ -240,7 +248,8 @@ class Attach {
   bool output_started_ = false;
   bool output_done_ = false;
   bool eventlog_done_ = false;
-  bool input_header_sent_ = false;
+  bool input_ready_ = false;
+  std::vector<std::pair<std::string, bool>> pending_input_;
   double last_sigint_ = 0;
 };
 

@@ -21,12 +21,19 @@ int cmd_submit(int argc, char** argv) {
   std::vector<std::string> command = app.remaining();
   if (command.empty()) throw FluxError(EINVAL, "job command and arguments are missing");
 
+  // Submitted jobs read /dev/null, as flux-core's (flux run forwards stdin).
+  auto jobspec = [&](long cc_id) {
+    Json js = opts.jobspec(command, cc_id);
+    Json& in = js["attributes"]["system"]["shell"]["options"]["input"];
+    if (!in.contains("stdin")) in["stdin"] = {{"type", "file"}, {"path", "/dev/null"}};
+    return js.dump();
+  };
   std::vector<std::string> jobspecs;
   auto cc = opts.cc_ids();
   if (cc.empty()) {
-    jobspecs.push_back(opts.jobspec(command).dump());
+    jobspecs.push_back(jobspec(-1));
   } else {
-    for (long id : cc) jobspecs.push_back(opts.jobspec(command, id).dump());
+    for (long id : cc) jobspecs.push_back(jobspec(id));
   }
   auto h = open_instance();
   auto ids = submit_jobspecs(*h, jobspecs, opts.urgency, opts.flag_bits());

@@ -375,7 +375,9 @@ def test_submit_options_build_the_jobspec(jobs_instance, tmp_path):
     assert system["environment"]["NEW"] == "bar-1"
     assert "DROPME" not in system["environment"]
     assert system["exec"]["test"]["run_duration"] == 0.5
-    assert system["shell"]["options"] == {"cpu-affinity": "per-task", "verbose": 1}
+    assert system["shell"]["options"] == {"cpu-affinity": "per-task", "verbose": 1,
+                                          "input": {"stdin": {"type": "file",
+                                                              "path": "/dev/null"}}}
     assert js["attributes"]["user"]["color"] == "red"
 
 

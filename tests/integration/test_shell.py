@@ -232,7 +232,9 @@ def test_shell_in_instance(jobs_instance):
 
 def test_shell_stdin_from_guest_input(jobs_instance):
     inst = jobs_instance
-    jobid, key = held_job(inst, "sh", "-c", 'while read x; do echo "got $x"; done; echo done')
+    # flux submit gives jobs /dev/null; type=service reads guest.input, as flux run's jobs do.
+    jobid, key = held_job(inst, "-o", "input.stdin.type=service", "sh", "-c",
+                          'while read x; do echo "got $x"; done; echo done')
     p = run_shell(inst, jobid)
     r = inst.run("kvs", "eventlog", "wait-event", "-W", "-t", "20", f"{key}.guest.exec.eventlog",
                  "shell.start")
