@@ -46,6 +46,7 @@ int cmd_submit(int, char**);
 int cmd_run(int, char**);
 int cmd_cancel(int, char**);
 int cmd_queue(int, char**);
+int cmd_pstree(int, char**);
 int cmd_resource(int, char**);
 
 }  // namespace flux::cmd

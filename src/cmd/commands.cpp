@@ -21,6 +21,7 @@ const std::vector<Command>& builtin_commands() {
       {"run", "run a job interactively", cmd_run},
       {"cancel", "cancel jobs", cmd_cancel},
       {"queue", "manage the job queue", cmd_queue},
+      {"pstree", "show jobs as a tree", cmd_pstree},
       {"resource", "list, drain and undrain resources", cmd_resource},
       {"job", "work with one job: submit, cancel, info, eventlog, ...", cmd_job},
       {"jobs", "list jobs", cmd_jobs},

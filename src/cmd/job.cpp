@@ -21,6 +21,7 @@ int cmd_job(int argc, char** argv) {
   jobcmd::Registry reg;
   jobcmd::add_control(app, reg);
   jobcmd::add_query(app, reg);
+  jobcmd::add_taskmap(app, reg);
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   for (const auto& sub : reg)
     if (sub.app->parsed()) return sub.run();

@@ -20,7 +20,8 @@ struct Subcommand {
 using Registry = std::vector<Subcommand>;
 
 void add_control(CLI::App& job, Registry& reg);  // submit, cancel, raise, urgency, wait
-void add_query(CLI::App& job, Registry& reg);    // id, info, eventlog, wait-event, status, last
+void add_query(CLI::App& job, Registry& reg);
+void add_taskmap(CLI::App& job, Registry& reg);  // taskmap    // id, info, eventlog, wait-event, status, last
 
 // A job id in any RFC 19 encoding, or FluxError(EINVAL) "invalid jobid: X".
 JobId parse_jobid(const std::string& text);

@@ -186,3 +186,56 @@ def test_mpich_program_sees_rank_and_size(inst, tmp_path):
     r = run(inst, "-n4", str(exe), timeout=120)
     assert r.returncode == 0, r.stderr
     assert sorted(r.stdout.splitlines()) == [f"rank {i} of 4" for i in range(4)]
+
+
+def test_jobs_shows_real_results(inst):
+    ok = inst.run("submit", "true").stdout.strip()
+    bad = inst.run("submit", "sh", "-c", "exit 5").stdout.strip()
+    for j in (ok, bad):
+        wait_clean(inst, j)
+    r = inst.run("jobs", "-n", "-o", "{id.f58} {result} {returncode}", ok, bad)
+    assert r.returncode == 0, r.stderr
+    rows = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    assert rows[ok].split() == ["COMPLETED", "0"]
+    assert rows[bad].split() == ["FAILED", "5"]
+
+
+def test_taskmap_and_pstree(inst):
+    jobid = inst.run("submit", "-n4", "true").stdout.strip()
+    wait_clean(inst, jobid)
+    r = inst.run("job", "taskmap", jobid)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"version": 1, "map": [[0, 1, 4, 1]]}
+    assert inst.run("job", "taskmap", "--to=raw", jobid).stdout.strip() == "0-3"
+    assert inst.run("job", "taskmap", "--ntasks=0", jobid).stdout.strip() == "4"
+    assert inst.run("job", "taskmap", "--nodeid=3", "[[0,2,2,1]]").stdout.strip() == "1"
+    running = [inst.run("submit", "sleep", "300").stdout.strip() for _ in range(2)]
+    for j in running:
+        assert inst.run("job", "wait-event", "-t", "30", j, "start").returncode == 0
+    r = inst.run("pstree")
+    assert r.stdout.splitlines() == [".", "└── 2*[sleep:R]"]
+    r = inst.run("pstree", "-a", "--skip-root", "-n")
+    assert "true:I" in r.stdout.splitlines()
+    assert inst.run("cancel", *running).returncode == 0
+
+
+def test_ctrl_c_cancels_then_detaches(inst):
+    import signal
+    # Once: the job is canceled; flux run waits for it and exits with its status.
+    p = inst.popen("run", "sh", "-c", "echo ready; exec sleep 300")
+    assert p.stdout.readline() == "ready\n"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert "canceling" in err
+    assert "type=cancel" in err
+    assert p.returncode == 128 + 15  # the shell passed the cancel's SIGTERM on
+    # Twice within 2 s: detach, leaving the job as it is. The job ignores
+    # SIGTERM, so the cancel cannot end it before the second Ctrl-C.
+    p = inst.popen("run", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done")
+    assert p.stdout.readline() == "ready\n"
+    p.send_signal(signal.SIGINT)
+    assert "canceling" in p.stderr.readline()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "detaching" in err
