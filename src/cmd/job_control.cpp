@@ -77,14 +77,14 @@ void add_control(CLI::App& job, Registry& reg) {
     auto o = std::make_shared<Opts>();
     app->add_option("ids", o->ids, "Job ids")->required();
     app->add_option("-s,--signal", o->signal, "Signal name or number (default SIGTERM)");
-    reg.push_back({app, [o] {
-                     int signum = signal_number(o->signal);
-                     auto h = Handle::open();
-                     for (const auto& s : o->ids)
-                       h->rpc("job-manager.kill", {{"id", parse_jobid(s).value}, {"signum", signum}})
-                           .get();
-                     return 0;
-                   }});
+    reg.push_back(
+        {app, [o] {
+           int signum = signal_number(o->signal);
+           auto h = Handle::open();
+           for (const auto& s : o->ids)
+             h->rpc("job-manager.kill", {{"id", parse_jobid(s).value}, {"signum", signum}}).get();
+           return 0;
+         }});
   }
   {
     auto* app = job.add_subcommand("submit", "Submit a jobspec (JSON or YAML) from FILE or stdin");

@@ -40,37 +40,37 @@ void add_taskmap(CLI::App& job, Registry& reg) {
   app->add_option("--ntasks", o->ntasks, "Print the number of tasks on node NODEID");
   app->add_option("--nodeid", o->nodeid, "Print the node of task TASKID");
   app->add_option("--to", o->to, "Print the map as json, raw, pmi or multiline");
-  reg.push_back({app, [o] {
-                   Taskmap map;
-                   auto id = JobId::parse(o->arg);
-                   if (id) {
-                     auto h = Handle::open();
-                     map = job_taskmap(*h, *id);
-                   } else {
-                     auto m = Taskmap::decode(o->arg);
-                     if (!m) throw FluxError(EINVAL, "invalid jobid or task map: " + o->arg);
-                     map = std::move(*m);
-                   }
-                   if (o->taskids >= 0) {
-                     std::printf("%s\n", map.taskids(o->taskids).encode().c_str());
-                   } else if (o->ntasks >= 0) {
-                     std::printf("%d\n", map.ntasks_on(o->ntasks));
-                   } else if (o->nodeid >= 0) {
-                     std::printf("%d\n", map.nodeid(o->nodeid).value());
-                   } else if (o->to == "json") {
-                     std::printf("%s\n", Json({{"version", 1}, {"map", map.to_json()}}).dump().c_str());
-                   } else if (o->to == "raw") {
-                     std::printf("%s\n", map.encode_raw().c_str());
-                   } else if (o->to == "pmi") {
-                     std::printf("%s\n", map.encode_pmi().c_str());
-                   } else if (o->to == "multiline") {
-                     for (int t = 0; t < map.ntasks(); t++)
-                       std::printf("%d: %d\n", t, map.nodeid(t).value());
-                   } else {
-                     throw FluxError(EINVAL, "--to: expected json, raw, pmi or multiline");
-                   }
-                   return 0;
-                 }});
+  reg.push_back(
+      {app, [o] {
+         Taskmap map;
+         auto id = JobId::parse(o->arg);
+         if (id) {
+           auto h = Handle::open();
+           map = job_taskmap(*h, *id);
+         } else {
+           auto m = Taskmap::decode(o->arg);
+           if (!m) throw FluxError(EINVAL, "invalid jobid or task map: " + o->arg);
+           map = std::move(*m);
+         }
+         if (o->taskids >= 0) {
+           std::printf("%s\n", map.taskids(o->taskids).encode().c_str());
+         } else if (o->ntasks >= 0) {
+           std::printf("%d\n", map.ntasks_on(o->ntasks));
+         } else if (o->nodeid >= 0) {
+           std::printf("%d\n", map.nodeid(o->nodeid).value());
+         } else if (o->to == "json") {
+           std::printf("%s\n", Json({{"version", 1}, {"map", map.to_json()}}).dump().c_str());
+         } else if (o->to == "raw") {
+           std::printf("%s\n", map.encode_raw().c_str());
+         } else if (o->to == "pmi") {
+           std::printf("%s\n", map.encode_pmi().c_str());
+         } else if (o->to == "multiline") {
+           for (int t = 0; t < map.ntasks(); t++) std::printf("%d: %d\n", t, map.nodeid(t).value());
+         } else {
+           throw FluxError(EINVAL, "--to: expected json, raw, pmi or multiline");
+         }
+         return 0;
+       }});
 }
 
 }  // namespace flux::cmd::jobcmd

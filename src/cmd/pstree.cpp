@@ -17,13 +17,20 @@ namespace {
 
 const char* state_letter(int state) {
   switch (state) {
-    case 1: return "N";
-    case 2: return "D";
-    case 4: return "P";
-    case 8: return "S";
-    case 16: return "R";
-    case 32: return "C";
-    case 64: return "I";
+    case 1:
+      return "N";
+    case 2:
+      return "D";
+    case 4:
+      return "P";
+    case 8:
+      return "S";
+    case 16:
+      return "R";
+    case 32:
+      return "C";
+    case 64:
+      return "I";
   }
   return "?";
 }
@@ -45,7 +52,8 @@ int cmd_pstree(int argc, char** argv) {
   int states = all ? 127 : 1 | 2 | 4 | 8 | 16 | 32;
   Json constraint = {{"and", Json::array({Json{{"userid", Json::array({getuid()})}},
                                           Json{{"states", Json::array({states})}}})}};
-  Json req = {{"max_entries", 0}, {"attrs", Json::array({"name", "state"})}, {"constraint", constraint}};
+  Json req = {
+      {"max_entries", 0}, {"attrs", Json::array({"name", "state"})}, {"constraint", constraint}};
   Json jobs = h->rpc("job-list.list", req).get_json().at("jobs");
   std::vector<std::string> labels;
   for (const auto& j : jobs) {

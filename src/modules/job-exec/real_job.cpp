@@ -99,8 +99,8 @@ Task<void> ExecService::run_shell(std::shared_ptr<RealJob> job, size_t index, st
         std::string data = ev->data;
         while (!data.empty() && data.back() == '\n') data.pop_back();
         if (!data.empty())
-          log_.err("job " + JobId{job->id}.encode() + ": shell rank " +
-                   std::to_string(shell.rank) + ": " + data);
+          log_.err("job " + JobId{job->id}.encode() + ": shell rank " + std::to_string(shell.rank) +
+                   ": " + data);
       } else if (ev->type == rexec::Event::Type::Finished) {
         shell.status = ev->status;
       }

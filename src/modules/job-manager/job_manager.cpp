@@ -334,8 +334,7 @@ Json JobManager::handle_kill(const Message& m) {
   Job& job = lookup(req, m, true);
   int signum = req.value("signum", SIGTERM);
   if (signum < 1 || signum >= NSIG) throw FluxError(EINVAL, "invalid signal");
-  if (job.state != State::kRun || !job.exec_active)
-    throw FluxError(EINVAL, "job is not running");
+  if (job.state != State::kRun || !job.exec_active) throw FluxError(EINVAL, "job is not running");
   // Not kill_sent: a signal is not the end of the job (it may be caught).
   Message k = Message::request(exec_service_ + ".kill");
   k.set_flag(msgflag::kNoResponse);
