@@ -107,6 +107,8 @@ Rset parse(const Json& r) {
     Idset cores = idset_at(ch.at("core"), path + ".children.core");
     Idset gpus;
     if (ch.contains("gpu")) gpus = idset_at(ch.at("gpu"), path + ".children.gpu");
+    // A rank holding nothing is no resource (and set operations drop it).
+    if (cores.empty() && gpus.empty()) fail(path + ".children", "holds no cores or GPUs");
     std::string host;
     if (e.contains("node")) {
       const Json& n = e.at("node");

@@ -257,3 +257,12 @@ TEST(Rset, AllocModes) {
   EXPECT_EQ(flux::alloc_mode_parse("worst-fit").value(), AllocMode::kWorstFit);
   EXPECT_FALSE(flux::alloc_mode_parse("nope").ok());
 }
+
+// Found by fuzz.rset: a rank with nothing in it decoded, and a & a then
+// dropped it (set operations drop empty ranks).
+TEST(Rset, RankWithNoCoresOrGpusIsRefused) {
+  auto r = Rset::decode(
+      R"({"version":1,"execution":{"R_lite":[{"rank":"2-3","children":{"core":""}}]}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("holds no cores or GPUs"), std::string::npos);
+}
