@@ -384,10 +384,10 @@ DICT
 
 echo "run_fuzz: fuzzing $target for ${seconds}s (corpus $corpus)"
 set +e
-ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 # A fixed seed (FUZZ_SEED=0 for a random one) so that ctest runs the same
 # inputs each time: a crash found here is reproducible, not a flaky test.
+ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 "$bin" -max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 \
   -max_len=4096 \
   -dict="$dict" -artifact_prefix="$artifacts/$target-" -print_final_stats=1 \
