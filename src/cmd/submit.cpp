@@ -30,8 +30,12 @@ int cmd_submit(int argc, char** argv) {
   };
   std::vector<std::string> jobspecs;
   auto cc = opts.cc_ids();
+  bool per_copy = std::any_of(command.begin(), command.end(),
+                              [](const std::string& a) { return a.find("{cc}") != a.npos; });
   if (cc.empty()) {
     jobspecs.push_back(jobspec(-1));
+  } else if (!per_copy) {
+    jobspecs.assign(cc.size(), jobspec(-1));  // identical copies: build one
   } else {
     for (long id : cc) jobspecs.push_back(jobspec(id));
   }

@@ -244,9 +244,17 @@ std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jo
   uint32_t uid = getuid();
   std::vector<Rpc> rpcs;
   rpcs.reserve(jobspecs.size());
-  for (const auto& js : jobspecs)
-    rpcs.push_back(h.rpc("job-ingest.submit",
-                         {{"J", sign_none(js, uid)}, {"urgency", urgency}, {"flags", flags}}));
+  // --cc copies are usually identical: sign and encode each distinct one once.
+  const std::string* last = nullptr;
+  Message req;
+  for (const auto& js : jobspecs) {
+    if (!last || *last != js) {
+      req = Message::request("job-ingest.submit");
+      req.set_json({{"J", sign_none(js, uid)}, {"urgency", urgency}, {"flags", flags}});
+      last = &js;
+    }
+    rpcs.push_back(h.rpc_message(req));
+  }
   std::vector<JobId> ids;
   ids.reserve(rpcs.size());
   for (auto& r : rpcs) ids.push_back(JobId{r.get_json().at("id").get<uint64_t>()});
