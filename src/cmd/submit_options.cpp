@@ -10,6 +10,7 @@
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
 #include "libflux/jobspec.hpp"
+#include "libflux/rlimit.hpp"
 #include "libflux/signed_request.hpp"
 
 extern char** environ;
@@ -155,6 +156,10 @@ void SubmitOptions::add_to(CLI::App& app) {
   app.add_option("--error", error, "Send task stderr to FILE ({{id}}, {{taskid}} expand)");
   app.add_flag("-l,--label-io", label_io, "Prefix output lines with the task id");
   app.add_option("--input", input, "Tasks that get stdin: all or an idset (default 0)");
+  app.add_option("--rlimit", rlimit_rules,
+                 "Resource limits for the tasks: NAME=VALUE, -NAME or -* (default: all of ours)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   app.add_flag("-q,--quiet", quiet, "Do not print job ids");
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
 }
@@ -221,6 +226,29 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
     sys["shell"]["options"]["output"]["stderr"] = {{"type", "file"}, {"path", error}};
     if (label_io) sys["shell"]["options"]["output"]["stderr"]["label"] = true;
   }
+  // Our soft limits go with the job (as flux-core), changed by --rlimit.
+  Json limits = current_rlimits();
+  for (const auto& rule : rlimit_rules) {
+    if (rule == "-*") {
+      limits = Json::object();
+    } else if (!rule.empty() && rule[0] == '-') {
+      limits.erase(rule.substr(1));
+    } else if (size_t eq = rule.find('='); eq != std::string::npos) {
+      std::string name = rule.substr(0, eq), value = rule.substr(eq + 1);
+      if (!rlimit_resource(name)) throw FluxError(EINVAL, "--rlimit: unknown limit " + name);
+      if (value == "unlimited" || value == "infinity") {
+        limits[name] = -1;
+      } else {
+        char* end = nullptr;
+        unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+        if (value.empty() || *end) throw FluxError(EINVAL, "--rlimit: invalid value " + rule);
+        limits[name] = static_cast<uint64_t>(v);
+      }
+    } else if (!rlimit_resource(rule) && rule != "*") {
+      throw FluxError(EINVAL, "--rlimit: unknown limit " + rule);
+    }
+  }
+  if (!limits.empty()) sys["shell"]["options"]["rlimit"] = limits;
   for (const auto& o : setopt) {
     auto [k, v] = split_kv(o, "--setopt");
     set_path(sys["shell"]["options"], k, parse_value(v));

@@ -33,6 +33,7 @@ struct SubmitOptions {
   std::string error;   // --error=TEMPLATE: task stderr to a file
   bool label_io = false;
   std::string input;  // --input=RANKS (flux run: which tasks get stdin)
+  std::vector<std::string> rlimit_rules;  // --rlimit: applied after "*" (all soft limits)
   bool quiet = false;
   bool wait = false;
 

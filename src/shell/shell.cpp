@@ -12,6 +12,7 @@
 
 #include "input.hpp"
 #include "libflux/kvs.hpp"
+#include "libflux/rlimit.hpp"
 #include "task_process.hpp"
 
 namespace flux::shell {
@@ -51,6 +52,17 @@ void Shell::setup_options() {
   auto in = parse_input_file(opts);
   if (!in) throw FluxError(in.error());
   stdin_path_ = *in;
+  if (opts.contains("rlimit")) {
+    const Json& limits = opts["rlimit"];
+    if (!limits.is_object()) throw FluxError(EINVAL, "rlimit: must be an object");
+    for (auto it = limits.begin(); it != limits.end(); ++it) {
+      auto resource = rlimit_resource(it.key());
+      auto value = rlimit_value(*it);
+      if (!resource || !value)
+        throw FluxError(EINVAL, "rlimit." + it.key() + ": unknown limit or invalid value");
+      rlimits_.emplace_back(*resource, *value);
+    }
+  }
   auto aff = parse_affinity(opts);
   if (!aff) throw FluxError(aff.error());
   affinity_ = *aff;
@@ -137,6 +149,7 @@ void Shell::start(LocalTask& t) {
   spec.stdin_path = stdin_path_;
   spec.cpus = task_cpus(affinity_, info_.local_cores, t.index, static_cast<int>(tasks_.size()));
   spec.pmi_fd = pmi ? sv[1] : -1;
+  spec.rlimits = rlimits_;
   auto fds = start_task(spec);
   if (pmi) ::close(sv[1]);
   if (!fds) {

@@ -2,6 +2,7 @@
 // headers and exec events, start the tasks, carry their I/O, PMI and
 // signals, wait for them, and report the largest exit code.
 #pragma once
+#include <sys/resource.h>
 
 #include <coroutine>
 #include <map>
@@ -66,6 +67,7 @@ class Shell {
   std::string cwd_;
   std::string tmpdir_;
   std::optional<std::string> stdin_path_;
+  std::vector<std::pair<int, rlim_t>> rlimits_;  // from the rlimit shell option
   Affinity affinity_ = Affinity::kOff;
   std::unique_ptr<KvsWriter> kvs_;
   std::unique_ptr<Output> output_;

@@ -56,6 +56,13 @@ struct Pipe {
   }
   if (spec.pmi_fd >= 0) fcntl(spec.pmi_fd, F_SETFD, 0);  // inherited across exec
   if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) < 0) child_fail(spec, spec.cwd, errno);
+  for (const auto& [resource, value] : spec.rlimits) {
+    // The submitter's soft limit, within our hard limit (best effort).
+    rlimit rl{};
+    if (getrlimit(resource, &rl) != 0) continue;
+    rl.rlim_cur = value == RLIM_INFINITY || value > rl.rlim_max ? rl.rlim_max : value;
+    setrlimit(resource, &rl);
+  }
   if (!spec.cpus.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -5,6 +5,9 @@
 // and exit 127 (126 for EACCES), so the failure reaches the job's output
 // like any other stderr text.
 #pragma once
+#include <sys/resource.h>
+
+#include <utility>
 
 #include <sys/types.h>
 
@@ -24,6 +27,7 @@ struct TaskSpec {
   std::optional<std::string> stdin_path;  // a file for stdin; else a pipe
   std::vector<int> cpus;                  // CPUs to bind to; empty = no binding
   int pmi_fd = -1;                        // the task's end of its PMI socket, or -1
+  std::vector<std::pair<int, rlim_t>> rlimits;  // soft limits to set (RLIMIT_*, value)
 };
 
 struct TaskFds {

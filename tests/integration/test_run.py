@@ -239,3 +239,17 @@ def test_ctrl_c_cancels_then_detaches(inst):
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
     assert "detaching" in err
+
+
+def test_resource_limits_go_with_the_job(inst):
+    # Our soft limit by default, as flux-core; --rlimit changes it.
+    r = run(inst, "sh", "-c", "ulimit -n", env=inst.env())
+    assert r.returncode == 0, r.stderr
+    import resource
+    assert int(r.stdout) == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    r = run(inst, "--rlimit=nofile=123,core=0", "sh", "-c", "ulimit -n; ulimit -c")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["123", "0"]
+    r = run(inst, "--rlimit=bogus=1", "true")
+    assert r.returncode != 0
+    assert "unknown limit bogus" in r.stderr
