@@ -51,7 +51,7 @@ Result<JobInfo> JobInfo::make(JobId id, std::string_view jobspec, std::string_vi
   return info;
 }
 
-Task<JobInfo> load_jobinfo(Handle& h, JobId id) {
+Task<JobInfo> load_jobinfo(Handle& h, JobId id, int64_t broker_rank) {
   std::string dir = id.encode(JobIdEncoding::kKvs);
   Rpc js_rpc = kvs::lookup(h, dir + ".jobspec", 0, kvs::kPrimary);
   Rpc r_rpc = kvs::lookup(h, dir + ".R", 0, kvs::kPrimary);
@@ -68,6 +68,7 @@ Task<JobInfo> load_jobinfo(Handle& h, JobId id) {
     what = "attribute rank";
     Message m3 = co_await rank_rpc;
     rank = static_cast<uint32_t>(std::stoul(m3.json().value().at("value").get<std::string>()));
+    if (broker_rank >= 0) rank = static_cast<uint32_t>(broker_rank);
   } catch (const FluxError& e) {
     throw FluxError(e.errnum(), what + ": " + e.what());
   }

@@ -40,9 +40,10 @@ struct JobInfo {
                               uint32_t broker_rank);
 };
 
-// Read job.<id>.jobspec, job.<id>.R and the broker attribute `rank`.
+// Read job.<id>.jobspec, job.<id>.R and the broker attribute `rank`
+// (unless broker_rank >= 0 is given: a test acting as another rank).
 // Throws FluxError (with the key in the message) on failure.
-Task<JobInfo> load_jobinfo(Handle& h, JobId id);
+Task<JobInfo> load_jobinfo(Handle& h, JobId id, int64_t broker_rank = -1);
 
 // The number of slots of each node of R (in R's rank order), as the job's
 // tasks are laid out on them: cores / cores per slot, at most the jobspec's

@@ -19,6 +19,7 @@ struct Args {
   std::string jobspec_path;
   std::string R_path;
   uint32_t rank = 0;
+  int64_t broker_rank = -1;  // for tests: act as this broker rank
   bool label = false;
 };
 
@@ -41,7 +42,7 @@ Task<void> main_task(Reactor& r, Handle* h, Args a, int& rc) {
     }
     JobInfo info;
     if (h) {
-      info = co_await load_jobinfo(*h, id);
+      info = co_await load_jobinfo(*h, id, a.broker_rank);
     } else {
       auto made = JobInfo::make(id, read_file(a.jobspec_path), read_file(a.R_path), a.rank);
       if (!made) throw FluxError(made.error());
@@ -67,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_option("--R", a.R_path, "Standalone: the R file");
   app.add_option("--jobid", a.jobid, "Standalone: the job id (default 0)");
   app.add_option("--rank", a.rank, "Standalone: this shell's broker rank (default 0)");
+  app.add_option("--broker-rank", a.broker_rank,
+                 "For tests: take this broker rank's share of R instead of the broker's own")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--label", a.label, "Standalone: prefix output lines with \"TASKID: \"");
   try {
     app.parse(argc, argv);

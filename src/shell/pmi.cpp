@@ -1,5 +1,6 @@
 #include "pmi.hpp"
 
+#include <cstdio>
 #include <sstream>
 
 namespace flux::shell {
@@ -36,6 +37,7 @@ struct PmiServer::Client {
   std::unique_ptr<FdWriter> writer;
   std::unique_ptr<FdReader> reader;
   bool dead = false;
+  bool busy = false;  // a get's answer is pending: later lines wait
 };
 
 PmiServer::PmiServer(Reactor& r, PmiJob job, std::unique_ptr<PmiExchange> exchange,
@@ -44,7 +46,9 @@ PmiServer::PmiServer(Reactor& r, PmiJob job, std::unique_ptr<PmiExchange> exchan
   kvs_["PMI_process_mapping"] = job_.process_mapping;
 }
 
-PmiServer::~PmiServer() = default;
+PmiServer::~PmiServer() {
+  *alive_ = false;
+}
 
 void PmiServer::add_client(int taskid, int fd) {
   auto c = std::make_unique<Client>();
@@ -57,13 +61,7 @@ void PmiServer::add_client(int taskid, int fd) {
       [this, cp](std::string_view data) {
         if (cp->dead) return;
         cp->buf.append(data);
-        size_t nl;
-        while (!cp->dead && (nl = cp->buf.find('\n')) != std::string::npos) {
-          std::string line = cp->buf.substr(0, nl);
-          cp->buf.erase(0, nl + 1);
-          handle_line(*cp, line);
-        }
-        if (cp->buf.size() > kMaxLine) cp->dead = true;
+        process(*cp);
       },
       [cp] { cp->dead = true; });
   clients_[taskid] = std::move(c);
@@ -77,6 +75,16 @@ void PmiServer::remove_client(int taskid) {
   auto c = std::shared_ptr<Client>(it->second.release());
   clients_.erase(it);
   r_.post([c] {});
+}
+
+void PmiServer::process(Client& c) {
+  size_t nl;
+  while (!c.dead && !c.busy && (nl = c.buf.find('\n')) != std::string::npos) {
+    std::string line = c.buf.substr(0, nl);
+    c.buf.erase(0, nl + 1);
+    handle_line(c, line);
+  }
+  if (c.buf.size() > kMaxLine) c.dead = true;
 }
 
 void PmiServer::reply(Client& c, const std::string& text) {
@@ -106,13 +114,7 @@ void PmiServer::handle_line(Client& c, const std::string& line) {
       reply(c, "cmd=put_result rc=0");
     }
   } else if (cmd == "get") {
-    const std::string& key = kv["key"];
-    auto it = kvs_.find(key);
-    if (it == kvs_.end()) {
-      reply(c, "cmd=get_result rc=-1 msg=key_not_found");
-    } else {
-      reply(c, "cmd=get_result rc=0 value=" + it->second);
-    }
+    get(c, kv["key"]);
   } else if (cmd == "barrier_in") {
     barrier_enter(c);
   } else if (cmd == "finalize") {
@@ -139,6 +141,38 @@ void PmiServer::handle_line(Client& c, const std::string& line) {
   }
 }
 
+void PmiServer::get(Client& c, const std::string& key) {
+  auto it = kvs_.find(key);
+  if (it != kvs_.end()) {
+    reply(c, "cmd=get_result rc=0 value=" + it->second);
+    return;
+  }
+  if (key.empty()) {
+    reply(c, "cmd=get_result rc=-1 msg=key_not_found");
+    return;
+  }
+  // Ask the exchange; the client's next lines wait for the answer.
+  c.busy = true;
+  int id = c.taskid;
+  auto alive = alive_;
+  exchange_->lookup(key, [this, id, key, alive](std::optional<std::string> value) {
+    if (!*alive) return;
+    if (value) kvs_[key] = *value;
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second->dead) return;
+    Client& cl = *it->second;
+    cl.busy = false;
+    reply(cl,
+          value ? "cmd=get_result rc=0 value=" + *value : "cmd=get_result rc=-1 msg=key_not_found");
+    // Later lines from the loop, not from inside this (maybe synchronous) answer.
+    r_.post([this, id, alive] {
+      if (!*alive) return;
+      auto c2 = clients_.find(id);
+      if (c2 != clients_.end()) process(*c2->second);
+    });
+  });
+}
+
 void PmiServer::barrier_enter(Client& c) {
   in_barrier_.push_back(c.taskid);
   if (static_cast<int>(in_barrier_.size()) < job_.local_size) return;
@@ -146,11 +180,16 @@ void PmiServer::barrier_enter(Client& c) {
   in_barrier_.clear();
   PmiDict mine = std::move(pending_);
   pending_.clear();
-  exchange_->exchange(std::move(mine), [this, waiting](PmiDict all) {
+  auto alive = alive_;
+  exchange_->exchange(std::move(mine), [this, waiting, alive](PmiDict all, std::string error) {
+    if (!*alive) return;
     for (auto& [k, v] : all) kvs_[k] = v;
+    std::string answer =
+        error.empty() ? "cmd=barrier_out rc=0" : "cmd=barrier_out rc=-1 msg=exchange_failed";
+    if (!error.empty()) std::fprintf(stderr, "flux-shell: PMI barrier: %s\n", error.c_str());
     for (int t : waiting) {
       auto it = clients_.find(t);
-      if (it != clients_.end() && !it->second->dead) reply(*it->second, "cmd=barrier_out rc=0");
+      if (it != clients_.end() && !it->second->dead) reply(*it->second, answer);
     }
   });
 }

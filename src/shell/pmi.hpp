@@ -8,16 +8,20 @@
 // unpublish_name and lookup_name answer rc=-1 (not supported); anything
 // else closes the connection (a protocol error, as RFC 13 asks).
 //
-// The key-value space is this shell's until a barrier. Across shells the
-// exchange goes through the PmiExchange given at construction: at each
-// barrier a shell hands it the puts since the last barrier and gets back
-// everybody's (LocalExchange: one shell holds all tasks). The space holds
-// PMI_process_mapping from the task map from the start.
+// A put is this shell's until a barrier. Across shells the exchange goes
+// through the PmiExchange given at construction: at each barrier a shell
+// hands it the puts since the last barrier and, once every shell has done
+// the same, makes the puts it gets back visible and answers barrier_out.
+// A get for a key not known locally asks the exchange (whose answer, when
+// found, is cached). LocalExchange: one shell holds all tasks, nothing to
+// ask; KvsExchange (pmi_kvs.hpp): the job's shells meet in a KVS fence.
+// The space holds PMI_process_mapping from the task map from the start.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,19 +32,29 @@ namespace flux::shell {
 
 using PmiDict = std::map<std::string, std::string>;
 
-// The cross-shell part of a barrier: given this shell's new puts, call
-// done with the union of every shell's.
+// The cross-shell part of PMI. exchange: at a barrier, given this shell's
+// puts since the last one, call done (perhaps later) with the puts to make
+// visible locally right away, or with a non-empty error (the barrier then
+// fails: barrier_out rc=-1). lookup: a get for a key not known locally;
+// done(nullopt) when nobody put it. Neither callback is made after the
+// exchange is destroyed.
+using PmiExchangeDone = std::function<void(PmiDict visible, std::string error)>;
+using PmiLookupDone = std::function<void(std::optional<std::string> value)>;
+
 class PmiExchange {
  public:
   virtual ~PmiExchange() = default;
-  virtual void exchange(PmiDict local, std::function<void(PmiDict all)> done) = 0;
+  virtual void exchange(PmiDict local, PmiExchangeDone done) = 0;
+  virtual void lookup(const std::string& key, PmiLookupDone done) {
+    (void)key;
+    done(std::nullopt);
+  }
 };
 
+// One shell holds all of the job's tasks: its own puts are everybody's.
 class LocalExchange : public PmiExchange {
  public:
-  void exchange(PmiDict local, std::function<void(PmiDict)> done) override {
-    done(std::move(local));
-  }
+  void exchange(PmiDict local, PmiExchangeDone done) override { done(std::move(local), ""); }
 };
 
 struct PmiJob {
@@ -65,7 +79,10 @@ class PmiServer {
 
  private:
   struct Client;
+  // Handle c's complete lines, stopping while an answer is pending.
+  void process(Client& c);
   void handle_line(Client& c, const std::string& line);
+  void get(Client& c, const std::string& key);
   void reply(Client& c, const std::string& text);
   void barrier_enter(Client& c);
 
@@ -77,6 +94,7 @@ class PmiServer {
   PmiDict pending_;  // puts since the last barrier
   std::vector<int> in_barrier_;
   std::map<int, std::unique_ptr<Client>> clients_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late callbacks
 };
 
 }  // namespace flux::shell

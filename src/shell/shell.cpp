@@ -13,6 +13,7 @@
 #include "input.hpp"
 #include "libflux/kvs.hpp"
 #include "libflux/rlimit.hpp"
+#include "pmi_kvs.hpp"
 #include "task_process.hpp"
 
 namespace flux::shell {
@@ -235,8 +236,19 @@ Task<int> Shell::run() {
   pj.size = info_.ntasks();
   pj.local_size = static_cast<int>(info_.local_tasks.count());
   pj.process_mapping = info_.taskmap.encode_pmi();
+  // Shells with tasks meet at PMI barriers; one alone needs no KVS.
+  int pmi_shells = 0;
+  for (int i = 0; i < info_.nshells(); i++) {
+    if (info_.taskmap.taskids(i).count() > 0) pmi_shells++;
+  }
+  std::unique_ptr<PmiExchange> exchange;
+  if (h_ && pmi_shells > 1) {
+    exchange = std::make_unique<KvsExchange>(*h_, info_.kvs_dir(), info_.id.value, pmi_shells);
+  } else {
+    exchange = std::make_unique<LocalExchange>();
+  }
   pmi_ = std::make_unique<PmiServer>(
-      r_, pj, std::make_unique<LocalExchange>(),
+      r_, pj, std::move(exchange),
       [this](int t, int code, const std::string& msg) { on_pmi_abort(t, code, msg); });
 
   int index = 0;

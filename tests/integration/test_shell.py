@@ -1,7 +1,9 @@
 """flux-shell: standalone (tasks, environment, exit codes, output files,
 labels, cpu-affinity, PMI with a wire-protocol client and with MPICH) and
 under a broker (a held job given an R by hand, then `flux-shell ID`:
-guest.output, guest.exec.eventlog, stdin from guest.input).
+guest.output, guest.exec.eventlog, stdin from guest.input; a 2-rank R run
+by two shells on the one broker with --broker-rank, whose PMI exchange
+goes through the KVS).
 """
 
 import json
@@ -167,7 +169,7 @@ def test_pmi_abort(tmp_path):
     assert "PMI_Abort(7)" in r.stderr
 
 
-def test_mpich_hello(tmp_path):
+def mpi_hello(tmp_path):
     mpicc = shutil.which("mpicc")
     if not mpicc:
         pytest.skip("mpicc not found (install mpich/libmpich-dev: scripts/install-deps.sh)")
@@ -175,9 +177,14 @@ def test_mpich_hello(tmp_path):
     c = subprocess.run([mpicc, "-o", str(exe), MPI_HELLO_SRC], capture_output=True, text=True,
                        timeout=120)
     assert c.returncode == 0, c.stderr
-    r = standalone(tmp_path, jobspec([str(exe)], 4), timeout=120)
+    return str(exe)
+
+
+def test_mpich_hello(tmp_path):
+    exe = mpi_hello(tmp_path)
+    r = standalone(tmp_path, jobspec([exe], 4), timeout=120)
     assert r.returncode == 0, r.stderr
-    assert sorted(r.stdout.splitlines()) == [f"mpi: rank {i} of 4" for i in range(4)]
+    assert sorted(r.stdout.splitlines()) == [f"mpi: rank {i} of 4 sum 6" for i in range(4)]
 
 
 # --- under a broker ---------------------------------------------------------
@@ -280,3 +287,82 @@ def test_shell_forwards_sigterm(jobs_instance):
     p.terminate()
     out, err = p.communicate(timeout=30)
     assert p.returncode == 128 + 15, err
+
+
+# --- several shells: PMI through the KVS ------------------------------------
+# One broker, but R names ranks 0 and 1; `--broker-rank=N` (for tests) makes
+# each shell take rank N's share, as job-exec would start them on two brokers.
+
+def held_multi_job(inst, *cmd, nnodes=2, ntasks=4):
+    r = inst.run("submit", "--urgency=0", f"-N{nnodes}", f"-n{ntasks}", *cmd)
+    assert r.returncode == 0, r.stderr
+    jobid = r.stdout.strip()
+    key = inst.run("job", "id", "--to=kvs", jobid).stdout.strip()
+    ranks = "0" if nnodes == 1 else f"0-{nnodes - 1}"
+    cores = "0-%d" % (ntasks // nnodes - 1)
+    r = inst.run("kvs", "put", f"{key}.R={json.dumps(rset(cores=cores, ranks=ranks))}")
+    assert r.returncode == 0, r.stderr
+    return jobid, key
+
+
+def run_shells(inst, jobid, nshells, timeout=60):
+    procs = [subprocess.Popen([SHELL, f"--broker-rank={i}", jobid], env=inst.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(nshells)]
+    results = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=timeout)
+            results.append((p.returncode, err))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return results
+
+
+def task_stdout(inst, key):
+    out = {}
+    for e in eventlog(inst, f"{key}.guest.output")[1:]:
+        c = e["context"]
+        if e["name"] == "data" and c["stream"] == "stdout":
+            out[c["rank"]] = out.get(c["rank"], "") + c.get("data", "")
+    return out
+
+
+def assert_still_held(inst, key):
+    names = [e["name"] for e in eventlog(inst, f"{key}.eventlog")]
+    assert "alloc" not in names and "start" not in names, names
+
+
+@pytest.mark.parametrize("nshells", [1, 2])
+def test_pmi_across_shells(jobs_instance, nshells):
+    inst = jobs_instance
+    jobid, key = held_multi_job(inst, PMI_TEST, nnodes=nshells)
+    f58 = inst.run("job", "id", "--to=f58plain", jobid).stdout.strip()
+    for rc, err in run_shells(inst, jobid, nshells):
+        assert rc == 0, err
+    mapping = "(vector,(0,1,4))" if nshells == 1 else "(vector,(0,2,2))"
+    assert task_stdout(inst, key) == {
+        str(i): f"pmi: rank {i} size 4 universe 4 appnum 0 kvsname {f58} mapping {mapping} ok\n"
+        for i in range(4)}
+    exec_log = eventlog(inst, f"{key}.guest.exec.eventlog")
+    assert exec_log[0]["context"] == {"leader-rank": 0, "size": nshells}
+    r = inst.run("kvs", "get", f"{key}.pmi.key3", f"{key}.pmi.dot%2Ekey3%25")
+    if nshells == 1:
+        assert r.returncode != 0  # one shell: a local exchange, nothing in the KVS
+    else:
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["val3", "v.al3"]
+    assert_still_held(inst, key)
+
+
+def test_mpich_across_shells(jobs_instance, tmp_path):
+    inst = jobs_instance
+    exe = mpi_hello(tmp_path)
+    jobid, key = held_multi_job(inst, exe)
+    for rc, err in run_shells(inst, jobid, 2, timeout=120):
+        assert rc == 0, err
+    assert task_stdout(inst, key) == {str(i): f"mpi: rank {i} of 4 sum 6\n" for i in range(4)}
+    assert_still_held(inst, key)

@@ -1,6 +1,7 @@
 // A PMI-1 wire protocol client for the flux-shell tests (RFC 13): every
-// task puts a key, enters the barrier, reads every other task's key and
-// the process mapping, and prints one line:
+// task puts two keys ("keyR" and "dot.keyR%", the latter not a plain KVS
+// path component), enters the barrier, reads every task's keys and the
+// process mapping, and prints one line:
 //   pmi: rank R size S universe U appnum A kvsname K mapping M ok
 // Exits 1 (with a message on stderr) on any protocol failure.
 // With argument "abort", rank 0 calls abort with exit code 7 after init.
@@ -77,11 +78,17 @@ int main(int argc, char** argv) {
   call("cmd=put kvsname=" + kvsname + " key=key" + std::to_string(rank) + " value=val" +
            std::to_string(rank),
        "put_result");
+  call("cmd=put kvsname=" + kvsname + " key=dot.key" + std::to_string(rank) + "% value=v.al" +
+           std::to_string(rank),
+       "put_result");
   call("cmd=barrier_in", "barrier_out");
   for (int i = 0; i < size; i++) {
     auto g = call("cmd=get kvsname=" + kvsname + " key=key" + std::to_string(i), "get_result");
     if (g["value"] != "val" + std::to_string(i))
       die("key" + std::to_string(i) + " has the wrong value");
+    g = call("cmd=get kvsname=" + kvsname + " key=dot.key" + std::to_string(i) + "%", "get_result");
+    if (g["value"] != "v.al" + std::to_string(i))
+      die("dot.key" + std::to_string(i) + "% has the wrong value");
   }
   send_line("cmd=get kvsname=" + kvsname + " key=nosuchkey");
   if (recv_line()["rc"] == "0") die("a missing key was found");
