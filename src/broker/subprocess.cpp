@@ -12,41 +12,12 @@
 
 namespace flux::broker {
 
-struct ChildWatcher::Impl {
-  explicit Impl(asio::io_context& ctx) : sigchld(ctx, SIGCHLD) {}
-  asio::signal_set sigchld;
-};
+ChildWatcher::ChildWatcher(Reactor& r) : reaper_(r) {}
 
-ChildWatcher::ChildWatcher(Reactor& r) : impl_(std::make_unique<Impl>(io_context(r))) {
-  impl_->sigchld.async_wait([this](const asio::error_code& ec, int) {
-    if (!ec) reap();
-  });
-}
-
-ChildWatcher::~ChildWatcher() {
-  asio::error_code ec;
-  impl_->sigchld.cancel(ec);
-}
-
-void ChildWatcher::reap() {
-  for (auto it = exits_.begin(); it != exits_.end();) {
-    int status;
-    pid_t p = waitpid(it->first, &status, WNOHANG);
-    if (p == it->first) {
-      auto fn = std::move(it->second);
-      it = exits_.erase(it);
-      fn(status);
-    } else {
-      ++it;
-    }
-  }
-  impl_->sigchld.async_wait([this](const asio::error_code& ec, int) {
-    if (!ec) reap();
-  });
-}
+ChildWatcher::~ChildWatcher() = default;
 
 void ChildWatcher::watch(pid_t pid, std::function<void(int)> on_exit) {
-  exits_[pid] = std::move(on_exit);
+  reaper_.watch(pid, std::move(on_exit));
 }
 
 pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
@@ -80,14 +51,9 @@ pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
   int rc = posix_spawn(&pid, prog.c_str(), nullptr, &attr, args.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw FluxError(rc, argv[0] + ": " + std::strerror(rc));
-  exits_[pid] = std::move(on_exit);
+  reaper_.watch(pid, std::move(on_exit));
   return pid;
 }
 
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
 
 }  // namespace flux::broker

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "libflux/child_reaper.hpp"
 #include "libflux/reactor.hpp"
 
 namespace flux::broker {
@@ -27,17 +28,12 @@ class ChildWatcher {
   // Hear when `pid`, a child started elsewhere (rexec), exits. Call before
   // returning to the reactor after starting it.
   void watch(pid_t pid, std::function<void(int wait_status)> on_exit);
-  bool running(pid_t pid) const { return exits_.count(pid) != 0; }
-
-  struct Impl;
+  bool running(pid_t pid) const { return reaper_.running(pid); }
 
  private:
-  void reap();
-  std::unique_ptr<Impl> impl_;
-  std::map<pid_t, std::function<void(int)>> exits_;
+  ChildReaper reaper_;
 };
 
-// 0..255 exit code from a wait status (128+N for death by signal N).
-int exit_code_of(int wait_status);
+using flux::exit_code_of;
 
 }  // namespace flux::broker

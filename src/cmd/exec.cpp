@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "libflux/child_reaper.hpp"
 #include "command.hpp"
 #include "libflux/asio_reactor.hpp"
 #include "libflux/idset.hpp"
@@ -68,12 +69,6 @@ void output(Exec& x, Proc& p, const rexec::Event& ev) {
     }
   }
   std::fflush(f);
-}
-
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
 }
 
 void finish(Exec& x, Proc& p) {

@@ -1,4 +1,5 @@
 #include "job_attach.hpp"
+#include "libflux/child_reaper.hpp"
 
 #include <pthread.h>
 #include <sys/wait.h>
@@ -22,12 +23,6 @@ namespace flux::cmd {
 using jobcmd::eventlog_watch;
 using jobcmd::eventlog_watch_cancel;
 using jobcmd::watch_entry;
-
-int wait_status_to_exit_code(int status) {
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 1;
-}
 
 namespace {
 
@@ -113,7 +108,7 @@ class Attach {
 
   void compute_exit_code() {
     if (have_status_) {
-      exit_code_ = wait_status_to_exit_code(*status_);
+      exit_code_ = exit_code_of(*status_);
       if (WIFSIGNALED(*status_))
         std::fprintf(stderr, "%s: task(s) %s\n", prog_, strsignal(WTERMSIG(*status_)));
       else if (exit_code_ != 0)

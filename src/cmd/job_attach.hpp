@@ -24,7 +24,4 @@ struct AttachOptions {
 // twice within 2 s detaches (returns 130 at once).
 int attach_job(Handle& h, JobId id, const AttachOptions& opts, const char* prog);
 
-// Exit code from a wait status: WEXITSTATUS or 128+signal.
-int wait_status_to_exit_code(int status);
-
 }  // namespace flux::cmd

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "job_query.hpp"
+#include "libflux/child_reaper.hpp"
 
 namespace flux::cmd::jobcmd {
 namespace {
@@ -74,9 +75,7 @@ struct JobResult {
 
 // The exit code a shell would give the wait status.
 int exit_code(int status) {
-  if (status < 0) return 0;
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  return status < 0 ? 0 : exit_code_of(status);
 }
 
 struct StatusOptions {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "libflux/child_reaper.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
 #include "libflux/jobspec.hpp"
@@ -298,13 +299,9 @@ int wait_jobs(Handle& h, const std::vector<JobId>& ids, const char* prog) {
     if (r.value("success", false)) continue;
     std::fprintf(stderr, "%s: %s: %s\n", prog, ids[i].encode().c_str(),
                  r.value("errstr", "").c_str());
-    int code = 1;
-    if (r.contains("status")) {
-      int st = r["status"].get<int>();
-      if (WIFEXITED(st) && WEXITSTATUS(st)) code = WEXITSTATUS(st);
-      if (WIFSIGNALED(st)) code = 128 + WTERMSIG(st);
-    }
-    rc = std::max(rc, code);
+    // A failed job whose tasks exited 0 (an exception) still counts as 1.
+    int code = r.contains("status") ? exit_code_of(r["status"].get<int>()) : 0;
+    rc = std::max(rc, code ? code : 1);
   }
   return rc;
 }

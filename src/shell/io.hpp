@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libflux/child_reaper.hpp"
 #include "libflux/reactor.hpp"
 
 namespace flux::shell {
@@ -61,24 +62,8 @@ class SignalWatch {
   std::unique_ptr<Impl> impl_;
 };
 
-// Reaps child processes on SIGCHLD and calls each one's exit callback with
-// its wait status.
-class ChildReaper {
- public:
-  explicit ChildReaper(Reactor& r);
-  ~ChildReaper();
-  void watch(pid_t pid, std::function<void(int status)> on_exit);
-  size_t count() const { return exits_.size(); }
-
- private:
-  void reap();
-  void reap_now();
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  std::map<pid_t, std::function<void(int)>> exits_;
-};
-
-// Process exit code of a wait status: WEXITSTATUS, or 128 + the signal.
-int exit_code_of(int status);
+// ChildReaper and exit_code_of: libflux/child_reaper.hpp.
+using flux::ChildReaper;
+using flux::exit_code_of;
 
 }  // namespace flux::shell

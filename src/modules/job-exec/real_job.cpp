@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "exec_service.hpp"
+#include "libflux/child_reaper.hpp"
 #include "libflux/eventlog.hpp"
 #include "libflux/jobid.hpp"
 #include "libflux/kvs.hpp"
@@ -21,11 +22,6 @@ namespace {
 
 // SIGKILL follows the first signal if the shells are still there.
 constexpr double kKillTimeout = 5.0;
-
-int exit_code(int status) {
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
 
 }  // namespace
 
@@ -126,7 +122,7 @@ Task<void> ExecService::run_shell(std::shared_ptr<RealJob> job, size_t index, st
 void ExecService::shell_finished(RealJob& job) {
   int status = 0;
   for (const auto& s : job.shells)
-    if (exit_code(s.status) > exit_code(status)) status = s.status;
+    if (exit_code_of(s.status) > exit_code_of(status)) status = s.status;
   job.expire_timer.reset();
   job.kill_timer.reset();
   if (job.start_sent) reply(job.req, job.id, "finish", {{"status", status}});
