@@ -1,4 +1,5 @@
 #include "rexec_process.hpp"
+#include "subprocess.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -99,15 +100,7 @@ RexecProcess::RexecProcess(Reactor& r, const SpawnSpec& spec, OnOutput on_output
   posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own process group
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  init_spawn_attr(&attr, true);  // its own process group
   // glibc's posix_spawn reports a failed chdir or exec as its result and
   // reaps the failed child itself.
   int rc = posix_spawn(&pid_, prog.c_str(), &fa, &attr, args.data(), envp.data());

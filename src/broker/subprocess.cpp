@@ -12,6 +12,21 @@
 
 namespace flux::broker {
 
+void init_spawn_attr(posix_spawnattr_t* attr, bool own_group) {
+  posix_spawnattr_init(attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (own_group) {
+    posix_spawnattr_setpgroup(attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(attr, flags);
+}
+
 ChildWatcher::ChildWatcher(Reactor& r) : reaper_(r) {}
 
 ChildWatcher::~ChildWatcher() = default;
@@ -33,13 +48,7 @@ pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
   envp.push_back(nullptr);
 
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  init_spawn_attr(&attr, false);
   // PATH for the search comes from the child's environment.
   std::string prog = argv[0];
   if (prog.find('/') == std::string::npos) {
@@ -54,6 +63,5 @@ pid_t ChildWatcher::spawn(const std::vector<std::string>& argv,
   reaper_.watch(pid, std::move(on_exit));
   return pid;
 }
-
 
 }  // namespace flux::broker

@@ -4,6 +4,7 @@
 // the pids it was given, so every child must be spawned or watched here.
 #pragma once
 
+#include <spawn.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -35,5 +36,10 @@ class ChildWatcher {
 };
 
 using flux::exit_code_of;
+
+// posix_spawn attributes for a child of the broker: no blocked signals,
+// every signal at its default, and (own_group) a process group of its own.
+// The caller destroys them (posix_spawnattr_destroy).
+void init_spawn_attr(posix_spawnattr_t* attr, bool own_group);
 
 }  // namespace flux::broker

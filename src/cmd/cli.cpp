@@ -16,4 +16,11 @@ int parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
+int run_subcommand(CLI::App& app, const Registry& reg, int argc, char** argv) {
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  for (const auto& sub : reg)
+    if (sub.app->parsed()) return sub.run();
+  throw FluxError(EINVAL, "no subcommand given");
+}
+
 }  // namespace flux::cmd

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "libflux/handle.hpp"
 
@@ -13,6 +15,17 @@ namespace flux::cmd {
 // Parse argv into app; on --help prints and returns 0, on error prints
 // "flux-NAME: ..." and returns 1; otherwise returns -1 (go on).
 int parse(CLI::App& app, int argc, char** argv);
+
+// Commands with subcommands (flux kvs, flux job): each subcommand is a
+// CLI11 app and what runs it once parsed.
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
+using Registry = std::vector<Subcommand>;
+
+// Parse argv into app and run the parsed subcommand; its exit code.
+int run_subcommand(CLI::App& app, const Registry& reg, int argc, char** argv);
 
 // Connect to the enclosing instance (FLUX_URI).
 inline std::unique_ptr<Handle> open_instance() {

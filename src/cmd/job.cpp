@@ -18,14 +18,11 @@ JobId parse_jobid(const std::string& text) {
 int cmd_job(int argc, char** argv) {
   CLI::App app{"Work with one Flux job."};
   app.require_subcommand(1);
-  jobcmd::Registry reg;
+  Registry reg;
   jobcmd::add_control(app, reg);
   jobcmd::add_query(app, reg);
   jobcmd::add_taskmap(app, reg);
-  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
-  for (const auto& sub : reg)
-    if (sub.app->parsed()) return sub.run();
-  throw FluxError(EINVAL, "no subcommand given");
+  return run_subcommand(app, reg, argc, argv);
 }
 
 }  // namespace flux::cmd

@@ -13,15 +13,14 @@
 
 namespace flux::cmd::jobcmd {
 
-struct Subcommand {
-  CLI::App* app;
-  std::function<int()> run;
-};
-using Registry = std::vector<Subcommand>;
+using cmd::Registry;  // cli.hpp
 
-void add_control(CLI::App& job, Registry& reg);  // submit, cancel, raise, urgency, wait
+// attach, kill, submit, cancel, raise, urgency, memo, wait
+void add_control(CLI::App& job, Registry& reg);
+// id, info, eventlog, wait-event, status, last
 void add_query(CLI::App& job, Registry& reg);
-void add_taskmap(CLI::App& job, Registry& reg);  // taskmap    // id, info, eventlog, wait-event, status, last
+// taskmap
+void add_taskmap(CLI::App& job, Registry& reg);
 
 // A job id in any RFC 19 encoding, or FluxError(EINVAL) "invalid jobid: X".
 JobId parse_jobid(const std::string& text);

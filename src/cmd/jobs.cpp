@@ -250,8 +250,6 @@ int run_jobs(JobsOptions& o) {
 int cmd_jobs(int argc, char** argv) {
   CLI::App app{"List jobs."};
   JobsOptions o;
-  auto mark = [&o](auto*) {};
-  (void)mark;
   app.add_flag("-a", o.all_states, "List jobs in all states, including inactive jobs");
   app.add_flag("-A", o.all_users, "List jobs of all users");
   app.add_option("-u,--user", o.user, "List jobs of USERNAME or UID (\"all\" for all users)");

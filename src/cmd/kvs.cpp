@@ -155,7 +155,7 @@ Json commit_or_fail(Handle& h, const kvs::Txn& txn, int flags, const std::string
 int cmd_kvs(int argc, char** argv) {
   CLI::App app{"Operate on the Flux key-value store (KVS)."};
   app.require_subcommand(1);
-  kvscmd::Registry reg;
+  Registry reg;
   kvscmd::add_get_put(app, reg);
   kvscmd::add_dir(app, reg);
   kvscmd::add_ls(app, reg);
@@ -163,10 +163,7 @@ int cmd_kvs(int argc, char** argv) {
   kvscmd::add_root(app, reg);
   kvscmd::add_namespace(app, reg);
   kvscmd::add_eventlog(app, reg);
-  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
-  for (const auto& sub : reg)
-    if (sub.app->parsed()) return sub.run();
-  throw FluxError(EINVAL, "no subcommand given");
+  return run_subcommand(app, reg, argc, argv);
 }
 
 }  // namespace flux::cmd

@@ -14,12 +14,7 @@
 
 namespace flux::cmd::kvscmd {
 
-// A parsed subcommand runs its function; its exit code is the command's.
-struct Subcommand {
-  CLI::App* app;
-  std::function<int()> run;
-};
-using Registry = std::vector<Subcommand>;
+using cmd::Registry;  // cli.hpp
 
 void add_get_put(CLI::App& kvs, Registry& reg);    // get, put
 void add_dir(CLI::App& kvs, Registry& reg);        // dir

@@ -57,7 +57,8 @@ class ExecService {
   Task<void> run_shell(std::shared_ptr<RealJob> job, size_t index, std::string cwd);
   void shell_finished(RealJob& job);
   void kill_real(RealJob& job, int signal);
-  void exec_event(const RealJob& job, const char* name, Json context = Json::object());
+  // Append events to the job's guest.exec.eventlog, in one commit.
+  void exec_events(const RealJob& job, std::initializer_list<std::pair<const char*, Json>> events);
   void fail(RealJob& job, const std::string& type, const std::string& note);
 
   Handle& h_;

@@ -25,10 +25,13 @@ constexpr double kKillTimeout = 5.0;
 
 }  // namespace
 
-void ExecService::exec_event(const RealJob& job, const char* name, Json context) {
+void ExecService::exec_events(const RealJob& job,
+                              std::initializer_list<std::pair<const char*, Json>> events) {
+  std::string lines;
+  for (const auto& [name, context] : events)
+    lines += eventlog_entry_encode(eventlog_entry_make(name, context));
   kvs::Txn txn;
-  txn.append(job.kvs_dir + ".guest.exec.eventlog",
-             eventlog_entry_encode(eventlog_entry_make(name, std::move(context))));
+  txn.append(job.kvs_dir + ".guest.exec.eventlog", lines);
   kvs::commit(h_, txn);  // in order with the job's other commits; nobody waits on it
 }
 
@@ -54,8 +57,7 @@ void ExecService::start_real(const Message& m, uint64_t id, const Json& jobspec,
   }
   for (uint32_t rank : rset.value().ranks()) job->shells.push_back(Shell{rank});
   jobs_[id] = job;
-  exec_event(*job, "init");
-  exec_event(*job, "starting");
+  exec_events(*job, {{"init", Json::object()}, {"starting", Json::object()}});
   double limit = 0;
   if (jobspec.contains("attributes") && jobspec["attributes"].contains("system"))
     limit = jobspec["attributes"]["system"].value("duration", 0.0);
@@ -126,8 +128,7 @@ void ExecService::shell_finished(RealJob& job) {
   job.expire_timer.reset();
   job.kill_timer.reset();
   if (job.start_sent) reply(job.req, job.id, "finish", {{"status", status}});
-  exec_event(job, "complete", {{"status", status}});
-  exec_event(job, "done");
+  exec_events(job, {{"complete", Json{{"status", status}}}, {"done", Json::object()}});
   reply(job.req, job.id, "release", {{"ranks", "all"}, {"final", true}});
   jobs_.erase(job.id);  // last: job may be owned only by this map
 }
