@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "boot.hpp"
 #include "config.hpp"
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
@@ -75,6 +76,18 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   if (!opts.config_path.empty()) config = config_load(opts.config_path);
   setup_attributes();
   setup_rundir();
+  try {
+    overlay = boot(*this);
+  } catch (...) {
+    cleanup_rundir();
+    throw;
+  }
+  if (overlay) router.set_overlay(overlay.get());
+  logbuf_.set_rank(router.rank());
+  if (!attrs.get("local-uri")) {
+    std::string rundir = attrs.get_or("rundir", "");
+    attrs.set_internal("local-uri", "local://" + rundir + "/local-" + attrs.get_or("rank", "0"));
+  }
 }
 
 Broker::~Broker() {
@@ -83,6 +96,9 @@ Broker::~Broker() {
   handle.reset();
   modules.reset();
   listener.reset();
+  if (overlay) overlay->stop();
+  router.set_overlay(nullptr);
+  overlay.reset();
   cleanup_rundir();
 }
 
@@ -97,8 +113,15 @@ void Broker::setup_attributes() {
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count()));
   attrs.set_internal("security.owner", std::to_string(getuid()));
-  attrs.set_internal("hostname", hostname());
-  attrs.set_internal("hostlist", hostname());
+  // FLUX_FAKE_HOSTNAME: flux start --test-hosts gives each broker a name.
+  const char* fake = std::getenv("FLUX_FAKE_HOSTNAME");
+  std::string host = fake && *fake ? fake : hostname();
+  attrs.set_internal("hostname", host);
+  attrs.set_internal("hostlist", host);
+  attrs.set_internal("broker.mapping", "[[0,1,1,1]]");
+  attrs.set_internal("tbon.level", "0");
+  attrs.set_internal("tbon.maxlevel", "0");
+  attrs.set_internal("tbon.descendants", "0");
   attrs.set_internal("instance-level", "0");
   if (!opts.config_path.empty()) attrs.set_internal("config.path", opts.config_path);
   attrs.set_internal("broker.rc1_path", prefix + "/etc/flux/rc1");
@@ -143,14 +166,13 @@ void Broker::setup_rundir() {
       throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
   }
   if (auto cleanup = attrs.get("rundir-cleanup")) rundir_created = *cleanup != "0";
-  attrs.set_internal("local-uri", "local://" + rundir + "/local-0");
 }
 
 void Broker::cleanup_rundir() {
   std::string rundir = attrs.get_or("rundir", "");
   if (rundir.empty()) return;
   std::error_code ec;
-  fs::remove(rundir + "/local-0", ec);
+  fs::remove(rundir + "/local-" + attrs.get_or("rank", "0"), ec);
   if (rundir_created) fs::remove_all(rundir, ec);
 }
 
@@ -279,16 +301,18 @@ int Broker::run() {
   self->userid = getuid();
   self->rolemask = role::kOwner;
   router.attach(self);
-  for (const char* svc : {"broker", "attr", "log", "event", "local", "service", "module",
-                          "state-machine", "shutdown", "config", "rexec"})
+  for (const char* svc : {"broker", "attr", "log", "local", "service", "module", "state-machine",
+                          "shutdown", "config", "rexec", "overlay"})
     router.add_service(svc, uuid);
+  // Events are published through rank 0: elsewhere event.pub goes upstream.
+  if (router.rank() == 0) router.add_service("event", uuid);
   handle =
       std::make_unique<Handle>(reactor, std::make_unique<SelfConnector>(reactor, router, self));
   modules = std::make_unique<ModuleHost>(reactor, router, attrs.get_or("conf.module_path", ""));
   state = std::make_unique<StateMachine>(*this);
   serve_builtins();
 
-  std::string path = attrs.get_or("rundir", "") + "/local-0";
+  std::string path = attrs.get_or("local-uri", "").substr(8);  // after local://
   listener = std::make_unique<LocalListener>(reactor, router, path, getuid());
 
   asio::signal_set signals(io_context(reactor), SIGINT, SIGTERM, SIGHUP);
@@ -300,7 +324,17 @@ int Broker::run() {
   };
   signals.async_wait(on_signal);
 
+  serve_overlay();
+  if (overlay) {
+    overlay->on_parent_hello = [this] { state->parent_welcomed(); };
+    overlay->on_parent_lost = [this](std::string why) { state->parent_lost(why); };
+    overlay->on_shutdown = [this] { state->shutdown("the instance is shutting down"); };
+    overlay->on_child_state = [this](uint32_t rank, PeerState s) {
+      if (s != PeerState::Online) state->child_left(rank, s == PeerState::Lost);
+    };
+  }
   reactor.keep_alive(true);
+  if (overlay) overlay->start();
   state->start();
   reactor.run();
   asio::error_code ec;

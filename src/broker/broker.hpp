@@ -13,6 +13,7 @@
 #include "local_listener.hpp"
 #include "log_buffer.hpp"
 #include "module_host.hpp"
+#include "overlay.hpp"
 #include "rexec.hpp"
 #include "router.hpp"
 #include "state_machine.hpp"
@@ -45,6 +46,7 @@ class Broker {
   Router router{0, 1};
   LogBuffer logbuf_{attrs, 0};
   ChildWatcher children{reactor};
+  std::unique_ptr<TbonOverlay> overlay;  // null in a size-1 instance
   std::unique_ptr<ModuleHost> modules;
   std::unique_ptr<LocalListener> listener;
   std::unique_ptr<Handle> handle;  // the broker's own services
@@ -58,6 +60,7 @@ class Broker {
   void setup_attributes();
   void setup_rundir();
   void serve_builtins();
+  void serve_overlay();
   void cleanup_rundir();
 };
 

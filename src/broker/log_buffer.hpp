@@ -28,6 +28,7 @@ class LogBuffer {
   // Log from the broker itself.
   void log(int severity, const std::string& appname, const std::string& message);
   void append(std::string line);
+  void set_rank(uint32_t rank) { rank_ = rank; }
 
  private:
   void emit(const std::string& line);

@@ -22,9 +22,9 @@ void Router::detach(const std::string& uuid) {
   auto ep = it->second;
   endpoints_.erase(it);
   std::erase_if(services_, [&](const auto& kv) { return kv.second == uuid; });
-  for (const auto& topic : ep->disconnect_topics) {
-    Message m = Message::request(topic, kNodeidAny);
-    m.set_flag(msgflag::kNoResponse);
+  for (const auto& [topic, nodeid, flags] : ep->disconnect_topics) {
+    Message m = Message::request(topic, nodeid);
+    m.set_flag(msgflag::kNoResponse | flags);
     m.set_userid(ep->userid);
     m.set_rolemask(ep->rolemask);
     m.push_route(uuid);
@@ -48,7 +48,8 @@ void Router::ingress(Endpoint& from, Message&& m) {
   switch (m.type()) {
     case MsgType::Request:
       if (!m.has_flag(msgflag::kNoResponse) && from.disconnect_topics.size() < 1024)
-        from.disconnect_topics.insert(disconnect_topic(m.topic()));
+        from.disconnect_topics.emplace(disconnect_topic(m.topic()), m.nodeid(),
+                                       m.flags() & msgflag::kUpstream);
       m.push_route(from.uuid());
       route_request(std::move(m), &from);
       break;
@@ -83,7 +84,9 @@ void Router::route_request(Message&& m, const Endpoint* from) {
     respond_error(m, EHOSTUNREACH, "");
     return;
   }
-  if (!upstream) {
+  // An upstream request skips only the broker whose rank it names (its
+  // sender's); any broker above that one may serve it.
+  if (!upstream || nodeid != rank_) {
     std::string_view topic = m.topic();
     std::string_view service = topic.substr(0, topic.find('.'));
     auto it = services_.find(service);
@@ -95,7 +98,7 @@ void Router::route_request(Message&& m, const Endpoint* from) {
         return;
       }
     }
-    if (nodeid == rank_) {
+    if (nodeid == rank_ && !upstream) {
       respond_error(m, ENOSYS, "");
       return;
     }
@@ -124,7 +127,29 @@ void Router::route_response(Message&& m) {
 
 uint32_t Router::publish(Message&& ev) {
   ev.clear_routes();
+  if (overlay_ && overlay_->has_parent()) {
+    ev.set_seq(0);
+    overlay_->send_parent(std::move(ev));
+    return 0;
+  }
   ev.set_seq(++seq_);
+  if (overlay_) overlay_->send_event_down(ev);
+  uint32_t seq = seq_;
+  deliver_event(std::move(ev));
+  return seq;
+}
+
+void Router::receive_event(Message&& ev) {
+  uint32_t seq = ev.seq();
+  if (seq_ != 0 && seq != seq_ + 1 && log)
+    log(kLogErr, "event sequence gap: expected " + std::to_string(seq_ + 1) + ", got " +
+                     std::to_string(seq) + " (" + ev.topic() + ")");
+  seq_ = seq;
+  if (overlay_) overlay_->send_event_down(ev);
+  deliver_event(std::move(ev));
+}
+
+void Router::deliver_event(Message&& ev) {
   bool priv = ev.has_flag(msgflag::kPrivate);
   std::vector<Endpoint*> to;
   for (auto& [id, ep] : endpoints_) {
@@ -143,7 +168,6 @@ uint32_t Router::publish(Message&& ev) {
     else
       to[i]->deliver(Message(ev));
   }
-  return seq_;
 }
 
 void Router::add_service(const std::string& name, const std::string& uuid) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "libflux/message.hpp"
@@ -33,8 +34,9 @@ class Endpoint {
   uint32_t userid = kUseridUnknown;
   uint32_t rolemask = role::kNone;
   std::vector<std::string> subscriptions;
-  // `<service>.disconnect` topics to send when this endpoint goes away.
-  std::set<std::string> disconnect_topics;
+  // `<service>.disconnect` requests to send when this endpoint goes away:
+  // (topic, nodeid, flags), one for each place its requests went.
+  std::set<std::tuple<std::string, uint32_t, uint8_t>> disconnect_topics;
   uint64_t rx = 0, tx = 0;
 
  private:
@@ -54,6 +56,8 @@ class Overlay {
   virtual bool send_to_rank(uint32_t rank, Message&& m) = 0;
   // Send a response whose next hop is a peer broker; false if unknown.
   virtual bool send_to_peer(const std::string& uuid, Message&& m) = 0;
+  // Pass a sequenced event on to every child.
+  virtual void send_event_down(const Message& ev) = 0;
 };
 
 class Router {
@@ -70,8 +74,12 @@ class Router {
   void ingress(Endpoint& from, Message&& m);
   void route_request(Message&& m, const Endpoint* from);
   void route_response(Message&& m);
-  // Publish an event instance-wide; returns its sequence number.
+  // Publish an event instance-wide: on rank 0 give it the next sequence
+  // number (returned), deliver it here and send it down the tree; on other
+  // ranks send it up toward rank 0 (returns 0).
   uint32_t publish(Message&& ev);
+  // A sequenced event from the parent: deliver it here and pass it down.
+  void receive_event(Message&& ev);
 
   // Services: the first word of a request topic names its endpoint.
   // Throws FluxError (EEXIST) if taken.
@@ -85,6 +93,10 @@ class Router {
   uint32_t rank() const { return rank_; }
   uint32_t size() const { return size_; }
   uint32_t event_seq() const { return seq_; }
+  void set_rank(uint32_t rank, uint32_t size) {
+    rank_ = rank;
+    size_ = size;
+  }
   // Called for each malformed or undeliverable message worth logging.
   std::function<void(int severity, const std::string&)> log;
 
@@ -94,6 +106,7 @@ class Router {
   Overlay* overlay_ = nullptr;
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;
   std::map<std::string, std::string, std::less<>> services_;  // name -> uuid
+  void deliver_event(Message&& ev);
 };
 
 // "kvs.get" -> "kvs.disconnect"

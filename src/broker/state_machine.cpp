@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "broker.hpp"
+#include "libflux/fsd.hpp"
 #include "libflux/log_line.hpp"
 
 namespace flux::broker {
@@ -15,7 +16,81 @@ const char* state_name(BrokerState s) {
 }
 
 void StateMachine::start() {
+  uint32_t size = b_.router.size();
+  quorum_ = size;
+  if (auto q = b_.attrs.get("broker.quorum")) {
+    try {
+      quorum_ = static_cast<uint32_t>(std::stoul(*q));
+    } catch (const std::exception&) {
+      // An idset (flux-core's older form): its count.
+      auto ids = Idset::decode(*q);
+      quorum_ = ids ? static_cast<uint32_t>(ids->count()) : size;
+    }
+    if (quorum_ < 1 || quorum_ > size) quorum_ = size;
+  }
   enter(BrokerState::Join);
+}
+
+void StateMachine::parent_welcomed() {
+  if (state_ == BrokerState::Join) enter(BrokerState::Init);
+}
+
+void StateMachine::parent_lost(const std::string& why) {
+  b_.log(kLogCrit, "parent is lost: " + why);
+  if (exit_code_ == 0) exit_code_ = 1;
+  if (state_ == BrokerState::Join) {
+    enter(BrokerState::Goodbye);
+    return;
+  }
+  shutdown("the TBON parent is lost");
+}
+
+void StateMachine::child_left(uint32_t rank, bool lost) {
+  // Rank 0 keeps the online set; others tell it.
+  if (b_.overlay) {
+    Idset gone;
+    for (uint32_t r : b_.overlay->topology().subtree_ranks(rank)) gone.insert(r);
+    if (b_.router.rank() == 0) {
+      online(gone, false);
+    } else {
+      Message m = Message::request("state-machine.offline", 0);
+      m.set_flag(msgflag::kNoResponse);
+      m.set_json({{"ranks", gone.encode()}});
+      b_.handle->send(std::move(m));
+    }
+  }
+  (void)lost;
+  check_children_gone();
+}
+
+void StateMachine::online(const Idset& ranks, bool up) {
+  Idset before = online_;
+  if (up)
+    online_ |= ranks;
+  else
+    online_ -= ranks;
+  if (online_ == before) return;
+  b_.attrs.set_internal("broker.online", online_.encode());
+  // From the run state on (the first one is the quorum): before it, every
+  // rank is presumed to be on its way.
+  if (state_ >= BrokerState::Run)
+    b_.handle->publish("broker.online", {{"online", online_.encode()}});
+  check_quorum();
+}
+
+void StateMachine::check_quorum() {
+  if (state_ == BrokerState::Quorum && online_.count() >= quorum_) {
+    warn_timer_.reset();
+    enter(BrokerState::Run);
+  }
+}
+
+void StateMachine::check_children_gone() {
+  if (state_ != BrokerState::Shutdown) return;
+  if (b_.overlay && b_.overlay->children_online() > 0) return;
+  shutdown_timer_.reset();
+  warn_timer_.reset();
+  enter(BrokerState::Finalize);
 }
 
 void StateMachine::enter(BrokerState s) {
@@ -26,20 +101,39 @@ void StateMachine::enter(BrokerState s) {
     case BrokerState::None:
       break;
     case BrokerState::Join:
-      enter(BrokerState::Init);  // rank 0 has no parent to wait for
+      // rank 0 has no parent to wait for; others wait for its welcome
+      if (!b_.overlay || !b_.overlay->has_parent()) enter(BrokerState::Init);
       break;
     case BrokerState::Init:
       run_rc("broker.rc1_path", BrokerState::Quorum, BrokerState::Shutdown);
       break;
     case BrokerState::Quorum:
-      enter(BrokerState::Run);  // a single broker is its own quorum
+      if (b_.router.rank() == 0) {
+        online(Idset{0}, true);
+        if (state_ == BrokerState::Quorum) {
+          double warn = 60;
+          warn_timer_ = b_.reactor.after(warn, [this] {
+            b_.log(kLogErr, "quorum delayed: " + std::to_string(online_.count()) + " of " +
+                                std::to_string(quorum_) + " brokers online (" + online_.encode() +
+                                ")");
+          });
+        }
+      } else {
+        Message m = Message::request("state-machine.online", 0);
+        m.set_flag(msgflag::kNoResponse);
+        m.set_json({{"rank", b_.router.rank()}});
+        b_.handle->send(std::move(m));
+        enter(BrokerState::Run);
+      }
       break;
     case BrokerState::Run:
+      if (b_.router.rank() == 0 && b_.router.size() > 1)
+        b_.handle->publish("broker.online", {{"online", online_.encode()}});
       for (auto& w : waiters_) b_.handle->respond(w, nullptr);
       waiters_.clear();
       if (shutdown_requested_) {
         enter(BrokerState::Cleanup);
-      } else if (b_.attrs.get("broker.rc2_none")) {
+      } else if (b_.router.rank() != 0 || b_.attrs.get("broker.rc2_none")) {
         // No initial program: run until asked to shut down.
       } else {
         start_initial_program();
@@ -49,7 +143,24 @@ void StateMachine::enter(BrokerState s) {
       enter(BrokerState::Shutdown);
       break;
     case BrokerState::Shutdown:
-      enter(BrokerState::Finalize);  // no children to wait for
+      // Leaves first: children shut down and leave before rc3 runs here.
+      if (b_.overlay && b_.overlay->children_online() > 0) {
+        b_.overlay->send_shutdown_to_children();
+        warn_timer_ = b_.reactor.after(60, [this] {
+          b_.log(kLogErr, "shutdown: still waiting for " +
+                              std::to_string(b_.overlay->children_online()) + " children");
+        });
+        if (auto t = b_.attrs.get("broker.shutdown-timeout")) {
+          auto secs = fsd_parse(*t);
+          if (secs && *secs > 0)
+            shutdown_timer_ = b_.reactor.after(*secs, [this] {
+              b_.log(kLogErr, "shutdown: timed out waiting for children");
+              enter(BrokerState::Finalize);
+            });
+        }
+      } else {
+        enter(BrokerState::Finalize);
+      }
       break;
     case BrokerState::Finalize:
       run_rc("broker.rc3_path", BrokerState::Goodbye, BrokerState::Goodbye);
@@ -62,6 +173,8 @@ void StateMachine::enter(BrokerState s) {
       b_.modules->remove_all([this] { enter(BrokerState::Exit); });
       break;
     case BrokerState::Exit:
+      // After the modules are gone (a cache may flush upstream on its way out).
+      if (b_.overlay) b_.overlay->send_goodbye();
       b_.reactor.stop();
       break;
   }
@@ -120,6 +233,15 @@ void StateMachine::shutdown(const std::string& why) {
   if (shutdown_requested_) return;
   shutdown_requested_ = true;
   b_.log(kLogInfo, "shutdown: " + why);
+  if (state_ == BrokerState::Join) {
+    enter(BrokerState::Goodbye);  // never joined: nothing to undo
+    return;
+  }
+  if (state_ == BrokerState::Quorum && b_.router.rank() == 0) {
+    warn_timer_.reset();
+    enter(BrokerState::Cleanup);
+    return;
+  }
   if (state_ != BrokerState::Run) return;  // init finishes first, then goes to cleanup
   if (rc2_pid_ > 0)
     ::kill(rc2_pid_, SIGHUP);  // its exit moves us on
@@ -128,6 +250,9 @@ void StateMachine::shutdown(const std::string& why) {
 }
 
 void StateMachine::signal(int signum) {
+  // Only rank 0 answers an interrupt: a terminal's Ctrl-C reaches every
+  // broker of a test instance, and the initial program decides.
+  if (signum == SIGINT && b_.router.rank() != 0) return;
   if (rc2_pid_ > 0) {
     ::kill(rc2_pid_, signum);  // the initial program decides; its exit moves us on
     return;
@@ -163,6 +288,20 @@ void StateMachine::serve(Handle& h) {
     std::erase_if(shutdown_waiters_, same);
   };
   h.add_handler(MsgType::Request, "state-machine.disconnect", drop);
+  h.add_handler(MsgType::Request, "state-machine.online", [this](const Message& m) {
+    if (b_.router.rank() != 0) return;
+    auto req = m.json();
+    if (!req || !(*req)["rank"].is_number_unsigned()) return;
+    uint32_t rank = (*req)["rank"].get<uint32_t>();
+    if (rank < b_.router.size()) online(Idset{rank}, true);
+  });
+  h.add_handler(MsgType::Request, "state-machine.offline", [this](const Message& m) {
+    if (b_.router.rank() != 0) return;
+    auto req = m.json();
+    if (!req || !(*req)["ranks"].is_string()) return;
+    auto ids = Idset::decode((*req)["ranks"].get<std::string>());
+    if (ids) online(*ids, false);
+  });
   h.add_handler(MsgType::Request, "shutdown.disconnect", drop);
 }
 

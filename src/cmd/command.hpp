@@ -48,5 +48,6 @@ int cmd_cancel(int, char**);
 int cmd_queue(int, char**);
 int cmd_pstree(int, char**);
 int cmd_resource(int, char**);
+int cmd_keygen(int, char**);
 
 }  // namespace flux::cmd

@@ -29,6 +29,7 @@ const std::vector<Command>& builtin_commands() {
       {"version", "print version information", cmd_version},
       {"env", "print or run in the flux environment", cmd_env},
       {"exec", "run a command on broker ranks", cmd_exec},
+      {"keygen", "generate a CURVE certificate for the overlay network", cmd_keygen},
       {"help", "show a command's manual page", cmd_help},
   };
   return kCommands;

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "libflux/handle.hpp"
-#include "pmi.hpp"
+#include "libflux/pmi_server.hpp"
 
 namespace flux::shell {
 

@@ -249,7 +249,10 @@ Task<int> Shell::run() {
   }
   pmi_ = std::make_unique<PmiServer>(
       r_, pj, std::move(exchange),
-      [this](int t, int code, const std::string& msg) { on_pmi_abort(t, code, msg); });
+      [this](int t, int code, const std::string& msg) { on_pmi_abort(t, code, msg); },
+      [](const std::string& error) {
+        std::fprintf(stderr, "flux-shell: PMI barrier: %s\n", error.c_str());
+      });
 
   int index = 0;
   for (uint32_t id : info_.local_tasks) {

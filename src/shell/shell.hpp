@@ -16,8 +16,8 @@
 #include "io.hpp"
 #include "jobinfo.hpp"
 #include "kvs_writer.hpp"
+#include "libflux/pmi_server.hpp"
 #include "output.hpp"
-#include "pmi.hpp"
 
 namespace flux::shell {
 

@@ -63,12 +63,15 @@ def test_initial_program_has_flux_uri(tmpdir_env):
     assert lines[0] == lines[1]
 
 
-def test_test_size_2_fails_clearly():
-    r = flux("start", "--test-size=2", "true")
-    assert r.returncode != 0
-    assert "flux-start:" in r.stderr
-    assert "test-size" in r.stderr
-    assert r.stderr.strip().count("\n") < 5, "expected a short message, not a dump"
+def test_test_size_2_is_one_instance():
+    r = flux("start", "--test-size=2", "sh", "-c", "flux getattr size; flux exec -r 1 flux getattr rank")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["2", "1"]
+
+
+def test_test_size_exit_code_is_initial_programs():
+    r = flux("start", "--test-size=2", "sh", "-c", "exit 3")
+    assert r.returncode == 3, r.stderr
 
 
 def test_default_rundir_removed_after_exit(tmpdir_env):

@@ -79,6 +79,7 @@ Task<void> ExecService::run_shell(std::shared_ptr<RealJob> job, size_t index, st
   cmd.argv = {job_shell_, JobId{job->id}.encode()};
   cmd.cwd = cwd;  // the environment is the broker's, with FLUX_URI set by rexec
   std::string error;
+  int errnum = 0;
   try {
     // The shell's own stdout/stderr (not its tasks') go to the broker log.
     auto proc = rexec::Process::start(h_, shell.rank, cmd);
@@ -105,8 +106,15 @@ Task<void> ExecService::run_shell(std::shared_ptr<RealJob> job, size_t index, st
     }
   } catch (const FluxError& e) {
     error = e.what();
+    errnum = e.errnum();
   }
-  if (!error.empty() && shell.pid < 0) {
+  if (errnum == EHOSTUNREACH) {
+    // The node's broker is gone: the job cannot complete (flux-core's
+    // node-failure), and the rest of its shells are stopped.
+    fail(*job, "node-failure", "lost contact with job shell on rank " + std::to_string(shell.rank));
+    shell.status = SIGKILL;
+    kill_real(*job, SIGKILL);
+  } else if (!error.empty() && shell.pid < 0) {
     fail(*job, "exec",
          "cannot start flux-shell on rank " + std::to_string(shell.rank) + ": " + error);
     shell.status = 1 << 8;

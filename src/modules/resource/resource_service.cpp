@@ -38,6 +38,13 @@ ResourceService::ResourceService(Handle& h, ResourceOptions opts)
     : h_(h), opts_(opts), log_(h, "resource") {}
 
 Task<void> ResourceService::start() {
+  Json rank_req = {{"name", "rank"}};
+  Message rk = co_await h_.rpc("attr.get", rank_req);
+  rank_ = std::stoul(rk.json().value().at("value").get<std::string>());
+  if (rank_ != 0) {
+    co_await serve_follower();
+    co_return;
+  }
   Json config = Json::object();
   try {
     Message m = co_await h_.rpc("config.get");
@@ -102,6 +109,7 @@ Task<void> ResourceService::load_r(Json config) {
     if (!local) throw FluxError(local.error());
     all_.add(0, hostname, local->cores, local->gpus);
     method_ = "dynamic-discovery";
+    if (size > 1) co_await gather_ranks(size);
   }
 
   if (rconf.contains("exclude")) {
@@ -137,6 +145,92 @@ Task<void> ResourceService::load_r(Json config) {
   kvs::Txn txn;
   txn.put_json(kRKey, r);
   co_await kvs::commit(h_, txn);
+}
+
+Task<void> ResourceService::serve_follower() {
+  auto local = discover_local();
+  if (!local) throw FluxError(local.error());
+  Json host_req = {{"name", "hostname"}};
+  Message hn = co_await h_.rpc("attr.get", host_req);
+  Json topo = {{"hostname", hn.json().value().at("value")},
+               {"cores", local->cores.encode()},
+               {"gpus", local->gpus.encode()}};
+  h_.serve("resource.topo-get", [topo](const Message&) -> Task<Json> { co_return topo; });
+  // The service lives on rank 0; requests that reach this rank go on there.
+  h_.on_request("resource.*", [this](const Message& m) {
+    if (m.topic() == "resource.topo-get") return;
+    if (m.topic() == "resource.disconnect") return;
+    spawn([](Handle& h, Message req) -> Task<void> {
+      Message fwd = req;
+      fwd.clear_routes();
+      fwd.set_nodeid(0);
+      fwd.set_matchtag(0);
+      Rpc rpc = h.rpc_message(std::move(fwd));
+      for (;;) {
+        auto r = co_await rpc.next_async();
+        if (!r) {
+          if (req.has_flag(msgflag::kStreaming)) h.respond_error(req, ENODATA);
+          co_return;
+        }
+        if (r->errnum()) {
+          h.respond_error(req, r->errnum(), std::string(r->error_string()));
+          co_return;
+        }
+        h.respond_raw(req, r->payload());
+        if (!req.has_flag(msgflag::kStreaming)) co_return;
+      }
+    }(h_, m));
+  });
+  co_return;
+}
+
+Task<void> ResourceService::gather_ranks(uint32_t size) {
+  // Ranks may not have joined or loaded their resource module yet: ask
+  // again those that could not answer, until the deadline.
+  Json host_req = {{"name", "hostlist"}};
+  Message hl = co_await h_.rpc("attr.get", host_req);
+  auto hosts = Hostlist::decode(hl.json().value().at("value").get<std::string>());
+  std::vector<uint32_t> pending;
+  for (uint32_t r = 1; r < size; r++) pending.push_back(r);
+  double deadline = monotime() + 120;
+  while (!pending.empty()) {
+    std::vector<std::pair<uint32_t, Rpc>> asked;
+    for (uint32_t r : pending)
+      asked.emplace_back(r, h_.rpc("resource.topo-get", Json::object(), r));
+    std::vector<uint32_t> again;
+    for (auto& [r, rpc] : asked) {
+      auto m = co_await rpc.next_async();
+      if (!m || m->errnum()) {
+        again.push_back(r);
+        continue;
+      }
+      Json t = m->json().value();
+      auto cores = Idset::decode(t.value("cores", ""));
+      auto gpus = Idset::decode(t.value("gpus", ""));
+      std::string host = t.value("hostname", "");
+      if (hosts && r < hosts->size()) host = (*hosts)[r];
+      if (cores && gpus) all_.add(r, host, *cores, *gpus);
+    }
+    pending = std::move(again);
+    if (pending.empty()) break;
+    if (monotime() > deadline) {
+      Idset missing;
+      for (uint32_t r : pending) missing.insert(r);
+      log_.err("no resources from ranks " + missing.encode() + ": left out of R");
+      break;
+    }
+    co_await h_.reactor().sleep(0.05);
+  }
+}
+
+void ResourceService::follow_online(const Message& ev) {
+  if (opts_.force_up) return;
+  auto p = ev.json();
+  if (!p || !(*p)["online"].is_string()) return;
+  auto ids = Idset::decode((*p)["online"].get<std::string>());
+  if (!ids) return;
+  online_ = *ids & all_.ranks();
+  notify();
 }
 
 Task<bool> ResourceService::replay() {
@@ -315,6 +409,8 @@ Json ResourceService::acquire(const Message& m) {
 }
 
 void ResourceService::serve() {
+  h_.add_handler(MsgType::Event, "broker.online", [this](const Message& ev) { follow_online(ev); });
+  spawn([](Handle& h) -> Task<void> { co_await h.subscribe("broker.online"); }(h_));
   h_.on_request("resource.acquire", [this](const Message& m) {
     if (!m.has_flag(msgflag::kStreaming)) {
       h_.respond_error(m, EPROTO, "resource.acquire is a streaming RPC");

@@ -32,6 +32,12 @@ class ResourceService {
 
  private:
   Task<void> load_r(Json config);
+  // Rank > 0: answer resource.topo-get, pass everything else to rank 0.
+  Task<void> serve_follower();
+  // Rank 0: each other rank's local resources, asked until all answer or
+  // the deadline passes.
+  Task<void> gather_ranks(uint32_t size);
+  void follow_online(const Message& ev);
   // Returns true if the eventlog ends with this load's resource-define.
   Task<bool> replay();
   Task<void> append(EventlogEntry e);
@@ -56,6 +62,7 @@ class ResourceService {
   std::map<uint32_t, DrainInfo> drained_;
   std::vector<Message> acquirers_;
   Idset last_up_;
+  uint32_t rank_ = 0;
 };
 
 }  // namespace flux::resource

@@ -1,9 +1,11 @@
-#include "pmi.hpp"
+#include "pmi_server.hpp"
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <sstream>
 
-namespace flux::shell {
+namespace flux {
 
 namespace {
 
@@ -41,8 +43,13 @@ struct PmiServer::Client {
 };
 
 PmiServer::PmiServer(Reactor& r, PmiJob job, std::unique_ptr<PmiExchange> exchange,
-                     std::function<void(int, int, const std::string&)> on_abort)
-    : r_(r), job_(std::move(job)), exchange_(std::move(exchange)), on_abort_(std::move(on_abort)) {
+                     std::function<void(int, int, const std::string&)> on_abort,
+                     std::function<void(const std::string&)> on_error)
+    : r_(r),
+      job_(std::move(job)),
+      exchange_(std::move(exchange)),
+      on_abort_(std::move(on_abort)),
+      on_error_(std::move(on_error)) {
   kvs_["PMI_process_mapping"] = job_.process_mapping;
 }
 
@@ -135,7 +142,7 @@ void PmiServer::handle_line(Client& c, const std::string& line) {
   } else if (cmd == "lookup_name") {
     reply(c, "cmd=lookup_result rc=-1 msg=not_supported");
   } else {
-    // A protocol error: drop the connection; the task's PMI calls fail.
+    // A protocol error: drop the connection; the client's PMI calls fail.
     c.dead = true;
     c.writer->close();
   }
@@ -186,7 +193,13 @@ void PmiServer::barrier_enter(Client& c) {
     for (auto& [k, v] : all) kvs_[k] = v;
     std::string answer =
         error.empty() ? "cmd=barrier_out rc=0" : "cmd=barrier_out rc=-1 msg=exchange_failed";
-    if (!error.empty()) std::fprintf(stderr, "flux-shell: PMI barrier: %s\n", error.c_str());
+    if (!error.empty()) {
+      if (on_error_) {
+        on_error_(error);
+      } else {
+        std::fprintf(stderr, "PMI barrier: %s\n", error.c_str());
+      }
+    }
     for (int t : waiting) {
       auto it = clients_.find(t);
       if (it != clients_.end() && !it->second->dead) reply(*it->second, answer);
@@ -194,4 +207,4 @@ void PmiServer::barrier_enter(Client& c) {
   });
 }
 
-}  // namespace flux::shell
+}  // namespace flux

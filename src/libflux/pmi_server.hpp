@@ -1,6 +1,7 @@
-// The PMI-1 server (RFC 13 wire protocol, version 1.1) for the local
-// tasks: each task has one end of a socketpair as PMI_FD, and speaks
-// newline-terminated "cmd=NAME key=value ..." requests in lock step.
+// The PMI-1 server (RFC 13 wire protocol, version 1.1) on a Reactor: each
+// client (a job shell's task, or a broker that `flux start` launched) has
+// one end of a socketpair as PMI_FD, and speaks newline-terminated
+// "cmd=NAME key=value ..." requests in lock step.
 //
 // Answered: init, get_maxes, get_appnum (0), get_universe_size (the job's
 // task count), get_my_kvsname, put, get, barrier_in (barrier_out once every
@@ -8,14 +9,15 @@
 // unpublish_name and lookup_name answer rc=-1 (not supported); anything
 // else closes the connection (a protocol error, as RFC 13 asks).
 //
-// A put is this shell's until a barrier. Across shells the exchange goes
-// through the PmiExchange given at construction: at each barrier a shell
-// hands it the puts since the last barrier and, once every shell has done
-// the same, makes the puts it gets back visible and answers barrier_out.
-// A get for a key not known locally asks the exchange (whose answer, when
-// found, is cached). LocalExchange: one shell holds all tasks, nothing to
-// ask; KvsExchange (pmi_kvs.hpp): the job's shells meet in a KVS fence.
-// The space holds PMI_process_mapping from the task map from the start.
+// A put is this server's until a barrier. Across servers (one per shell of
+// a job) the exchange goes through the PmiExchange given at construction:
+// at each barrier a server hands it the puts since the last barrier and,
+// once every server has done the same, makes the puts it gets back visible
+// and answers barrier_out. A get for a key not known locally asks the
+// exchange (whose answer, when found, is cached). LocalExchange: one server
+// holds all clients, nothing to ask; the shell's KvsExchange
+// (src/shell/pmi_kvs.hpp): the job's shells meet in a KVS fence. The space
+// holds PMI_process_mapping from the start.
 #pragma once
 
 #include <functional>
@@ -25,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "io.hpp"
-#include "libflux/reactor.hpp"
+#include "fd_io.hpp"
+#include "reactor.hpp"
 
-namespace flux::shell {
+namespace flux {
 
 using PmiDict = std::map<std::string, std::string>;
 
@@ -51,30 +53,34 @@ class PmiExchange {
   }
 };
 
-// One shell holds all of the job's tasks: its own puts are everybody's.
+// One server holds all of the clients: its own puts are everybody's.
 class LocalExchange : public PmiExchange {
  public:
   void exchange(PmiDict local, PmiExchangeDone done) override { done(std::move(local), ""); }
 };
 
 struct PmiJob {
-  std::string kvsname;  // the job id
-  int size = 0;         // tasks in the job
-  int local_size = 0;   // tasks of this shell (barrier count)
+  std::string kvsname;  // get_my_kvsname (a shell: the job id)
+  int size = 0;         // processes in the program (get_universe_size)
+  int local_size = 0;   // clients of this server (barrier count)
   std::string process_mapping;
 };
 
 class PmiServer {
  public:
-  // on_abort(taskid, exitcode, message): a task called PMI_Abort.
+  // on_abort(taskid, exitcode, message): a client called PMI_Abort.
+  // on_error(text): a failed barrier exchange; null: "PMI barrier: text"
+  // on stderr.
   PmiServer(Reactor& r, PmiJob job, std::unique_ptr<PmiExchange> exchange,
-            std::function<void(int, int, const std::string&)> on_abort);
+            std::function<void(int, int, const std::string&)> on_abort,
+            std::function<void(const std::string&)> on_error = nullptr);
   ~PmiServer();
 
-  // Serve task taskid on fd (the shell's end; owned from now on).
+  // Serve client taskid (a task id or broker rank) on fd (the server's
+  // end; owned from now on).
   void add_client(int taskid, int fd);
-  // A task exited: forget it (it no longer blocks nothing; a barrier with
-  // it missing never completes, as in flux-core).
+  // A client exited: forget it (a barrier with it missing never
+  // completes, as in flux-core).
   void remove_client(int taskid);
 
  private:
@@ -90,6 +96,7 @@ class PmiServer {
   PmiJob job_;
   std::unique_ptr<PmiExchange> exchange_;
   std::function<void(int, int, const std::string&)> on_abort_;
+  std::function<void(const std::string&)> on_error_;
   PmiDict kvs_;      // visible to get
   PmiDict pending_;  // puts since the last barrier
   std::vector<int> in_barrier_;
@@ -97,4 +104,4 @@ class PmiServer {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for late callbacks
 };
 
-}  // namespace flux::shell
+}  // namespace flux
