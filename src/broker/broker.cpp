@@ -1,5 +1,6 @@
 #include "broker.hpp"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -76,6 +77,8 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   if (!opts.config_path.empty()) config = config_load(opts.config_path);
   setup_attributes();
   setup_rundir();
+  // PMI_FD (if unused by the boot method) must not leak into children.
+  if (const char* fd = std::getenv("PMI_FD")) fcntl(std::atoi(fd), F_SETFD, FD_CLOEXEC);
   try {
     overlay = boot(*this);
   } catch (...) {
@@ -184,6 +187,8 @@ std::map<std::string, std::string> Broker::child_env() const {
     if (eq != std::string_view::npos)
       env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
+  // The launcher's bootstrap is the broker's, not its children's.
+  for (const char* name : {"PMI_FD", "PMI_RANK", "PMI_SIZE", "FLUX_FAKE_HOSTNAME"}) env.erase(name);
   std::string uri = attrs.get_or("local-uri", "");
   env["FLUX_URI"] = uri;
   std::string path = env.count("PATH") ? env["PATH"] : "/usr/bin:/bin";

@@ -147,6 +147,7 @@ struct TbonOverlay::Impl {
     close_watch(children, 0);
     close_watch(parent, linger_ms);
     close_watch(zap, 0);
+    close_watch(monitor, 0);
     if (ctx) {
       zmq_ctx_term(ctx);
       ctx = nullptr;
@@ -155,7 +156,7 @@ struct TbonOverlay::Impl {
 
   Reactor& reactor;
   void* ctx = nullptr;
-  Watched children, parent, zap;
+  Watched children, parent, zap, monitor;
 };
 
 TbonOverlay::TbonOverlay(Reactor& r, Router& router, Topology topo, OverlayOptions opts)
@@ -265,10 +266,39 @@ void TbonOverlay::start() {
       on_parent_message(std::move(*m));
     };
     impl_->watch(impl_->parent);
+    watch_handshakes(s);
     parent_last_rx_ = monotime();
     send_control_parent(kCtlHello, {{"rank", opts_.rank}, {"version", kFluxVersion}});
   }
   if (opts_.heartbeat > 0) tick_timer_ = reactor_.after(opts_.heartbeat / 2, [this] { tick(); });
+}
+
+// A CURVE handshake with the parent that fails (a wrong key on either side)
+// is otherwise silent: ZeroMQ just retries. Say so, once per kind.
+void TbonOverlay::watch_handshakes(void* sock) {
+  constexpr const char* kMonitor = "inproc://overlay-parent-monitor";
+  int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+  if (zmq_socket_monitor(sock, kMonitor, events) < 0) return;
+  impl_->monitor.sock = zmq_socket(impl_->ctx, ZMQ_PAIR);
+  if (zmq_connect(impl_->monitor.sock, kMonitor) < 0) return;
+  impl_->monitor.on_readable = [this] {
+    auto f = recv_frames(impl_->monitor.sock);
+    if (f.empty() || f[0].size() < 6) return;
+    uint16_t event = 0;
+    std::memcpy(&event, f[0].data(), sizeof(event));
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      handshake_failures_ = 0;
+      return;
+    }
+    if (handshake_failures_++ == 0 && router_.log)
+      router_.log(kLogErr,
+                  "overlay: cannot join the parent at " + opts_.parent_uri +
+                      ": the CURVE handshake failed (" +
+                      (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "key refused" : "wrong key?") +
+                      ")");
+  };
+  impl_->watch(impl_->monitor);
 }
 
 void TbonOverlay::stop(double linger) {

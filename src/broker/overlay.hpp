@@ -101,6 +101,7 @@ class TbonOverlay : public Overlay {
   void send_control_parent(int kind, const Json& payload);
   void send_control_child(Child& c, int kind, const Json& payload);
   void tick();
+  void watch_handshakes(void* sock);
   void report_status();
   void track(Child& c, const Message& req);
   void untrack(Child& c, const Message& rsp);
@@ -117,6 +118,7 @@ class TbonOverlay : public Overlay {
   std::string parent_uuid_, bound_uri_;
   bool parent_welcomed_ = false;
   bool parent_lost_ = false;
+  int handshake_failures_ = 0;
   double parent_last_rx_ = 0, parent_last_tx_ = 0;
   std::string last_status_sent_;
   std::unique_ptr<Timer> tick_timer_;

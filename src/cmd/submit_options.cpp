@@ -130,7 +130,8 @@ Json job_environment(const std::vector<std::string>& rules,
 }  // namespace
 
 void SubmitOptions::add_to(CLI::App& app) {
-  app.add_option("-n,--ntasks", ntasks, "Number of tasks to start");
+  app.add_option("-n,--ntasks", ntasks, "Number of tasks to start")
+      ->each([this](const std::string&) { ntasks_given = true; });
   app.add_option("-c,--cores-per-task", cores_per_task, "Number of cores to allocate per task");
   app.add_option("-g,--gpus-per-task", gpus_per_task, "Number of GPUs to allocate per task");
   app.add_option("-N,--nodes", nnodes, "Number of nodes to allocate");
@@ -197,7 +198,9 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
         a.replace(p, 4, std::to_string(cc_id));
   double duration = time_limit.empty() ? 0 : fsd_parse(time_limit).value();
   if (std::isinf(duration)) duration = 0;
-  Jobspec spec = Jobspec::from_command(argv, ntasks, cores_per_task, gpus_per_task, nnodes,
+  // -N without -n: one task per node, as flux-core.
+  int tasks = ntasks_given || nnodes <= 0 ? ntasks : nnodes;
+  Jobspec spec = Jobspec::from_command(argv, tasks, cores_per_task, gpus_per_task, nnodes,
                                        exclusive, duration);
   Json js = spec.to_json();
   Json& sys = js["attributes"]["system"];

@@ -13,6 +13,7 @@ namespace flux::cmd {
 
 struct SubmitOptions {
   int ntasks = 1;
+  bool ntasks_given = false;
   int cores_per_task = 1;
   int gpus_per_task = 0;
   int nnodes = 0;
@@ -32,7 +33,7 @@ struct SubmitOptions {
   std::string output;  // --output=TEMPLATE: task stdout (and stderr) to a file
   std::string error;   // --error=TEMPLATE: task stderr to a file
   bool label_io = false;
-  std::string input;  // --input=RANKS (flux run: which tasks get stdin)
+  std::string input;                      // --input=RANKS (flux run: which tasks get stdin)
   std::vector<std::string> rlimit_rules;  // --rlimit: applied after "*" (all soft limits)
   bool quiet = false;
   bool wait = false;

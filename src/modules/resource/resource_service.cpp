@@ -192,14 +192,29 @@ Task<void> ResourceService::gather_ranks(uint32_t size) {
   auto hosts = Hostlist::decode(hl.json().value().at("value").get<std::string>());
   std::vector<uint32_t> pending;
   for (uint32_t r = 1; r < size; r++) pending.push_back(r);
-  double deadline = monotime() + 120;
+  // Every rank is expected unless broker.quorum says the instance may run
+  // without some: then those not up soon are left out.
+  double grace = 120;
+  try {
+    Json q_req = {{"name", "broker.quorum"}};
+    Message q = co_await h_.rpc("attr.get", q_req);
+    if (std::stoul(q.json().value().at("value").get<std::string>()) < size) grace = 2;
+  } catch (const std::exception&) {
+    // unset: all ranks
+  }
+  double deadline = monotime() + grace;
   while (!pending.empty()) {
     std::vector<std::pair<uint32_t, Rpc>> asked;
     for (uint32_t r : pending)
       asked.emplace_back(r, h_.rpc("resource.topo-get", Json::object(), r));
     std::vector<uint32_t> again;
     for (auto& [r, rpc] : asked) {
-      auto m = co_await rpc.next_async();
+      std::optional<Message> m;
+      try {
+        m = co_await rpc.next_async();
+      } catch (const FluxError&) {
+        // not joined yet (EHOSTUNREACH) or not loaded yet (ENOSYS)
+      }
       if (!m || m->errnum()) {
         again.push_back(r);
         continue;
