@@ -330,6 +330,16 @@ int Broker::run() {
   signals.async_wait(on_signal);
 
   serve_overlay();
+  if (overlay && overlay->has_parent()) {
+    logbuf_.forward = [this](const std::string& line) {
+      if (!overlay->parent_joined()) return false;
+      Message m = Message::request("log.append", router.rank());
+      m.set_flag(msgflag::kUpstream | msgflag::kNoResponse);
+      m.set_payload(line + '\0');
+      handle->send(std::move(m));
+      return true;
+    };
+  }
   if (overlay) {
     overlay->on_parent_hello = [this] { state->parent_welcomed(); };
     overlay->on_parent_lost = [this](std::string why) { state->parent_lost(why); };

@@ -30,7 +30,15 @@ void LogBuffer::append(std::string line) {
   auto e = parse_log_line(line);
   int severity = e ? e->severity : kLogInfo;
   if (severity > int_attr(attrs_, "log-level", kLogDebug)) return;
-  if (e && severity <= int_attr(attrs_, "log-stderr-level", kLogErr)) {
+  // In leader mode (the default) the leader speaks for every rank: the
+  // others send it what is worth forwarding, and print only what they
+  // could not send.
+  bool to_stderr = true;
+  if (rank_ > 0 && forward) {
+    bool sent = severity <= int_attr(attrs_, "log-forward-level", kLogErr) && forward(line);
+    if (attrs_.get_or("log-stderr-mode", "leader") == "leader") to_stderr = !sent;
+  }
+  if (e && to_stderr && severity <= int_attr(attrs_, "log-stderr-level", kLogErr)) {
     std::fprintf(stderr, "%s.%s[%s]: %s\n", e->appname.c_str(), severity_name(severity),
                  e->hostname.c_str(), e->message.c_str());
   }

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ class LogBuffer {
   void log(int severity, const std::string& appname, const std::string& message);
   void append(std::string line);
   void set_rank(uint32_t rank) { rank_ = rank; }
+  // Rank > 0: pass a line at or above log-forward-level toward rank 0;
+  // returns false when it cannot (not joined yet, parent lost).
+  std::function<bool(const std::string& line)> forward;
 
  private:
   void emit(const std::string& line);

@@ -346,7 +346,8 @@ bool TbonOverlay::send_to_rank(uint32_t rank, Message&& m) {
   auto hop = topo_.next_hop(opts_.rank, rank);
   if (!hop) return false;
   if (topo_.parent(opts_.rank) == hop) {
-    if (!parent_welcomed_ || parent_lost_) return false;
+    // Before the parent's welcome is fine: ZeroMQ keeps order behind our hello.
+    if (parent_lost_) return false;
     send_parent(std::move(m));
     return true;
   }

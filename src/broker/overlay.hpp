@@ -86,6 +86,7 @@ class TbonOverlay : public Overlay {
   // Drop the connection of a child (flux overlay disconnect). false if not a child.
   bool disconnect_child(uint32_t rank, const std::string& why);
   std::string parent_uuid() const { return parent_uuid_; }
+  bool parent_joined() const { return parent_welcomed_ && !parent_lost_; }
   std::string bound_uri() const { return bound_uri_; }
   // The status of this broker's subtree: full, partial, degraded, lost, offline.
   std::string subtree_status() const;

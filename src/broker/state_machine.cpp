@@ -187,8 +187,11 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
     return;
   }
   std::string name = attr == "broker.rc1_path" ? "rc1" : "rc3";
+  // The rc scripts differ by rank; saying it here saves each a flux getattr.
+  auto env = b_.child_env();
+  env["FLUX_BROKER_RANK"] = std::to_string(b_.router.rank());
   try {
-    b_.children.spawn({*path}, b_.child_env(), [this, name, next_ok, next_fail](int status) {
+    b_.children.spawn({*path}, env, [this, name, next_ok, next_fail](int status) {
       int rc = exit_code_of(status);
       if (rc != 0) {
         b_.log(kLogErr, name + " exited with code " + std::to_string(rc));

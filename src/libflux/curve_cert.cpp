@@ -1,12 +1,14 @@
 #include "curve_cert.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
+#include <zmq.h>  // version macros only: libflux does not link libzmq
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "printable.hpp"
 #include "result.hpp"
@@ -48,18 +50,70 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Z85 (ZeroMQ RFC 32): 4 bytes, big-endian, as 5 base-85 digits.
+constexpr std::string_view kZ85 =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+std::string z85_encode(const uint8_t* data, size_t n) {
+  std::string out;
+  for (size_t i = 0; i + 4 <= n; i += 4) {
+    uint32_t v = (uint32_t{data[i]} << 24) | (uint32_t{data[i + 1]} << 16) |
+                 (uint32_t{data[i + 2]} << 8) | data[i + 3];
+    char digits[5];
+    for (int d = 4; d >= 0; d--) {
+      digits[d] = kZ85[v % 85];
+      v /= 85;
+    }
+    out.append(digits, 5);
+  }
+  return out;
+}
+
+bool z85_decode(const std::string& text, uint8_t* out) {
+  if (text.size() % 5 != 0) return false;
+  for (size_t i = 0, o = 0; i < text.size(); i += 5, o += 4) {
+    uint64_t v = 0;
+    for (size_t d = 0; d < 5; d++) {
+      size_t digit = kZ85.find(text[i + d]);
+      if (digit == std::string_view::npos) return false;
+      v = v * 85 + digit;
+    }
+    if (v > UINT32_MAX) return false;
+    out[o] = static_cast<uint8_t>(v >> 24);
+    out[o + 1] = static_cast<uint8_t>(v >> 16);
+    out[o + 2] = static_cast<uint8_t>(v >> 8);
+    out[o + 3] = static_cast<uint8_t>(v);
+  }
+  return true;
+}
+
 std::array<uint8_t, CurveCert::kKeyBytes> decode_key(const std::string& text, const char* what) {
   std::array<uint8_t, CurveCert::kKeyBytes> out{};
-  if (!curve_key_valid(text) || !zmq_z85_decode(out.data(), text.c_str()))
+  if (!curve_key_valid(text) || !z85_decode(text, out.data()))
     throw FluxError(EINVAL, std::string(what) + " is not a valid Z85 CURVE key");
   return out;
 }
 
-// Whether secret's public half is public_key (libzmq >= 4.2.1 can tell).
+// CURVE keys are X25519 keys: OpenSSL (already libflux's) makes and checks
+// them, so libflux and every command stay free of libzmq.
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+std::string public_of(const Pkey& key) {
+  uint8_t pub[CurveCert::kKeyBytes];
+  size_t len = sizeof(pub);
+  if (!key || EVP_PKEY_get_raw_public_key(key.get(), pub, &len) != 1 || len != sizeof(pub))
+    throw FluxError(EINVAL, "cannot derive a CURVE public key");
+  return z85_encode(pub, len);
+}
+
+// Whether secret's public half is public_key.
 bool keys_match(const std::string& public_key, const std::string& secret_key) {
-  char derived[CurveCert::kKeyText + 1];
-  if (zmq_curve_public(derived, secret_key.c_str()) < 0) return errno == ENOTSUP;
-  return public_key == derived;
+  auto sec = decode_key(secret_key, "secret-key");
+  Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, sec.data(), sec.size()));
+  return public_of(key) == public_key;
 }
 
 [[noreturn]] void sys_error(const std::string& path, int errnum) {
@@ -76,23 +130,19 @@ bool curve_key_valid(std::string_view text) {
 }
 
 std::string curve_zmq_version() {
-  int major = 0, minor = 0, patch = 0;
-  zmq_version(&major, &minor, &patch);
-  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  return std::to_string(ZMQ_VERSION_MAJOR) + "." + std::to_string(ZMQ_VERSION_MINOR) + "." +
+         std::to_string(ZMQ_VERSION_PATCH);
 }
 
 CurveCert CurveCert::generate() {
-  char pub[kKeyText + 1];
-  char sec[kKeyText + 1];
-  if (zmq_curve_keypair(pub, sec) < 0) {
-    int e = errno;
-    throw FluxError(
-        e, std::string("cannot generate a CURVE key pair: ") +
-               (e == ENOTSUP ? "libzmq was built without CURVE support" : std::strerror(e)));
-  }
+  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+  uint8_t sec[kKeyBytes];
+  size_t len = sizeof(sec);
+  if (!key || EVP_PKEY_get_raw_private_key(key.get(), sec, &len) != 1 || len != sizeof(sec))
+    throw FluxError(EINVAL, "cannot generate a CURVE key pair");
   CurveCert cert;
-  cert.public_key = pub;
-  cert.secret_key = sec;
+  cert.public_key = public_of(key);
+  cert.secret_key = z85_encode(sec, len);
   return cert;
 }
 
