@@ -1,6 +1,11 @@
 #!/usr/bin/python3
 """make bench: end-to-end workloads and micro benchmarks, with the machine's
-own limits measured in the same run. Usage: run_bench.py BUILD_DIR"""
+own limits measured in the same run. Usage: run_bench.py BUILD_DIR
+
+FLUX_CORE=/path/to/flux-core/bin/flux (optional): the overlay workloads
+are also run with flux-core's flux in the same run, and its figures are
+the reference column for them (marked "same run") instead of the ones
+recorded on another day. BENCH_ONLY=overlay runs just those."""
 
 import json
 import os
@@ -12,6 +17,8 @@ import time
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
 FLUX = os.path.join(BUILD, "bin", "flux")
+CORE = os.environ.get("FLUX_CORE", "")
+HERE = os.path.dirname(os.path.abspath(__file__))
 ENV = {k: v for k, v in os.environ.items() if k != "FLUX_URI"}
 
 # flux-core 0.88 on this kind of machine (see DESIGN.md and the issues).
@@ -26,6 +33,9 @@ FLUX_CORE = {
     "throughput.sim.16k": (69.0, "jobs/s"),
     "run.latency": (132.0, "ms"),
     "throughput.exec": (55.5, "jobs/s"),
+    "start.size16": (3.0, "s"),
+    "start.size64": (10.2, "s"),
+    "ping.far": (344.0, "us"),
 }
 HIGHER_IS_BETTER = {"kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
@@ -34,9 +44,14 @@ HIGHER_IS_BETTER = {"kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "k
 rows = []
 
 
+SAME_RUN = {}  # name -> flux-core's figure measured in this run
+
+
 def row(name, value, unit, note=""):
-    ref = FLUX_CORE.get(name)
+    ref = (SAME_RUN[name], unit) if name in SAME_RUN else FLUX_CORE.get(name)
     ref_s = f"{ref[0]:g} {ref[1]}" if ref else "-"
+    if name in SAME_RUN:
+        ref_s += " (same run)"
     if ref and value > 0:
         ratio = value / ref[0] if name in HIGHER_IS_BETTER else ref[0] / value
         speed = f"{ratio:.1f}x"
@@ -103,6 +118,62 @@ def throughput_exec(n=1000):
     return n / (t1 - t0)
 
 
+def start_size(flux, size, n=3):
+    times = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        run([flux, "start", f"--test-size={size}", "true"])
+        times.append(time.monotonic() - t0)
+    return statistics.median(times)
+
+
+def ping_rank(flux, size, rank, count=500):
+    out = run([flux, "start", f"--test-size={size}", flux, "ping", f"--count={count}",
+               "--interval=0.001", str(rank)]).stdout
+    times = [float(m) * 1000.0 for m in re.findall(r"time=([0-9.]+) ms", out)]
+    if len(times) != count:
+        raise SystemExit(f"ping {rank}: expected {count} replies, got {len(times)}")
+    return statistics.median(times)
+
+
+def run_latency_nodes(flux, size, n=10):
+    out = run([flux, "start", f"--test-size={size}", os.path.join(HERE, "run_latency.sh"), str(n),
+               str(size)]).stdout.split()
+    return statistics.median(float(t) for t in out[-n:]) * 1000.0
+
+
+def event_fanout(size=64, rounds=20):
+    exe = os.path.join(BUILD, "bench", "bench_event")
+    out = run([FLUX, "start", f"--test-size={size}", exe, "drive", str(rounds)]).stdout.split()
+    return float(out[0])
+
+
+def overlay(pl):
+    """The overlay workloads; with FLUX_CORE, flux-core's figures too."""
+    if CORE:
+        for name, fn in (("start.size16", lambda: start_size(CORE, 16)),
+                         ("start.size64", lambda: start_size(CORE, 64)),
+                         ("ping.far", lambda: ping_rank(CORE, 16, 15)),
+                         ("run.latency.N16", lambda: run_latency_nodes(CORE, 16))):
+            try:
+                SAME_RUN[name] = fn()
+            except (subprocess.SubprocessError, SystemExit) as e:
+                print(f"flux-core {name}: {e}", file=sys.stderr)
+    s16 = start_size(FLUX, 16)
+    row("start.size16", s16, "s", "flux start --test-size=16 true, median of 3")
+    s64 = start_size(FLUX, 64)
+    row("start.size64", s64, "s", "flux start --test-size=64 true, median of 3")
+    far = ping_rank(FLUX, 16, 15)
+    note = "rank 15 of 16 (default kary:32 tree)"
+    if pl:
+        note += f"; {far / pl:.1f}x ping.local"
+    row("ping.far", far, "us", note)
+    row("event.fanout", event_fanout(), "ms",
+        "publish on rank 0 -> seen on all 64 ranks -> their acks back, median of 20")
+    row("run.latency.N16", run_latency_nodes(FLUX, 16), "ms",
+        "flux run -N16 true in a 16-broker instance, median of 10")
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -114,6 +185,10 @@ def micro():
 
 
 def main():
+    if os.environ.get("BENCH_ONLY") == "overlay":
+        overlay(ping_local())
+        print_table()
+        return
     rtt = bare("rtt", 5000)
     spawn = bare("spawn", 200)
     row("machine.socket_rtt", rtt, "us", "bare UNIX socket round trip")
@@ -148,7 +223,12 @@ def main():
     tx = throughput_exec()
     row("throughput.exec", tx, "jobs/s",
         f"1000 true jobs at once; spawn+reap alone: {1000 / spawn:.0f}/s per core")
+    overlay(pl)
     micro()
+    print_table()
+
+
+def print_table():
     widths = [max(len(str(r[i])) for r in rows + [("workload", "ours", "flux-core", "speedup", "note")])
               for i in range(5)]
     header = ("workload", "ours", "flux-core", "speedup", "note")

@@ -87,6 +87,23 @@ std::string default_address() {
   return any.empty() ? "127.0.0.1" : any;
 }
 
+// Nodes in a PMI_process_mapping "(vector,(start,nnodes,ppn),...)", or 0
+// if it cannot be read.
+int pmi_mapping_nodes(const std::string& text) {
+  if (text.rfind("(vector,", 0) != 0) return 0;
+  int nodes = 0;
+  size_t pos = 8;
+  while ((pos = text.find('(', pos)) != std::string::npos) {
+    int start = 0, count = 0, ppn = 0;
+    if (std::sscanf(text.c_str() + pos, "(%d,%d,%d)", &start, &count, &ppn) != 3 || start < 0 ||
+        count < 1 || ppn < 1)
+      return 0;
+    nodes = std::max(nodes, start + count);
+    pos++;
+  }
+  return nodes;
+}
+
 // All ranks on one node, by PMI_process_mapping (absent: assume not).
 bool single_node(PmiClient& pmi) {
   std::optional<std::string> mapping;
@@ -96,8 +113,7 @@ bool single_node(PmiClient& pmi) {
     return false;
   }
   if (!mapping || mapping->empty()) return pmi.size() == 1;
-  auto map = Taskmap::decode(*mapping);
-  return map && map->nnodes() == 1;
+  return pmi_mapping_nodes(*mapping) == 1;
 }
 
 void set_tbon_attrs(Attributes& attrs, const Topology& topo, uint32_t rank) {

@@ -83,6 +83,7 @@ struct TbonOverlay::Child {
   double since = 0;                 // when state last changed
   double last_rx = 0, last_tx = 0;
   uint64_t rx = 0, tx = 0;
+  std::string error;  // why it is lost or offline
   // Requests forwarded to this child and not yet answered, by sender and
   // matchtag; headers only.
   std::unordered_multimap<std::string, Message> inflight;
@@ -165,6 +166,7 @@ TbonOverlay::TbonOverlay(Reactor& r, Router& router, Topology topo, OverlayOptio
       topo_(std::move(topo)),
       opts_(std::move(opts)),
       impl_(std::make_unique<Impl>(r)) {
+  health_since_ = monotime();
   for (uint32_t c : topo_.children(opts_.rank)) {
     auto ch = std::make_unique<Child>();
     ch->rank = c;
@@ -329,7 +331,7 @@ void TbonOverlay::send_child(Child& c, const Message& m) {
   if (zmq_send(s, c.uuid.data(), c.uuid.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0 ||
       zmq_send(s, buf.data(), buf.size(), ZMQ_DONTWAIT) < 0) {
     if (errno == EHOSTUNREACH) {
-      set_child_state(c, PeerState::Lost, "its connection is gone");
+      set_child_state(c, PeerState::Lost, "its connection is gone", "lost connection");
     } else if (router_.log) {
       router_.log(kLogErr,
                   "overlay: send to rank " + std::to_string(c.rank) + ": " + zmq_strerror(errno));
@@ -499,13 +501,14 @@ void TbonOverlay::child_control(Child* c, const std::string& identity, const Mes
         return;
       }
       if (want->state == PeerState::Online && want->uuid != identity)
-        set_child_state(*want, PeerState::Lost, "it was replaced by a new broker");
+        set_child_state(*want, PeerState::Lost, "it was replaced by a new broker",
+                        "lost connection");
       if (!want->uuid.empty()) by_uuid_.erase(want->uuid);
       want->uuid = identity;
       by_uuid_[identity] = want;
       want->last_rx = monotime();
       want->subtree = "partial";
-      set_child_state(*want, PeerState::Online, "");
+      set_child_state(*want, PeerState::Online, "", "");
       send_control_child(*want, kCtlHello, {{"uuid", opts_.uuid}});
       return;
     }
@@ -522,7 +525,7 @@ void TbonOverlay::child_control(Child* c, const std::string& identity, const Mes
       }
       return;
     case kCtlGoodbye:
-      if (c) set_child_state(*c, PeerState::Offline, "it said goodbye");
+      if (c) set_child_state(*c, PeerState::Offline, "it said goodbye", "administrative shutdown");
       return;
     default:
       return;
@@ -564,19 +567,20 @@ void TbonOverlay::on_parent_message(Message&& m) {
 
 // --- peer states -------------------------------------------------------------
 
-void TbonOverlay::set_child_state(Child& c, PeerState s, const std::string& why) {
+void TbonOverlay::set_child_state(Child& c, PeerState s, const std::string& why,
+                                  const std::string& error) {
   if (c.state == s) return;
   PeerState old = c.state;
   c.state = s;
   c.since = monotime();
+  c.error = error;
   if (s != PeerState::Online) {
     c.subtree = s == PeerState::Lost ? "lost" : "offline";
     // Everything in flight through this child will never be answered.
     auto inflight = std::move(c.inflight);
     c.inflight.clear();
-    for (auto& [key, req] : inflight)
-      router_.respond_error(req, EHOSTUNREACH,
-                            "rank " + std::to_string(c.rank) + " is " + peer_state_name(s));
+    // Plain EHOSTUNREACH ("No route to host"), as flux-core answers.
+    for (auto& [key, req] : inflight) router_.respond_error(req, EHOSTUNREACH, "");
     if (router_.log)
       router_.log(s == PeerState::Lost ? kLogErr : kLogInfo,
                   "overlay: rank " + std::to_string(c.rank) + " is " + peer_state_name(s) +
@@ -618,7 +622,7 @@ bool TbonOverlay::disconnect_child(uint32_t rank, const std::string& why) {
   Child* c = child_by_rank(rank);
   if (!c) return false;
   if (c->state == PeerState::Online) send_control_child(*c, kCtlRefused, {{"reason", why}});
-  set_child_state(*c, PeerState::Lost, why);
+  set_child_state(*c, PeerState::Lost, why, "administrative disconnect");
   return true;
 }
 
@@ -639,7 +643,8 @@ void TbonOverlay::tick() {
     if (now - c->last_rx > opts_.lost_timeout) {
       set_child_state(
           *c, PeerState::Lost,
-          "no message for " + std::to_string(static_cast<int>(opts_.lost_timeout)) + "s");
+          "no message for " + std::to_string(static_cast<int>(opts_.lost_timeout)) + "s",
+          "lost connection");
     } else if (now - c->last_tx >= opts_.heartbeat) {
       send_control_child(*c, kCtlHeartbeat, Json::object());
     }
@@ -667,9 +672,19 @@ Json TbonOverlay::health() const {
   Json children = Json::array();
   for (const auto& [rank, c] : children_) {
     std::string status = c->state == PeerState::Online ? c->subtree : peer_state_name(c->state);
-    children.push_back({{"rank", rank}, {"status", status}, {"duration", now - c->since}});
+    Json child = {{"rank", rank}, {"status", status}, {"duration", now - c->since}};
+    if (!c->error.empty()) child["error"] = c->error;
+    children.push_back(std::move(child));
   }
-  return {{"rank", opts_.rank}, {"status", subtree_status()}, {"children", children}};
+  std::string status = subtree_status();
+  if (status != health_status_) {
+    health_status_ = status;
+    health_since_ = now;
+  }
+  return {{"rank", opts_.rank},
+          {"status", status},
+          {"duration", now - health_since_},
+          {"children", children}};
 }
 
 }  // namespace flux::broker

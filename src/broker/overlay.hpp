@@ -97,7 +97,8 @@ class TbonOverlay : public Overlay {
   void on_child_message(const std::string& identity, Message&& m);
   void on_parent_message(Message&& m);
   void child_control(Child* c, const std::string& identity, const Message& m);
-  void set_child_state(Child& c, PeerState s, const std::string& why);
+  // why: for the log; error: for overlay.health (flux-core's words).
+  void set_child_state(Child& c, PeerState s, const std::string& why, const std::string& error);
   void send_child(Child& c, const Message& m);
   void send_control_parent(int kind, const Json& payload);
   void send_control_child(Child& c, int kind, const Json& payload);
@@ -120,6 +121,8 @@ class TbonOverlay : public Overlay {
   bool parent_welcomed_ = false;
   bool parent_lost_ = false;
   int handshake_failures_ = 0;
+  mutable std::string health_status_;  // overlay.health: status and since when
+  mutable double health_since_ = 0;
   double parent_last_rx_ = 0, parent_last_tx_ = 0;
   std::string last_status_sent_;
   std::unique_ptr<Timer> tick_timer_;

@@ -4,6 +4,8 @@
 //   overlay.topology   {"rank"?} -> flux-core's nested {"rank","size","children"}
 //   overlay.stats-get  {} -> {"child-count","child-connected","parent-count",...}
 //   overlay.disconnect-subtree {"rank"} -> {}   owner: drop a child's link
+//   overlay.disconnect-parent {"reason"} -> {}   owner: leave the parent (this
+//                      broker then shuts down, as when its parent is lost)
 #include "broker.hpp"
 
 namespace flux::broker {
@@ -38,6 +40,15 @@ void Broker::serve_overlay() {
     if (!overlay || !overlay->disconnect_child(rank, "disconnected by the instance owner"))
       throw FluxError(EINVAL, "rank " + std::to_string(rank) + " is not a child of rank " +
                                   std::to_string(router.rank()));
+    co_return nullptr;
+  });
+  h.serve("overlay.disconnect-parent", [this](const Message& m) -> Task<Json> {
+    if (!(m.rolemask() & role::kOwner))
+      throw FluxError(EPERM, "only the instance owner may disconnect from the parent");
+    if (!overlay || !overlay->has_parent())
+      throw FluxError(EINVAL, "rank " + std::to_string(router.rank()) + " has no parent");
+    std::string reason = m.json().value().value("reason", "requested");
+    reactor.post([this, reason] { state->parent_lost("disconnected: " + reason); });
     co_return nullptr;
   });
 }

@@ -73,9 +73,18 @@ void StateMachine::online(const Idset& ranks, bool up) {
   b_.attrs.set_internal("broker.online", online_.encode());
   // From the run state on (the first one is the quorum): before it, every
   // rank is presumed to be on its way.
-  if (state_ >= BrokerState::Run)
-    b_.handle->publish("broker.online", {{"online", online_.encode()}});
+  if (state_ >= BrokerState::Run) publish_online();
   check_quorum();
+}
+
+// Straight to the router: an event.pub from the broker's own handle would
+// not be delivered back to the broker's own event service (RFC 3).
+void StateMachine::publish_online() {
+  Message ev = Message::event("broker.online");
+  ev.set_json({{"online", online_.encode()}});
+  ev.set_userid(getuid());
+  ev.set_rolemask(role::kOwner);
+  b_.router.publish(std::move(ev));
 }
 
 void StateMachine::check_quorum() {
@@ -127,8 +136,7 @@ void StateMachine::enter(BrokerState s) {
       }
       break;
     case BrokerState::Run:
-      if (b_.router.rank() == 0 && b_.router.size() > 1)
-        b_.handle->publish("broker.online", {{"online", online_.encode()}});
+      if (b_.router.rank() == 0 && b_.router.size() > 1) publish_online();
       for (auto& w : waiters_) b_.handle->respond(w, nullptr);
       waiters_.clear();
       if (shutdown_requested_) {

@@ -64,6 +64,7 @@ class StateMachine {
   void start_initial_program();
   void online(const Idset& ranks, bool up);
   void check_quorum();
+  void publish_online();
   void check_children_gone();
 
   Broker& b_;

@@ -49,5 +49,7 @@ int cmd_queue(int, char**);
 int cmd_pstree(int, char**);
 int cmd_resource(int, char**);
 int cmd_keygen(int, char**);
+int cmd_overlay(int, char**);
+int cmd_uptime(int, char**);
 
 }  // namespace flux::cmd

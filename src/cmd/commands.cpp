@@ -30,6 +30,8 @@ const std::vector<Command>& builtin_commands() {
       {"env", "print or run in the flux environment", cmd_env},
       {"exec", "run a command on broker ranks", cmd_exec},
       {"keygen", "generate a CURVE certificate for the overlay network", cmd_keygen},
+      {"overlay", "show and manage the overlay network", cmd_overlay},
+      {"uptime", "tell how long the instance has been running", cmd_uptime},
       {"help", "show a command's manual page", cmd_help},
   };
   return kCommands;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -49,6 +50,20 @@ std::string fsd_format(double seconds) {
     std::snprintf(buf, sizeof buf, "%.4g%s", v, unit);
     return std::string(buf);
   };
+  if (seconds < 60) return fmt(seconds, "s");
+  if (seconds < 3600) return fmt(seconds / 60, "m");
+  if (seconds < 86400) return fmt(seconds / 3600, "h");
+  return fmt(seconds / 86400, "d");
+}
+
+std::string fsd_format_digits(double seconds, int digits) {
+  if (std::isinf(seconds)) return "infinity";
+  auto fmt = [digits](double v, const char* unit) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g%s", digits, v, unit);
+    return std::string(buf);
+  };
+  if (seconds < 0.1 && seconds != 0) return fmt(seconds * 1000, "ms");
   if (seconds < 60) return fmt(seconds, "s");
   if (seconds < 3600) return fmt(seconds / 60, "m");
   if (seconds < 86400) return fmt(seconds / 3600, "h");

@@ -1,4 +1,7 @@
 // flux-shell: the job shell. See README.md in this folder for its contract.
+#include <sys/prctl.h>
+
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -49,6 +52,12 @@ Task<void> main_task(Reactor& r, Handle* h, Args a, int& rc) {
       info = std::move(*made);
     }
     Shell shell(r, h, std::move(info), a.label);
+    // Without its broker the job cannot go on: its tasks must not outlive it.
+    if (h)
+      h->on_lost([&shell, &r](const Error&) {
+        shell.forward_signal(SIGKILL);
+        r.stop();
+      });
     rc = co_await shell.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flux-shell: %s\n", e.what());
@@ -91,6 +100,9 @@ int main(int argc, char** argv) {
   Reactor* r = nullptr;
   try {
     if (!a.standalone) {
+      // A broker killed outright cannot stop us: the kernel tells us instead
+      // (SIGTERM, forwarded to the tasks like any other).
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       h = Handle::open();
       r = &h->reactor();
     } else {

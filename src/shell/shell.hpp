@@ -31,6 +31,8 @@ class Shell {
   // Run the job's local tasks to completion; the value is the shell's exit
   // code. Throws FluxError for problems before any task started.
   Task<int> run();
+  // Send signo to every running task's process group.
+  void forward_signal(int signo);
 
  private:
   struct LocalTask {
@@ -56,7 +58,6 @@ class Shell {
   std::vector<std::string> task_env(const LocalTask& t, int pmi_fd) const;
   void start(LocalTask& t);
   void done_one();
-  void forward_signal(int signo);
   void deliver_input(const InputEvent& ev);
   void on_pmi_abort(int taskid, int code, const std::string& msg);
 

@@ -44,3 +44,15 @@ TEST(Fsd, FormatParsesBack) {
   for (double v : {0.0, 0.25, 59.0, 90.0, 7200.0, 172800.0})
     EXPECT_NEAR(fsd_parse(fsd_format(v)).value(), v, v * 1e-3);
 }
+
+TEST(Fsd, FormatsDigitsAsFluxCore) {
+  EXPECT_EQ(fsd_format_digits(0, 6), "0s");
+  EXPECT_EQ(fsd_format_digits(0.0621, 6), "62.1ms");
+  EXPECT_EQ(fsd_format_digits(1.23456789, 6), "1.23457s");
+  EXPECT_EQ(fsd_format_digits(153.2688, 6), "2.55448m");
+  EXPECT_EQ(fsd_format_digits(45818.3, 6), "12.7273h");
+  EXPECT_EQ(fsd_format_digits(3725, 2), "1h");
+  EXPECT_EQ(fsd_format_digits(5.678, 2), "5.7s");
+  EXPECT_EQ(fsd_format_digits(86400 * 2.5, 2), "2.5d");
+  EXPECT_EQ(fsd_format_digits(INFINITY, 2), "infinity");
+}
