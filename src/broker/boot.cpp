@@ -150,6 +150,8 @@ void set_timeouts(OverlayOptions& o, const Attributes& attrs, const Json& config
   // With torpid checks off, a peer is still lost after a long silence.
   o.lost_timeout = torpid_max > 0 ? torpid_max : 600;
   if (o.heartbeat * 2 > o.lost_timeout) o.heartbeat = o.lost_timeout / 2;
+  o.tcp_user_timeout = duration_attr(attrs, config, "tcp_user_timeout", 0);
+  o.connect_timeout = duration_attr(attrs, config, "connect_timeout", 0);
 }
 
 std::unique_ptr<TbonOverlay> boot_pmi(Broker& b, const std::string& method) {

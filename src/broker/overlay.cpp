@@ -222,6 +222,9 @@ std::string TbonOverlay::bind() {
     set_key(s, ZMQ_CURVE_SECRETKEY, opts_.secret_key);
     zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "flux", 4);
     if (opts_.bind_uri.rfind("tcp://", 0) == 0) set_int(s, ZMQ_IPV6, 1);
+    // An abruptly dead node is noticed when TCP gives up on unacknowledged data.
+    if (opts_.tcp_user_timeout > 0)
+      set_int(s, ZMQ_TCP_MAXRT, static_cast<int>(opts_.tcp_user_timeout * 1000));
     if (zmq_bind(s, opts_.bind_uri.c_str()) < 0)
       throw FluxError(errno, "overlay: bind " + opts_.bind_uri + ": " + zmq_strerror(errno));
     char last[1024] = {};
@@ -253,6 +256,10 @@ void TbonOverlay::start() {
     set_key(s, ZMQ_CURVE_PUBLICKEY, opts_.public_key);
     set_key(s, ZMQ_CURVE_SECRETKEY, opts_.secret_key);
     if (opts_.parent_uri.rfind("tcp://", 0) == 0) set_int(s, ZMQ_IPV6, 1);
+    if (opts_.tcp_user_timeout > 0)
+      set_int(s, ZMQ_TCP_MAXRT, static_cast<int>(opts_.tcp_user_timeout * 1000));
+    if (opts_.connect_timeout > 0)
+      set_int(s, ZMQ_CONNECT_TIMEOUT, static_cast<int>(opts_.connect_timeout * 1000));
     set_int(s, ZMQ_RECONNECT_IVL, 100);
     set_int(s, ZMQ_RECONNECT_IVL_MAX, 2000);
     if (zmq_connect(s, opts_.parent_uri.c_str()) < 0)

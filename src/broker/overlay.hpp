@@ -43,6 +43,8 @@ struct OverlayOptions {
   std::set<std::string> child_pubkeys;  // keys allowed to connect as children
   double heartbeat = 2.5;               // seconds between keepalives when idle
   double lost_timeout = 30;             // silence after which a peer is lost
+  double tcp_user_timeout = 0;          // tbon.tcp_user_timeout (0: system default)
+  double connect_timeout = 0;           // tbon.connect_timeout (0: system default)
 };
 
 enum class PeerState { Offline, Online, Lost };

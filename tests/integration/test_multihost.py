@@ -6,6 +6,7 @@ Skips, saying why, where network namespaces cannot be made (not root, no
 iproute2, no CAP_NET_ADMIN)."""
 
 import os
+import time
 import pathlib
 import secrets
 import shutil
@@ -168,6 +169,71 @@ def test_wrong_certificate_cannot_join(net, tmp_path):
         assert out[0] == "0-1", r.stdout  # rank 2 never joined
         assert out[-1] != "exec=0", r.stdout
         assert "CURVE handshake failed" in text
+    finally:
+        for p, f in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            f.close()
+
+
+def test_restarted_broker_rejoins(net, tmp_path):
+    """A host's broker killed outright is lost; started again, it rejoins."""
+    names = [f"node{i}" for i in range(3)]
+    conf = write_config(tmp_path, net, names)
+    broker = str(BUILD / "bin" / "flux-broker")
+    env = clean_env()
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    pidfile = tmp_path / "rank2.pid"
+    procs = []
+
+    def start(i, log_name):
+        f = open(tmp_path / log_name, "w")
+        p = subprocess.Popen(net.command(i, names[i], [broker, "-c", str(conf),
+                                                       "-Stbon.torpid_max=2s",
+                                                       "-Stbon.torpid_min=0.2s"]),
+                             env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        procs.append((p, f))
+        return p
+
+    try:
+        start(1, "rank1.log")
+        first = start(2, "rank2.log")
+        # Rank 0 waits for the test's word (the fifo) between the steps.
+        online = ('i=0; until [ "$(flux getattr broker.online)" = "$1" ]; do '
+                  'i=$((i+1)); [ $i -gt 400 ] && exit 9; sleep 0.05; done')
+        prog = (f"online() {{ {online}; }}; "
+                "flux exec -r 2 flux getattr broker.pid > " + str(pidfile) + "; "
+                f"read x < {fifo}; online 0-1 || exit 3; "
+                "flux exec -r 2 true && exit 4; "
+                f"touch {tmp_path}/seen-lost; "
+                f"read x < {fifo}; online 0-2 || exit 5; "
+                "flux exec -r 2 hostname")
+        main = subprocess.Popen(
+            net.command(0, names[0], [broker, "-c", str(conf), "-Stbon.torpid_max=2s",
+                                      "-Stbon.torpid_min=0.2s", "sh", "-c", prog]),
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = TIMEOUT
+        t0 = time.monotonic()
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert main.poll() is None, main.communicate()
+            assert time.monotonic() - t0 < deadline
+            time.sleep(0.02)
+        os.kill(int(pidfile.read_text()), 9)
+        first.wait(timeout=TIMEOUT)
+        with open(fifo, "w") as f:
+            f.write("lost\n")
+        while not (tmp_path / "seen-lost").exists():
+            assert main.poll() is None, main.communicate()
+            assert time.monotonic() - t0 < deadline
+            time.sleep(0.02)
+        start(2, "rank2-again.log")
+        with open(fifo, "w") as f:
+            f.write("again\n")
+        out, err = main.communicate(timeout=TIMEOUT)
+        assert main.returncode == 0, err
+        assert out.split() == ["node2"], out + err
     finally:
         for p, f in procs:
             if p.poll() is None:
