@@ -1,6 +1,7 @@
 #include "task_process.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -40,6 +41,9 @@ struct Pipe {
 [[noreturn]] void child(const TaskSpec& spec, char** argv, char** envp, int in_fd, int out_fd,
                         int err_fd) {
   setpgid(0, 0);
+  // A task does not outlive its shell, even one killed outright.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) _exit(1);  // the shell died before the line above
   // Signals: the shell's mask and handlers are not the task's.
   sigset_t none;
   sigemptyset(&none);
