@@ -54,13 +54,6 @@ std::vector<std::string> recv_frames(void* sock) {
   }
 }
 
-bool readable(void* sock) {
-  int events = 0;
-  size_t len = sizeof(events);
-  if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) < 0) return false;
-  return (events & ZMQ_POLLIN) != 0;
-}
-
 }  // namespace
 
 const char* peer_state_name(PeerState s) {
@@ -96,7 +89,7 @@ struct TbonOverlay::Impl {
   struct Watched {
     void* sock = nullptr;
     std::unique_ptr<asio::posix::stream_descriptor> fd;
-    std::function<void()> on_readable;
+    std::function<bool()> on_readable;  // false: nothing was waiting
     bool drain_posted = false;
     bool stopped = false;
   };
@@ -120,9 +113,17 @@ struct TbonOverlay::Impl {
     });
   }
   void drain(Watched& w) {
+    // Receive until EAGAIN: a receive that finds nothing has also handled
+    // ZeroMQ's pending commands, which is what re-arms ZMQ_FD. (Asking
+    // ZMQ_EVENTS first would cost a poll(2) per message.)
     int budget = 1024;  // let other work run between bursts
-    while (!w.stopped && readable(w.sock) && budget-- > 0) w.on_readable();
-    if (!w.stopped && readable(w.sock)) post_drain(w);
+    while (!w.stopped) {
+      if (budget-- == 0) {
+        post_drain(w);
+        return;
+      }
+      if (!w.on_readable()) return;
+    }
   }
   void post_drain(Watched& w) {
     if (w.drain_posted || w.stopped) return;
@@ -196,7 +197,8 @@ std::string TbonOverlay::bind() {
       throw FluxError(errno, std::string("ZAP handler: ") + zmq_strerror(errno));
     impl_->zap.on_readable = [this] {
       auto f = recv_frames(impl_->zap.sock);
-      if (f.size() < 7) return;
+      if (f.empty()) return false;
+      if (f.size() < 7) return true;
       // version, request id, domain, address, identity, mechanism, key
       bool ok = false;
       if (f[5] == "CURVE" && f[6].size() == 32) {
@@ -211,6 +213,7 @@ std::string TbonOverlay::bind() {
           "1.0", f[1], ok ? "200" : "400", ok ? "OK" : "unknown key", ok ? "flux" : "", ""};
       for (int i = 0; i < 6; i++)
         zmq_send(impl_->zap.sock, reply[i].data(), reply[i].size(), i < 5 ? ZMQ_SNDMORE : 0);
+      return true;
     };
     impl_->watch(impl_->zap);
 
@@ -233,13 +236,15 @@ std::string TbonOverlay::bind() {
     bound_uri_ = last;
     impl_->children.on_readable = [this] {
       auto f = recv_frames(impl_->children.sock);
-      if (f.size() != 2) return;  // [identity][RFC 3 message]
+      if (f.empty()) return false;
+      if (f.size() != 2) return true;  // [identity][RFC 3 message]
       auto m = Message::decode(f[1]);
       if (!m) {
         if (router_.log) router_.log(kLogErr, "overlay: malformed message from a child dropped");
-        return;
+        return true;
       }
       on_child_message(f[0], std::move(*m));
+      return true;
     };
     impl_->watch(impl_->children);
   }
@@ -266,13 +271,15 @@ void TbonOverlay::start() {
       throw FluxError(errno, "overlay: connect " + opts_.parent_uri + ": " + zmq_strerror(errno));
     impl_->parent.on_readable = [this] {
       auto f = recv_frames(impl_->parent.sock);
-      if (f.size() != 1) return;
+      if (f.empty()) return false;
+      if (f.size() != 1) return true;
       auto m = Message::decode(f[0]);
       if (!m) {
         if (router_.log) router_.log(kLogErr, "overlay: malformed message from the parent dropped");
-        return;
+        return true;
       }
       on_parent_message(std::move(*m));
+      return true;
     };
     impl_->watch(impl_->parent);
     watch_handshakes(s);
@@ -293,12 +300,13 @@ void TbonOverlay::watch_handshakes(void* sock) {
   if (zmq_connect(impl_->monitor.sock, kMonitor) < 0) return;
   impl_->monitor.on_readable = [this] {
     auto f = recv_frames(impl_->monitor.sock);
-    if (f.empty() || f[0].size() < 6) return;
+    if (f.empty()) return false;
+    if (f[0].size() < 6) return true;
     uint16_t event = 0;
     std::memcpy(&event, f[0].data(), sizeof(event));
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       handshake_failures_ = 0;
-      return;
+      return true;
     }
     if (handshake_failures_++ == 0 && router_.log)
       router_.log(kLogErr,
@@ -306,6 +314,7 @@ void TbonOverlay::watch_handshakes(void* sock) {
                       ": the CURVE handshake failed (" +
                       (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "key refused" : "wrong key?") +
                       ")");
+    return true;
   };
   impl_->watch(impl_->monitor);
 }
@@ -338,7 +347,18 @@ void TbonOverlay::send_child(Child& c, const Message& m) {
   if (zmq_send(s, c.uuid.data(), c.uuid.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0 ||
       zmq_send(s, buf.data(), buf.size(), ZMQ_DONTWAIT) < 0) {
     if (errno == EHOSTUNREACH) {
-      set_child_state(c, PeerState::Lost, "its connection is gone", "lost connection");
+      // Not from inside a send: the change of state sends messages of its
+      // own (errors, events), which must not overtake the one in hand.
+      uint32_t rank = c.rank;
+      std::string uuid = c.uuid;
+      reactor_.post([this, rank, uuid] {
+        Child* ch = child_by_rank(rank);
+        if (!ch || ch->uuid != uuid || ch->state != PeerState::Online) return;
+        if (shutting_down_)
+          set_child_state(*ch, PeerState::Offline, "it has left", "administrative shutdown");
+        else
+          set_child_state(*ch, PeerState::Lost, "its connection is gone", "lost connection");
+      });
     } else if (router_.log) {
       router_.log(kLogErr,
                   "overlay: send to rank " + std::to_string(c.rank) + ": " + zmq_strerror(errno));
@@ -404,6 +424,7 @@ void TbonOverlay::send_goodbye() {
 }
 
 void TbonOverlay::send_shutdown_to_children() {
+  shutting_down_ = true;  // from now on a child that is gone has left, not failed
   for (auto& [rank, c] : children_)
     if (c->state == PeerState::Online) send_control_child(*c, kCtlShutdown, Json::object());
 }

@@ -123,6 +123,7 @@ class TbonOverlay : public Overlay {
   bool parent_welcomed_ = false;
   bool parent_lost_ = false;
   int handshake_failures_ = 0;
+  bool shutting_down_ = false;
   mutable std::string health_status_;  // overlay.health: status and since when
   mutable double health_since_ = 0;
   double parent_last_rx_ = 0, parent_last_tx_ = 0;

@@ -71,9 +71,9 @@ void StateMachine::online(const Idset& ranks, bool up) {
     online_ -= ranks;
   if (online_ == before) return;
   b_.attrs.set_internal("broker.online", online_.encode());
-  // From the run state on (the first one is the quorum): before it, every
-  // rank is presumed to be on its way.
-  if (state_ >= BrokerState::Run) publish_online();
+  // In the run state only (the first one is the quorum): before it, every
+  // rank is presumed to be on its way; after it, the ranks are leaving.
+  if (state_ == BrokerState::Run) publish_online();
   check_quorum();
 }
 
