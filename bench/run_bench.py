@@ -122,7 +122,9 @@ def start_size(flux, size, n=3):
     times = []
     for _ in range(n):
         t0 = time.monotonic()
-        run([flux, "start", f"--test-size={size}", "true"])
+        # flux-core's brokers may take longer than its default 20s exit
+        # timeout to leave on this machine; the same option for both.
+        run([flux, "start", f"--test-size={size}", "--test-exit-timeout=300s", "true"])
         times.append(time.monotonic() - t0)
     return statistics.median(times)
 

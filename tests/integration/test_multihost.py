@@ -6,11 +6,11 @@ Skips, saying why, where network namespaces cannot be made (not root, no
 iproute2, no CAP_NET_ADMIN)."""
 
 import os
-import time
 import pathlib
 import secrets
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -106,137 +106,125 @@ hosts = [
     return conf
 
 
-def test_three_hosts_from_one_config(net, tmp_path):
-    names = [f"node{i}" for i in range(3)]
-    conf = write_config(tmp_path, net, names)
-    broker = str(BUILD / "bin" / "flux-broker")
-    env = clean_env()
-    followers = []
-    try:
-        for i in (1, 2):
-            log = open(tmp_path / f"rank{i}.log", "w")
-            followers.append((subprocess.Popen(
-                net.command(i, names[i], [broker, "-c", str(conf)]),
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), log))
-        prog = ("flux getattr size; flux getattr broker.boot-method; "
-                "flux exec -r all hostname | sort; flux run -N3 hostname | sort")
-        r = subprocess.run(net.command(0, names[0], [broker, "-c", str(conf), "sh", "-c", prog]),
-                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
-        logs = "".join((tmp_path / f"rank{i}.log").read_text() for i in (1, 2))
-        assert r.returncode == 0, r.stderr + logs
-        assert r.stdout.split() == ["3", "config", *names, *names], r.stdout + r.stderr + logs
-        # The instance's end takes the other hosts' brokers down too.
-        for p, _ in followers:
-            assert p.wait(timeout=TIMEOUT) == 0, logs
-    finally:
-        for p, log in followers:
+BROKER = str(BUILD / "bin" / "flux-broker")
+NAMES = [f"node{i}" for i in range(3)]
+
+
+class Followers:
+    """Brokers of hosts 1.. started in the background, each logging to
+    tmp_path/LOGNAME; killed at the end if still running."""
+
+    def __init__(self, net, tmp_path):
+        self.net, self.dir, self.procs = net, tmp_path, []
+
+    def start(self, i, conf, logname, *opts):
+        f = open(self.dir / logname, "w")
+        p = subprocess.Popen(self.net.command(i, NAMES[i], [BROKER, "-c", str(conf), *opts]),
+                             env=clean_env(), stdout=f, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL)
+        self.procs.append((p, f))
+        return p
+
+    def logs(self):
+        return "".join((self.dir / name).read_text() for name in sorted(
+            p.name for p in self.dir.glob("*.log")))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p, f in self.procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-            log.close()
+            f.close()
+
+
+def rank0(net, conf, prog, *opts):
+    """Host 0's broker with prog (a shell command) as its initial program."""
+    return net.command(0, NAMES[0], [BROKER, "-c", str(conf), *opts, "sh", "-c", prog])
+
+
+def test_three_hosts_from_one_config(net, tmp_path):
+    conf = write_config(tmp_path, net, NAMES)
+    with Followers(net, tmp_path) as f:
+        for i in (1, 2):
+            f.start(i, conf, f"rank{i}.log")
+        prog = ("flux getattr size; flux getattr broker.boot-method; "
+                "flux exec -r all hostname | sort; flux run -N3 hostname | sort")
+        r = subprocess.run(rank0(net, conf, prog), env=clean_env(), capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        assert r.returncode == 0, r.stderr + f.logs()
+        assert r.stdout.split() == ["3", "config", *NAMES, *NAMES], r.stdout + r.stderr + f.logs()
+        # The instance's end takes the other hosts' brokers down too.
+        for p, _ in f.procs:
+            assert p.wait(timeout=TIMEOUT) == 0, f.logs()
 
 
 def test_wrong_certificate_cannot_join(net, tmp_path):
-    names = [f"node{i}" for i in range(3)]
-    conf = write_config(tmp_path, net, names)
+    conf = write_config(tmp_path, net, NAMES)
     # Host 2 has a certificate of its own: same hosts, another key.
     other = tmp_path / "other"
     other.mkdir()
-    bad = write_config(other, net, names)
-    broker = str(BUILD / "bin" / "flux-broker")
-    env = clean_env()
-    procs = []
-    try:
-        logs = {}
-        for i, c in ((1, conf), (2, bad)):
-            logs[i] = tmp_path / f"rank{i}.log"
-            f = open(logs[i], "w")
-            procs.append((subprocess.Popen(net.command(i, names[i], [broker, "-c", str(c)]),
-                                           env=env, stdout=f, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL), f))
+    bad = write_config(other, net, NAMES)
+    with Followers(net, tmp_path) as f:
+        f.start(1, conf, "rank1.log")
+        f.start(2, bad, "rank2.log")
+        log2 = tmp_path / "rank2.log"
         # Rank 0 runs with a quorum of 2; it waits (bounded) until rank 2 has
         # been refused, then checks who is online.
-        prog = (f'i=0; until grep -q "handshake failed" {logs[2]}; do '
+        prog = (f'i=0; until grep -q "handshake failed" {log2}; do '
                 f'i=$((i+1)); [ $i -gt 600 ] && exit 9; sleep 0.05; done; '
                 "flux getattr broker.online; flux exec -r 2 true; echo exec=$?")
-        r = subprocess.run(
-            net.command(0, names[0], [broker, "-c", str(conf), "-Sbroker.quorum=2",
-                                      "sh", "-c", prog]),
-            env=env, capture_output=True, text=True, timeout=TIMEOUT)
-        text = logs[2].read_text()
+        r = subprocess.run(rank0(net, conf, prog, "-Sbroker.quorum=2"), env=clean_env(),
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        text = log2.read_text()
         assert r.returncode == 0, r.stderr + text
         out = r.stdout.split()
         assert out[0] == "0-1", r.stdout  # rank 2 never joined
         assert out[-1] != "exec=0", r.stdout
         assert "CURVE handshake failed" in text
-    finally:
-        for p, f in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            f.close()
 
 
 def test_restarted_broker_rejoins(net, tmp_path):
     """A host's broker killed outright is lost; started again, it rejoins."""
-    names = [f"node{i}" for i in range(3)]
-    conf = write_config(tmp_path, net, names)
-    broker = str(BUILD / "bin" / "flux-broker")
-    env = clean_env()
+    conf = write_config(tmp_path, net, NAMES)
     fifo = tmp_path / "go"
     os.mkfifo(fifo)
     pidfile = tmp_path / "rank2.pid"
-    procs = []
-
-    def start(i, log_name):
-        f = open(tmp_path / log_name, "w")
-        p = subprocess.Popen(net.command(i, names[i], [broker, "-c", str(conf),
-                                                       "-Stbon.torpid_max=2s",
-                                                       "-Stbon.torpid_min=0.2s"]),
-                             env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        procs.append((p, f))
-        return p
-
-    try:
-        start(1, "rank1.log")
-        first = start(2, "rank2.log")
+    fast = ("-Stbon.torpid_max=2s", "-Stbon.torpid_min=0.2s")
+    with Followers(net, tmp_path) as f:
+        f.start(1, conf, "rank1.log", *fast)
+        first = f.start(2, conf, "rank2.log", *fast)
         # Rank 0 waits for the test's word (the fifo) between the steps.
         online = ('i=0; until [ "$(flux getattr broker.online)" = "$1" ]; do '
                   'i=$((i+1)); [ $i -gt 400 ] && exit 9; sleep 0.05; done')
         prog = (f"online() {{ {online}; }}; "
-                "flux exec -r 2 flux getattr broker.pid > " + str(pidfile) + "; "
+                f"flux exec -r 2 flux getattr broker.pid > {pidfile}; "
                 f"read x < {fifo}; online 0-1 || exit 3; "
                 "flux exec -r 2 true && exit 4; "
                 f"touch {tmp_path}/seen-lost; "
                 f"read x < {fifo}; online 0-2 || exit 5; "
                 "flux exec -r 2 hostname")
-        main = subprocess.Popen(
-            net.command(0, names[0], [broker, "-c", str(conf), "-Stbon.torpid_max=2s",
-                                      "-Stbon.torpid_min=0.2s", "sh", "-c", prog]),
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = TIMEOUT
+        main = subprocess.Popen(rank0(net, conf, prog, *fast), env=clean_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         t0 = time.monotonic()
-        while not (pidfile.exists() and pidfile.read_text().strip()):
-            assert main.poll() is None, main.communicate()
-            assert time.monotonic() - t0 < deadline
-            time.sleep(0.02)
+
+        def wait_for(done):
+            while not done():
+                assert main.poll() is None, main.communicate()
+                assert time.monotonic() - t0 < TIMEOUT
+                time.sleep(0.02)
+
+        wait_for(lambda: pidfile.exists() and pidfile.read_text().strip())
         os.kill(int(pidfile.read_text()), 9)
         first.wait(timeout=TIMEOUT)
-        with open(fifo, "w") as f:
-            f.write("lost\n")
-        while not (tmp_path / "seen-lost").exists():
-            assert main.poll() is None, main.communicate()
-            assert time.monotonic() - t0 < deadline
-            time.sleep(0.02)
-        start(2, "rank2-again.log")
-        with open(fifo, "w") as f:
-            f.write("again\n")
+        with open(fifo, "w") as w:
+            w.write("lost\n")
+        wait_for((tmp_path / "seen-lost").exists)
+        f.start(2, conf, "rank2-again.log", *fast)
+        with open(fifo, "w") as w:
+            w.write("again\n")
         out, err = main.communicate(timeout=TIMEOUT)
-        assert main.returncode == 0, err
+        assert main.returncode == 0, err + f.logs()
         assert out.split() == ["node2"], out + err
-    finally:
-        for p, f in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            f.close()
