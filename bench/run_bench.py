@@ -13,6 +13,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
@@ -20,6 +21,12 @@ FLUX = os.path.join(BUILD, "bin", "flux")
 CORE = os.environ.get("FLUX_CORE", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENV = {k: v for k, v in os.environ.items() if k != "FLUX_URI"}
+# flux-core's rc scripts and tools are Python run by `bash -c`: give them
+# Debian's python3 (as a real machine would), not a version manager's shims
+# on PATH, and a HOME without a ~/.bashrc (bash reads it when its stdin is a
+# socket, as flux-core's rc's is; here it starts pyenv, for seconds a time).
+CORE_HOME = tempfile.mkdtemp(prefix="fluxcore-home")
+CORE_ENV = dict(ENV, PATH="/usr/bin:/bin:" + ENV.get("PATH", ""), HOME=CORE_HOME)
 
 # flux-core 0.88 on this kind of machine (see DESIGN.md and the issues).
 FLUX_CORE = {
@@ -61,7 +68,8 @@ def row(name, value, unit, note=""):
 
 
 def run(args, **kw):
-    return subprocess.run(args, env=ENV, check=True, capture_output=True, text=True, timeout=300, **kw)
+    env = CORE_ENV if CORE and args[0] == CORE else ENV
+    return subprocess.run(args, env=env, check=True, capture_output=True, text=True, timeout=300, **kw)
 
 
 def bare(mode, n):
