@@ -194,3 +194,12 @@ def test_double_dash_separates_command():
     assert r.returncode == 5, r.stderr
     r = flux("start", "-Stest.x=1", "--", "sh", "-c", "exit 6")
     assert r.returncode == 6, r.stderr
+
+
+def test_test_start_mode_leader_starts_rank_0_alone():
+    # The other ranks are never started: with a quorum of 1 the initial
+    # program runs in an instance of size 4 with only rank 0 online.
+    r = flux("start", "--test-size=4", "--test-start-mode=leader", "-Sbroker.quorum=1",
+             "sh", "-c", "flux getattr size; flux getattr broker.online")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4", "0"]
