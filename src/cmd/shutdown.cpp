@@ -13,15 +13,23 @@ int cmd_shutdown(int argc, char** argv) {
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto h = open_instance();
   int loglevel = quiet ? 4 : verbose ? 7 : 6;
-  auto rpc = h->rpc("shutdown.start", {{"loglevel", loglevel}}, kNodeidAny,
+  // The instance shuts down from rank 0, whichever broker we talk to.
+  auto rpc = h->rpc("shutdown.start", {{"loglevel", loglevel}}, 0,
                     background ? 0 : msgflag::kStreaming);
   if (background) {
     rpc.get();
     return 0;
   }
-  while (auto m = rpc.next()) {
-    auto j = m->json();
-    if (j && j->contains("log")) std::fprintf(stderr, "%s", (*j)["log"].get<std::string>().c_str());
+  try {
+    while (auto m = rpc.next()) {
+      auto j = m->json();
+      if (j && j->contains("log"))
+        std::fprintf(stderr, "%s", (*j)["log"].get<std::string>().c_str());
+    }
+  } catch (const FluxError& e) {
+    // Asked through a broker other than rank 0, which leaves (leaves first)
+    // before rank 0 has finished: its going is the shutdown under way.
+    if (e.errnum() != ECONNRESET) throw;
   }
   return 0;
 }

@@ -203,3 +203,11 @@ def test_test_start_mode_leader_starts_rank_0_alone():
              "sh", "-c", "flux getattr size; flux getattr broker.online")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["4", "0"]
+
+
+def test_shutdown_through_another_rank_ends_the_instance():
+    # flux shutdown asks rank 0, whichever broker it is connected to; the
+    # initial program would otherwise sleep until the command timeout.
+    r = flux("start", "--test-size=4", "sh", "-c",
+             'FLUX_URI=$(flux exec -r 2 flux getattr local-uri) flux shutdown; sleep 60')
+    assert r.returncode == 0, r.stderr
