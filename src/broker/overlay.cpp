@@ -342,7 +342,10 @@ void TbonOverlay::send_parent(Message&& m) {
 }
 
 void TbonOverlay::send_child(Child& c, const Message& m) {
-  std::string buf = m.encode();
+  send_child_encoded(c, m.encode());
+}
+
+void TbonOverlay::send_child_encoded(Child& c, const std::string& buf) {
   void* s = impl_->children.sock;
   if (zmq_send(s, c.uuid.data(), c.uuid.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0 ||
       zmq_send(s, buf.data(), buf.size(), ZMQ_DONTWAIT) < 0) {
@@ -400,8 +403,12 @@ bool TbonOverlay::send_to_peer(const std::string& uuid, Message&& m) {
 }
 
 void TbonOverlay::send_event_down(const Message& ev) {
+  std::string buf;
   for (auto& [rank, c] : children_)
-    if (c->state == PeerState::Online) send_child(*c, ev);
+    if (c->state == PeerState::Online) {
+      if (buf.empty()) buf = ev.encode();  // once for every child
+      send_child_encoded(*c, buf);
+    }
 }
 
 void TbonOverlay::send_control_parent(int kind, const Json& payload) {

@@ -102,6 +102,7 @@ class TbonOverlay : public Overlay {
   // why: for the log; error: for overlay.health (flux-core's words).
   void set_child_state(Child& c, PeerState s, const std::string& why, const std::string& error);
   void send_child(Child& c, const Message& m);
+  void send_child_encoded(Child& c, const std::string& buf);
   void send_control_parent(int kind, const Json& payload);
   void send_control_child(Child& c, int kind, const Json& payload);
   void tick();

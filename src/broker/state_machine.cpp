@@ -300,14 +300,16 @@ void StateMachine::serve(Handle& h) {
   };
   h.add_handler(MsgType::Request, "state-machine.disconnect", drop);
   h.add_handler(MsgType::Request, "state-machine.online", [this](const Message& m) {
-    if (b_.router.rank() != 0) return;
+    // Brokers (the instance owner) only; no response either way.
+    if (b_.router.rank() != 0 || !(m.rolemask() & role::kOwner)) return;
     auto req = m.json();
     if (!req || !(*req)["rank"].is_number_unsigned()) return;
     uint32_t rank = (*req)["rank"].get<uint32_t>();
     if (rank < b_.router.size()) online(Idset{rank}, true);
   });
   h.add_handler(MsgType::Request, "state-machine.offline", [this](const Message& m) {
-    if (b_.router.rank() != 0) return;
+    // Brokers (the instance owner) only; no response either way.
+    if (b_.router.rank() != 0 || !(m.rolemask() & role::kOwner)) return;
     auto req = m.json();
     if (!req || !(*req)["ranks"].is_string()) return;
     auto ids = Idset::decode((*req)["ranks"].get<std::string>());
