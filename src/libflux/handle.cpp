@@ -315,8 +315,6 @@ int Handle::add_handler(MsgType type, std::string topic_glob, MessageHandler fn)
   return id;
 }
 
-namespace {
-
 // The one place an exception from a handler becomes errnum and text.
 std::pair<int, std::string> error_of(std::exception_ptr ep) {
   try {
@@ -331,6 +329,8 @@ std::pair<int, std::string> error_of(std::exception_ptr ep) {
     return {EINVAL, e.what()};
   }
 }
+
+namespace {
 
 Task<void> run_request(std::weak_ptr<HandleCore> weak, Handle::RequestHandler fn, Message req) {
   int errnum = 0;

@@ -24,6 +24,10 @@ namespace flux {
 class HandleCore;
 struct RpcState;
 
+// The errnum and text an exception from a request handler is answered with
+// (FluxError as it says, malformed JSON EPROTO, anything else EINVAL).
+std::pair<int, std::string> error_of(std::exception_ptr ep);
+
 // The pending result of an RPC: one response, or a stream of them (RFC 6:
 // a streaming RPC ends with an ENODATA error response).
 class Rpc {

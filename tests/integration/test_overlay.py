@@ -16,6 +16,7 @@ import json
 import os
 import pathlib
 import re
+import select
 import shutil
 import signal
 import socket
@@ -487,6 +488,49 @@ def test_kvs_across_ranks(session):
             os.killpg(waiter.pid, signal.SIGKILL)
             waiter.wait()
     assert live.ok("exec", "-r", 1, "flux", "kvs", "get", "b").strip() == "2"
+    assert live.finish() == 0, live.log()
+    session.assert_clean()
+
+
+def test_kvs_followers(session):
+    """Every rank has its own kvs (it answers a ping addressed to that rank)
+    that reads through the local content cache, relays writes to rank 0 and
+    follows its roots: a writer reads its own write at once, watches and
+    namespaces work from any rank."""
+    live = session.start(4, "-Stbon.topo=kary:2")
+    for rank in range(4):
+        live.ok("ping", "-c", 1, f"{rank}!kvs")
+        assert "kvs" in live.ok("module", "list", "-r", rank).split(), rank
+    # Read-your-writes on a leaf, no wait needed.
+    out = live.ok("exec", "-r", 3, "sh", "-c",
+                  "for i in 1 2 3 4 5 6 7 8; do flux kvs put x=$i; flux kvs get x; done")
+    assert out.split() == [str(i) for i in range(1, 9)], out
+    # A watch on one leaf sees a write made on another.
+    live.ok("exec", "-r", 3, "flux", "kvs", "put", "w=first")
+    watcher = live.popen("exec", "-r", 2, "flux", "kvs", "get", "--watch", "--count=2", "w")
+    try:
+        ready, _, _ = select.select([watcher.stdout], [], [], CMD)
+        assert ready, "the watch printed nothing"
+        assert watcher.stdout.readline().strip() == "first"
+        live.ok("exec", "-r", 1, "flux", "kvs", "put", "w=second")
+        out, err = watcher.communicate(timeout=CMD)
+        assert watcher.returncode == 0, err
+        assert out.split() == ["second"], out
+    finally:
+        if watcher.poll() is None:
+            os.killpg(watcher.pid, signal.SIGKILL)
+            watcher.wait()
+    # Namespaces: made on one rank, written on another, read and removed on a third.
+    live.ok("exec", "-r", 1, "flux", "kvs", "namespace", "create", "other")
+    live.ok("exec", "-r", 3, "flux", "kvs", "put", "--namespace=other", "k=v")
+    assert live.ok("exec", "-r", 2, "flux", "kvs", "get", "--namespace=other", "k").strip() == "v"
+    assert "other" in live.ok("exec", "-r", 3, "flux", "kvs", "namespace", "list")
+    live.ok("exec", "-r", 2, "flux", "kvs", "namespace", "remove", "other")
+    r = live.run("exec", "-r", 3, "flux", "kvs", "get", "--namespace=other", "k")
+    assert r.returncode != 0
+    # A commit's errors come back through the relay as they are.
+    r = live.run("exec", "-r", 3, "flux", "kvs", "get", "nosuchkey")
+    assert r.returncode != 0 and "No such file or directory" in r.stderr, r.stderr
     assert live.finish() == 0, live.log()
     session.assert_clean()
 

@@ -286,10 +286,10 @@ def test_module_rank_options():
     rows = {l.split()[0]: l.split() for l in out[0].splitlines()[1:]}
     assert out[0].split()[:7] == ["Module", "Idle", "S", "Sendq", "Recvq", "Nodeset", "Service"]
     assert rows["content"][5] == "[0-3]" and rows["resource"][5] == "[0-3]"
-    assert rows["kvs"][5] == "0"
+    assert rows["kvs"][5] == "[0-3]"
     assert rows["sched-simple"][5:] == ["0", "sched"]
     rows = {l.split()[0]: l.split() for l in out[1].splitlines()[1:]}
-    assert rows["resource"][5] == "[1,3]" and "kvs" not in rows
+    assert rows["resource"][5] == "[1,3]" and "job-manager" not in rows
     assert out[2].split()[-1] == "[1,3]", out[2]
     assert "flux-module: load heartbeat on rank 1: " in r.stderr
     assert "flux-module: load heartbeat on rank 0" not in r.stderr

@@ -19,18 +19,16 @@ double wallclock() {
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-bool may_access(const Message& m, const Namespace& ns) {
-  return (m.rolemask() & role::kOwner) || m.userid() == ns.owner;
-}
-
 }  // namespace
 
-KvsService::KvsService(Handle& h, HashAlg alg)
+KvsService::KvsService(Handle& h, HashAlg alg, uint32_t rank)
     : h_(h),
       alg_(alg),
       tree_(Storage{[this](std::string ref) { return load_blob(std::move(ref)); },
                     [alg](std::string_view data) { return blobref_hash(alg, data); }}),
-      owner_(getuid()) {}
+      owner_(getuid()),
+      rank_(rank),
+      log_(h, "kvs", rank) {}
 
 Task<std::string> KvsService::load_blob(std::string ref) {
   auto digest = blobref_to_digest(ref);
@@ -53,6 +51,11 @@ Task<void> KvsService::store_blobs(Blobs& blobs) {
 }
 
 Task<void> KvsService::start() {
+  if (!leader()) {
+    co_await h_.subscribe("kvs.setroot-");
+    co_await h_.subscribe("kvs.namespace-removed-");
+    co_return;
+  }
   auto ns = std::make_unique<Namespace>();
   ns->name = kvs::kPrimary;
   ns->owner = owner_;
@@ -83,13 +86,44 @@ Task<void> KvsService::start() {
   namespaces_[ns->name] = std::move(ns);
 }
 
-Namespace& KvsService::ns_for(const Message& m, const std::string& name) {
+Namespace& KvsService::check_access(Namespace& ns, uint32_t userid, uint32_t rolemask) {
+  if (!(rolemask & role::kOwner) && userid != ns.owner)
+    throw FluxError(EPERM, "namespace " + ns.name + ": permission denied");
+  return ns;
+}
+
+Task<Namespace*> KvsService::find_ns(std::string name, uint32_t userid, uint32_t rolemask) {
   auto it = namespaces_.find(name);
+  if (!leader() && (it == namespaces_.end() || !it->second->known)) {
+    co_await learn_namespace(name);
+    it = namespaces_.find(name);
+  }
   if (it == namespaces_.end() || it->second->removed)
     throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
-  if (!may_access(m, *it->second))
-    throw FluxError(EPERM, "namespace " + name + ": permission denied");
-  return *it->second;
+  co_return &check_access(*it->second, userid, rolemask);
+}
+
+void KvsService::set_root(Namespace& ns, NodePtr root, std::string rootref, int seq) {
+  ns.root = std::move(root);
+  ns.rootref = std::move(rootref);
+  ns.seq = seq;
+  Json resp = {{"rootref", ns.rootref}, {"rootseq", ns.seq}};
+  std::erase_if(ns.version_waiters, [&](auto& w) {
+    if (w.first > ns.seq) return false;
+    h_.respond(w.second, resp);
+    return true;
+  });
+}
+
+void KvsService::defer(const Message& m, Task<void> (KvsService::*fn)(Message)) {
+  spawn([](KvsService* self, Task<void> (KvsService::*fn)(Message), Message m) -> Task<void> {
+    try {
+      co_await (self->*fn)(m);
+    } catch (...) {
+      auto [errnum, errstr] = error_of(std::current_exception());
+      self->h_.respond_error(m, errnum, errstr);
+    }
+  }(this, fn, m));
 }
 
 void KvsService::check_ops(const Json& ops) {
@@ -188,9 +222,7 @@ Task<void> KvsService::write_loop(std::string ns_name) {
       fail_pending(ns, applied, e.errnum(), std::string("kvs: commit not stored: ") + e.what());
       continue;
     }
-    ns.root = root;
-    ns.rootref = rootref;
-    ns.seq++;
+    set_root(ns, root, rootref, ns.seq + 1);
     Json resp = {{"rootref", rootref}, {"rootseq", ns.seq}};
     for (auto& pc : applied)
       for (auto& req : pc.requests) h_.respond(req, resp);
@@ -198,18 +230,28 @@ Task<void> KvsService::write_loop(std::string ns_name) {
     ev.set_json(
         {{"namespace", ns.name}, {"rootref", rootref}, {"rootseq", ns.seq}, {"keys", keys}});
     h_.send(std::move(ev));
-    std::erase_if(ns.version_waiters, [&](auto& w) {
-      if (w.first > ns.seq) return false;
-      h_.respond(w.second, resp);
-      return true;
-    });
   }
 }
 
-void KvsService::fence(const Message& m) {
+Task<void> KvsService::commit(Message m) {
   Json req = m.json().value();
-  Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+  std::string ns_name = req.value("namespace", kvs::kPrimary);
+  Namespace& ns = *co_await find_ns(m, ns_name);
   check_ops(req.at("ops"));
+  if (!leader()) co_return co_await relay(m);
+  PendingCommit pc;
+  pc.ops = std::move(req["ops"]);
+  pc.flags = req.value("flags", 0);
+  pc.requests.push_back(m);
+  enqueue(ns, std::move(pc));  // answered by write_loop
+}
+
+Task<void> KvsService::fence(Message m) {
+  Json req = m.json().value();
+  std::string ns_name = req.value("namespace", kvs::kPrimary);
+  Namespace& ns = *co_await find_ns(m, ns_name);
+  check_ops(req.at("ops"));
+  if (!leader()) co_return co_await relay(m);
   std::string name = req.at("name");
   int nprocs = req.at("nprocs");
   if (nprocs < 1) throw FluxError(EINVAL, "fence " + name + ": nprocs must be positive");
@@ -267,12 +309,8 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
       std::string target_ns = data.value("namespace", ns_name);
       std::vector<std::string> rest = split_key(data["target"].get<std::string>());
       rest.insert(rest.end(), path.begin() + static_cast<long>(i) + 1, path.end());
-      auto nit = namespaces_.find(target_ns);
-      if (nit == namespaces_.end() || nit->second->removed)
-        throw FluxError(ENOTSUP, "namespace " + target_ns + " does not exist");
-      if (!(rolemask & role::kOwner) && userid != nit->second->owner)
-        throw FluxError(EPERM, "namespace " + target_ns + ": permission denied");
-      co_return co_await lookup_in(nit->second->root, target_ns, std::move(rest), flags, depth + 1,
+      Namespace* target = co_await find_ns(target_ns, userid, rolemask);
+      co_return co_await lookup_in(target->root, target_ns, std::move(rest), flags, depth + 1,
                                    userid, rolemask);
     }
     if (!last && node->kind == Node::Kind::Leaf) throw FluxError(ENOTDIR, "Not a directory");
@@ -286,7 +324,7 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
 Task<Json> KvsService::lookup(const Message& m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
-  Namespace& ns = ns_for(m, ns_name);
+  Namespace& ns = *co_await find_ns(m, ns_name);
   int flags = req.value("flags", 0);
   std::string key = kvs::normalize_key(req.at("key").get<std::string>());
   NodePtr root = ns.root;
@@ -305,7 +343,8 @@ Task<Json> KvsService::lookup(const Message& m) {
 
 Task<Json> KvsService::getroot(const Message& m) {
   Json req = m.json().value();
-  Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+  std::string ns_name = req.value("namespace", kvs::kPrimary);
+  Namespace& ns = *co_await find_ns(m, ns_name);
   co_return Json{{"rootref", ns.rootref},
                  {"rootseq", ns.seq},
                  {"owner", ns.owner},
@@ -313,9 +352,10 @@ Task<Json> KvsService::getroot(const Message& m) {
                  {"namespace", ns.name}};
 }
 
-void KvsService::wait_version(const Message& m) {
+Task<void> KvsService::wait_version(Message m) {
   Json req = m.json().value();
-  Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
+  std::string ns_name = req.value("namespace", kvs::kPrimary);
+  Namespace& ns = *co_await find_ns(m, ns_name);
   int want = req.at("rootseq");
   if (ns.seq >= want)
     h_.respond(m, {{"rootref", ns.rootref}, {"rootseq", ns.seq}});
@@ -326,6 +366,7 @@ void KvsService::wait_version(const Message& m) {
 Task<Json> KvsService::namespace_create(const Message& m) {
   if (!(m.rolemask() & role::kOwner))
     throw FluxError(EPERM, "only the instance owner may create namespaces");
+  if (!leader()) co_return co_await relay_namespace_op(m);
   Json req = m.json().value();
   std::string name = req.at("namespace");
   if (name.empty() || name.find_first_of("/ \t\n") != std::string::npos)
@@ -349,60 +390,70 @@ Task<Json> KvsService::namespace_create(const Message& m) {
 Task<Json> KvsService::namespace_remove(const Message& m) {
   if (!(m.rolemask() & role::kOwner))
     throw FluxError(EPERM, "only the instance owner may remove namespaces");
+  if (!leader()) co_return co_await relay_namespace_op(m);
   std::string name = m.json().value().at("namespace");
   if (name == kvs::kPrimary) throw FluxError(ENOTSUP, "the primary namespace cannot be removed");
   auto it = namespaces_.find(name);
   if (it == namespaces_.end() || it->second->removed)
     throw FluxError(ENOTSUP, "namespace " + name + " does not exist");
-  Namespace& ns = *it->second;
-  ns.removed = true;
-  std::deque<PendingCommit> pending = std::move(ns.pending);
-  fail_pending(ns, pending, ENOTSUP, "namespace " + name + " removed");
-  for (auto& [fname, pc] : ns.fences)
-    for (auto& req : pc.requests) h_.respond_error(req, ENOTSUP, "namespace " + name + " removed");
-  for (auto& w : ns.version_waiters)
-    h_.respond_error(w.second, ENOTSUP, "namespace " + name + " removed");
+  drop_namespace(it, "namespace " + name + " removed");
   Message ev = Message::event("kvs.namespace-removed-" + name);
   ev.set_json({{"namespace", name}});
   h_.send(std::move(ev));
-  if (!ns.writing) namespaces_.erase(it);  // else the write loop finds it removed
   co_return Json(Json::object());
 }
 
-Json KvsService::namespace_list(const Message& m) {
+void KvsService::drop_namespace(std::map<std::string, std::unique_ptr<Namespace>>::iterator it,
+                                const std::string& why) {
+  Namespace& ns = *it->second;
+  ns.removed = true;
+  std::deque<PendingCommit> pending = std::move(ns.pending);
+  fail_pending(ns, pending, ENOTSUP, why);
+  for (auto& [fname, pc] : ns.fences)
+    for (auto& req : pc.requests) h_.respond_error(req, ENOTSUP, why);
+  for (auto& w : ns.version_waiters) h_.respond_error(w.second, ENOTSUP, why);
+  ns.version_waiters.clear();
+  if (!ns.writing) namespaces_.erase(it);  // else the write loop finds it removed
+}
+
+Task<Json> KvsService::namespace_list(const Message& m) {
   Json list = Json::array();
+  if (!leader()) {
+    // Rank 0 lists them all (we ask as the owner); keep what this user may see.
+    Json all = co_await relay_namespace_op(m);
+    for (auto& e : all.at("namespaces"))
+      if ((m.rolemask() & role::kOwner) || e.value("owner", kUseridUnknown) == m.userid())
+        list.push_back(std::move(e));
+    co_return Json{{"namespaces", list}};
+  }
   for (const auto& [name, ns] : namespaces_) {
-    if (ns->removed || !may_access(m, *ns)) continue;
+    if (ns->removed) continue;
+    if (!(m.rolemask() & role::kOwner) && m.userid() != ns->owner) continue;
     list.push_back({{"namespace", name}, {"owner", ns->owner}, {"flags", ns->flags}});
   }
-  return {{"namespaces", list}};
+  co_return Json{{"namespaces", list}};
 }
 
 void KvsService::register_handlers() {
   h_.serve("kvs.lookup", [this](const Message& m) { return lookup(m); });
   // commit answers from the write loop: the coroutine's null result is not sent.
-  h_.on_request("kvs.commit", [this](const Message& m) {
-    Json req = m.json().value();
-    Namespace& ns = ns_for(m, req.value("namespace", kvs::kPrimary));
-    check_ops(req.at("ops"));
-    PendingCommit pc;
-    pc.ops = std::move(req["ops"]);
-    pc.flags = req.value("flags", 0);
-    pc.requests.push_back(m);
-    enqueue(ns, std::move(pc));  // answered by write_loop
-  });
-  h_.on_request("kvs.fence", [this](const Message& m) { fence(m); });
+  h_.on_request("kvs.commit", [this](const Message& m) { defer(m, &KvsService::commit); });
+  h_.on_request("kvs.fence", [this](const Message& m) { defer(m, &KvsService::fence); });
   h_.serve("kvs.getroot", [this](const Message& m) { return getroot(m); });
-  h_.add_handler(MsgType::Request, "kvs.wait-version",
-                 [this](const Message& m) { wait_version(m); });
+  h_.on_request("kvs.wait-version",
+                [this](const Message& m) { defer(m, &KvsService::wait_version); });
   h_.serve("kvs.namespace-create", [this](const Message& m) { return namespace_create(m); });
   h_.serve("kvs.namespace-remove", [this](const Message& m) { return namespace_remove(m); });
-  h_.add_handler(MsgType::Request, "kvs.namespace-list",
-                 [this](const Message& m) { h_.respond(m, namespace_list(m)); });
-  h_.add_handler(MsgType::Request, "kvs.dropcache", [this](const Message& m) {
+  h_.serve("kvs.namespace-list", [this](const Message& m) { return namespace_list(m); });
+  h_.on_request("kvs.dropcache", [this](const Message& m) {
     tree_.dropcache();
     h_.respond(m, Json::object());
   });
+  if (!leader()) {
+    h_.add_handler(MsgType::Event, "kvs.setroot-*", [this](const Message& m) { setroot_event(m); });
+    h_.add_handler(MsgType::Event, "kvs.namespace-removed-*",
+                   [this](const Message& m) { removed_event(m); });
+  }
   h_.add_handler(MsgType::Request, "kvs.disconnect", [this](const Message& m) {
     // Drop the sender's wait-version requests; fences stay (others may complete them).
     const std::string* sender = m.first_route();

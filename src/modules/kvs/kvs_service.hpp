@@ -9,6 +9,7 @@
 
 #include "libflux/blobref.hpp"
 #include "libflux/handle.hpp"
+#include "modules/common/module_log.hpp"
 #include "tree.hpp"
 
 namespace flux::kvsmod {
@@ -33,25 +34,53 @@ struct Namespace {
   std::map<std::string, int> fence_nprocs;
   std::vector<std::pair<int, Message>> version_waiters;
   bool removed = false;
+  bool known = true;  // owner and flags known (a follower learns them from rank 0)
 };
 
+// On rank 0 (the leader) the service owns every namespace root and writes
+// commits. On other ranks (followers) it keeps the roots it has been asked
+// about, learned from rank 0 and moved forward by kvs.setroot events, reads
+// through the local content cache, and relays writes to rank 0.
 class KvsService {
  public:
-  KvsService(Handle& h, HashAlg alg);
-  // Load the primary namespace from the checkpoint (or start empty).
+  KvsService(Handle& h, HashAlg alg, uint32_t rank);
+  // Leader: load the primary namespace from the checkpoint (or start
+  // empty). Follower: subscribe to the root events.
   Task<void> start();
   void register_handlers();
 
  private:
+  bool leader() const { return rank_ == 0; }
+  // Answer m from a coroutine that may respond later (or not at all).
+  void defer(const Message& m, Task<void> (KvsService::*fn)(Message));
+  Task<void> commit(Message m);
+  Task<void> wait_version(Message m);
+  Task<void> relay(Message m);
+  Task<Json> relay_namespace_op(const Message& m);
+  Task<void> learn_namespace(std::string name);
+  Namespace& follower_entry(const std::string& name);
+  void follow(Namespace& ns, const std::string& rootref, int seq);
+  void setroot_event(const Message& m);
+  void removed_event(const Message& m);
+  // Move a namespace to a newer root and answer the version waiters it satisfies.
+  void set_root(Namespace& ns, NodePtr root, std::string rootref, int seq);
+
   Task<Json> lookup(const Message& m);
   Task<Json> getroot(const Message& m);
   Task<Json> namespace_create(const Message& m);
   Task<Json> namespace_remove(const Message& m);
-  Json namespace_list(const Message& m);
-  void fence(const Message& m);
-  void wait_version(const Message& m);
+  Task<Json> namespace_list(const Message& m);
+  Task<void> fence(Message m);
 
-  Namespace& ns_for(const Message& m, const std::string& name);
+  // The namespace `name` if it exists and the user may use it; a follower
+  // asks rank 0 about one it does not know yet.
+  Task<Namespace*> find_ns(std::string name, uint32_t userid, uint32_t rolemask);
+  Task<Namespace*> find_ns(const Message& m, std::string name) {
+    return find_ns(std::move(name), m.userid(), m.rolemask());
+  }
+  Namespace& check_access(Namespace& ns, uint32_t userid, uint32_t rolemask);
+  void drop_namespace(std::map<std::string, std::unique_ptr<Namespace>>::iterator it,
+                      const std::string& why);
   void check_ops(const Json& ops);
   void enqueue(Namespace& ns, PendingCommit pc);
   Task<void> write_loop(std::string ns_name);
@@ -69,6 +98,8 @@ class KvsService {
   Tree tree_;
   std::map<std::string, std::unique_ptr<Namespace>> namespaces_;
   uint32_t owner_;
+  uint32_t rank_;
+  modules::ModuleLog log_;
 };
 
 }  // namespace flux::kvsmod

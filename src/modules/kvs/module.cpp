@@ -23,6 +23,14 @@ Task<void> run(Handle& h, kvsmod::KvsService& kvs, int& rc) {
 extern "C" int mod_main(Handle* h, int argc, char** argv) {
   module_defer_ready(*h);
   HashAlg alg = HashAlg::Sha1;
+  uint32_t rank = 0;
+  try {
+    auto r = h->rpc("attr.get", {{"name", "rank"}}).get_json();
+    rank = static_cast<uint32_t>(std::stoul(r.at("value").get<std::string>()));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kvs: rank: %s\n", e.what());
+    return 1;
+  }
   try {
     auto r = h->rpc("attr.get", {{"name", "content.hash"}}).get_json();
     alg = hash_alg_from_name(r.at("value").get<std::string>()).value();
@@ -32,7 +40,7 @@ extern "C" int mod_main(Handle* h, int argc, char** argv) {
       return 1;
     }
   }
-  kvsmod::KvsService kvs(*h, alg);
+  kvsmod::KvsService kvs(*h, alg, rank);
   int rc = 0;
   spawn(run(*h, kvs, rc));
   h->reactor().run();
