@@ -72,7 +72,7 @@ std::string value_of(const Message& m, const std::string& key) {
 
 // ---- get -------------------------------------------------------------------
 
-struct GetOptions {
+struct EventlogGetOptions {
   std::string ns;
   bool waitcreate = false;
   bool watch = false;
@@ -82,7 +82,7 @@ struct GetOptions {
   std::string key;
 };
 
-int run_get(const GetOptions& o) {
+int run_eventlog_get(const EventlogGetOptions& o) {
   auto h = open_instance();
   EntryPrinter printer(o.unformatted, o.human);
   EntryReader reader(o.key);
@@ -115,8 +115,8 @@ int run_get(const GetOptions& o) {
   return 0;
 }
 
-void add_get(CLI::App& ev, Registry& reg) {
-  auto o = std::make_shared<GetOptions>();
+void add_eventlog_get(CLI::App& ev, Registry& reg) {
+  auto o = std::make_shared<EventlogGetOptions>();
   auto* cmd = ev.add_subcommand("get", "Print an eventlog");
   add_namespace_option(cmd, o->ns);
   cmd->add_flag("-W,--waitcreate", o->waitcreate, "Wait for the eventlog to be created");
@@ -126,7 +126,7 @@ void add_get(CLI::App& ev, Registry& reg) {
   auto* hu = cmd->add_flag("-H,--human", o->human, "Print human-readable timestamps");
   u->excludes(hu);
   cmd->add_option("key", o->key, "Eventlog key")->required();
-  reg.push_back({cmd, [o] { return run_get(*o); }});
+  reg.push_back({cmd, [o] { return run_eventlog_get(*o); }});
 }
 
 // ---- append ----------------------------------------------------------------
@@ -257,7 +257,7 @@ void add_wait_event(CLI::App& ev, Registry& reg) {
 void add_eventlog(CLI::App& kvs, Registry& reg) {
   auto* ev = kvs.add_subcommand("eventlog", "Read, append to and wait on RFC 18 eventlogs");
   ev->require_subcommand(1);
-  add_get(*ev, reg);
+  add_eventlog_get(*ev, reg);
   add_append(*ev, reg);
   add_wait_event(*ev, reg);
 }

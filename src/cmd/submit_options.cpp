@@ -13,6 +13,7 @@
 #include "libflux/jobspec.hpp"
 #include "libflux/rlimit.hpp"
 #include "libflux/signed_request.hpp"
+#include "libflux/wallclock.hpp"
 
 extern char** environ;
 
@@ -55,15 +56,9 @@ std::pair<std::string, std::string> split_kv(const std::string& s, const char* o
   return {s.substr(0, eq), s.substr(eq + 1)};
 }
 
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
-}
-
 // --begin-time: "+DURATION" from now, or seconds since the epoch.
 double begin_time(const std::string& s) {
-  if (!s.empty() && s[0] == '+') return now() + fsd_parse(s.substr(1)).value();
+  if (!s.empty() && s[0] == '+') return wallclock() + fsd_parse(s.substr(1)).value();
   char* end = nullptr;
   double t = std::strtod(s.c_str() + (s[0] == '@'), &end);
   if (end == s.c_str() || *end || !std::isfinite(t))

@@ -12,6 +12,7 @@
 #include "command.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::cmd {
 
@@ -32,12 +33,6 @@ long attr_get_int(Handle& h, const std::string& name) {
   long v = std::strtol(s.c_str(), &end, 10);
   if (errno || s.empty() || *end) throw FluxError(EINVAL, "Error parsing " + name);
   return v;
-}
-
-double now() {
-  struct timeval tv;
-  gettimeofday(&tv, nullptr);
-  return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6;
 }
 
 std::string user_name(long uid) {
@@ -105,7 +100,7 @@ int cmd_uptime(int argc, char** argv) {
   CLI::App app{"Show how long this Flux instance has been running."};
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto h = open_instance();
-  double t_now = now();
+  double t_now = wallclock();
   long owner = attr_get_int(*h, "security.owner");
   long size = attr_get_int(*h, "size");
   long level = attr_get_int(*h, "instance-level");

@@ -13,16 +13,29 @@ namespace flux {
 
 namespace detail {
 
+// Awaiting a task starts it inside await_suspend. A task that finishes
+// before its first real suspension is noticed there, and the awaiting
+// coroutine simply goes on (await_suspend returns false); only a task that
+// finishes later resumes its awaiter from final_suspend. So a loop of
+// awaits that complete at once runs in constant stack, whatever the
+// optimizer does with symmetric transfer (at -O1 g++ makes no tail call of
+// it, and such a loop overflowed the stack).
 struct PromiseBase {
   std::coroutine_handle<> continuation;
   std::exception_ptr error;
+  bool starting = false;       // inside the awaiter's await_suspend
+  bool done_starting = false;  // reached final_suspend while starting
 
   struct FinalAwaiter {
     bool await_ready() noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-      auto c = h.promise().continuation;
-      return c ? c : std::noop_coroutine();
+      auto& p = h.promise();
+      if (p.starting) {
+        p.done_starting = true;
+        return std::noop_coroutine();  // back to await_suspend's resume()
+      }
+      return p.continuation ? p.continuation : std::noop_coroutine();
     }
     void await_resume() noexcept {}
   };
@@ -47,9 +60,13 @@ class TaskBase {
     if (h_) h_.destroy();
   }
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> c) noexcept {
-    h_.promise().continuation = c;
-    return h_;
+  bool await_suspend(std::coroutine_handle<> c) noexcept {
+    auto& p = h_.promise();
+    p.continuation = c;
+    p.starting = true;
+    h_.resume();
+    p.starting = false;
+    return !p.done_starting;  // false: finished already, c goes on now
   }
 
  protected:

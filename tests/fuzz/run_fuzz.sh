@@ -7,8 +7,8 @@
 # (RFC 11 tree objects), eventlog (RFC 18 eventlogs), idset (RFC 22 idsets),
 # hostlist (RFC 29 hostlists), jobid (RFC 19 FLUIDs), jobspec (RFC 25
 # jobspec and YAML) or rset (RFC 20 R).
-# Environment: FUZZ_SECONDS (default 20 for message, 8 for idset, hostlist,
-# jobid and jobspec, 10 for the others),
+# Environment: FUZZ_SECONDS (default 10 for message, 5 for idset, hostlist,
+# jobid, jobspec, rset, request and taskmap, 6 for the others),
 # CLANGXX (default clang++), FUZZ_JOBS_ARGS (extra libFuzzer arguments,
 # optional).
 # Exits non-zero if the build fails or the fuzzer finds a crash, leak,
@@ -31,44 +31,44 @@ case $target in
   message)
     srcs=("$here/fuzz_message.cpp" "$lib/message.cpp")
     hdrs=("$lib/message.hpp")
-    default_seconds=20
+    default_seconds=10
     ;;
   treeobj)
     srcs=("$here/fuzz_treeobj.cpp" "$lib/treeobj.cpp" "$lib/base64.cpp")
     hdrs=("$lib/treeobj.hpp" "$lib/base64.hpp" "$lib/json_check.hpp")
-    default_seconds=10
+    default_seconds=6
     ;;
   eventlog)
     srcs=("$here/fuzz_eventlog.cpp" "$lib/eventlog.cpp")
     hdrs=("$lib/eventlog.hpp" "$lib/json_check.hpp")
-    default_seconds=10
+    default_seconds=6
     ;;
   idset)
     srcs=("$here/fuzz_idset.cpp" "$lib/idset.cpp")
     hdrs=("$lib/idset.hpp")
-    default_seconds=8
+    default_seconds=5
     ;;
   hostlist)
     srcs=("$here/fuzz_hostlist.cpp" "$lib/hostlist.cpp")
     hdrs=("$lib/hostlist.hpp")
-    default_seconds=8
+    default_seconds=5
     ;;
   jobid)
     srcs=("$here/fuzz_jobid.cpp" "$lib/jobid.cpp")
     hdrs=("$lib/jobid.hpp" "$lib/jobid_tables.hpp" "$lib/json_check.hpp")
-    default_seconds=8
+    default_seconds=5
     ;;
   jobspec)
     srcs=("$here/fuzz_jobspec.cpp" "$lib/jobspec.cpp" "$lib/yaml_json.cpp")
     hdrs=("$lib/jobspec.hpp" "$lib/yaml_json.hpp" "$lib/json_check.hpp")
     libs=(-lyaml-cpp)
-    default_seconds=8
+    default_seconds=5
     ;;
   rset)
     srcs=("$here/fuzz_rset.cpp" "$lib/rset.cpp" "$lib/idset.cpp" "$lib/hostlist.cpp")
     hdrs=("$lib/rset.hpp" "$lib/idset.hpp" "$lib/hostlist.hpp" "$lib/json_check.hpp"
           "$lib/printable.hpp")
-    default_seconds=8
+    default_seconds=5
     ;;
   taskmap)
     srcs=("$here/fuzz_taskmap.cpp" "$lib/taskmap.cpp" "$lib/idset.cpp")

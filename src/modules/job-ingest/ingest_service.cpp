@@ -6,6 +6,7 @@
 
 #include "libflux/jobspec.hpp"
 #include "libflux/signed_request.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::ingest {
 
@@ -14,12 +15,6 @@ namespace {
 constexpr uint32_t kFlagDebug = 2;
 constexpr uint32_t kFlagWaitable = 4;
 constexpr uint32_t kFlagNovalidate = 8;
-
-double wallclock() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
-}
 
 void check_dependencies(const Jobspec& spec) {
   const Json& sys = spec.system.all;

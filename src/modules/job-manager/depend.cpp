@@ -7,16 +7,11 @@
 #include <ctime>
 
 #include "job_manager.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::jobmgr {
 
 namespace {
-
-double now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
-}
 
 std::string value_text(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -61,7 +56,7 @@ void JobManager::add_dependencies(Job& job) {
               job.userid);
         return;
       }
-      double delay = t - now();
+      double delay = t - wallclock();
       if (delay <= 0) {
         if (added) post(job, "dependency-remove", {{"description", dep.description}});
         continue;

@@ -6,6 +6,7 @@
 
 #include "libflux/kvs.hpp"
 #include "libflux/treeobj.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::kvsmod {
 
@@ -13,11 +14,6 @@ namespace {
 
 constexpr int kSymlinkDepth = 10;
 constexpr const char* kCheckpointKey = "kvs-primary";
-
-double wallclock() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "libflux/jobspec.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::sched {
 namespace {
@@ -13,11 +14,6 @@ namespace {
 constexpr int kAllocSuccess = 0;
 constexpr int kAllocDeny = 2;
 constexpr int kAllocCancel = 3;
-
-double now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
 
 uint64_t id_of(const Json& req) {
   if (!req.contains("id") || !req["id"].is_number_unsigned()) {
@@ -138,7 +134,7 @@ void SchedService::schedule() {
     auto r = free.alloc(p.req, opts_.alloc_mode, &all_);
     if (!r) break;  // first come, first served: nothing passes the head
     Rset alloc = std::move(r).value();
-    alloc.starttime = now();
+    alloc.starttime = wallclock();
     alloc.expiration = p.duration > 0 ? alloc.starttime + p.duration : all_.expiration;
     free -= alloc;
     allocated_ |= alloc;

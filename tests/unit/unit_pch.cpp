@@ -1,0 +1,1 @@
+// Nothing: the object library exists to build the unit tests' precompiled header.
