@@ -1,5 +1,6 @@
 #include "handle.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <tuple>
@@ -129,7 +130,18 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
       const auto& h = handlers[i];
       if (h.type == m.type() && topic_match(h.glob, m.topic())) {
         auto fn = h.fn;  // the handler may remove itself
-        fn(m);
+        // No handler's failure may escape into the reactor (it would end
+        // the broker or module): a request gets it as an error response.
+        try {
+          fn(m);
+        } catch (...) {
+          auto [errnum, errstr] = error_of(std::current_exception());
+          if (m.type() == MsgType::Request)
+            respond_error(m, errnum, errstr);
+          else
+            std::fprintf(stderr, "flux: %s handler failed: %s\n", std::string(m.topic()).c_str(),
+                         errstr.c_str());
+        }
         return;
       }
     }

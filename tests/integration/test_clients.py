@@ -226,3 +226,31 @@ def test_many_clients_disconnect_with_pending_streams(instance, echo_module):
         rep = c.rpc("echo.sleep", {"seconds": 0.3}, matchtag=3)
         assert rep.errnum == 0
     broker_alive(instance)
+
+
+# Requests whose payloads a handler did not expect: each gets an error
+# response and the broker (and the module's thread) carries on. Each of
+# these once ended the broker with an exception out of its reactor.
+MALFORMED = [
+    ("broker.getenv", {"names": [1, 2]}),
+    ("broker.getenv", {"names": {"a": 1}}),
+    ("kvs.wait-version", {"namespace": "nosuch", "rootseq": 1}),
+    ("kvs.wait-version", {"rootseq": "one"}),
+    ("kvs.namespace-list", {"x": None}),
+    ("kvs.commit", {"ops": "not a list"}),
+    ("kvs.fence", {"ops": [], "name": 3, "nprocs": "x"}),
+]
+
+
+def test_malformed_payloads_get_error_responses(kvs_instance):
+    with fluxmsg.Client(kvs_instance.sock) as c:
+        for tag, (topic, payload) in enumerate(MALFORMED, start=10):
+            rep = c.rpc(topic, payload, matchtag=tag)
+            assert rep.matchtag == tag, topic
+            # namespace-list ignores unknown keys: its one success is fine.
+            if topic != "kvs.namespace-list":
+                assert rep.errnum != 0, (topic, payload)
+        ping(c, seq=1, matchtag=99)
+        check_pong(c.recv(), 1, 99)
+        rep = c.rpc("kvs.getroot", {}, matchtag=100)
+        assert rep.errnum == 0
