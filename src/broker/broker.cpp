@@ -350,7 +350,10 @@ int Broker::run() {
   }
   reactor.keep_alive(true);
   if (overlay) overlay->start();
-  state->start();
+  // Started from inside the loop: with no rc scripts and an initial program
+  // that cannot start, the whole life runs at once, and its final stop()
+  // must find the loop running (one before run() would be forgotten).
+  reactor.post([this] { state->start(); });
   reactor.run();
   asio::error_code ec;
   signals.cancel(ec);

@@ -235,7 +235,7 @@ void StateMachine::start_initial_program() {
   } catch (const FluxError& e) {
     b_.log(kLogErr, std::string("initial program: ") + e.what());
     std::fprintf(stderr, "flux-broker: %s\n", e.what());
-    exit_code_ = 127;
+    exit_code_ = e.errnum() == EACCES ? 126 : 127;  // as a shell says it
     enter(BrokerState::Cleanup);
   }
 }

@@ -183,10 +183,20 @@ def test_top_level_has_no_parent_uri(tmpdir_env):
     assert r.returncode != 0
 
 
-def test_missing_initial_program_fails(tmpdir_env):
+@pytest.mark.parametrize("args", [[], ["-Sbroker.rc1_path=", "-Sbroker.rc3_path="],
+                                  ["--test-size=2"]], ids=["default", "no-rc", "size2"])
+def test_initial_program_that_cannot_start(tmpdir_env, tmp_path, args):
+    """127 when it does not exist, 126 when it is not executable, as a shell
+    says; in every configuration (without rc scripts the broker once hung
+    after the failure, deaf to SIGTERM)."""
     env, _ = tmpdir_env
-    r = flux("start", "/nonexistent/program", env=env)
-    assert r.returncode != 0
+    r = flux("start", *args, "/nonexistent/program", env=env, timeout=60)
+    assert r.returncode == 127, r.stderr
+    assert "/nonexistent/program: No such file or directory" in r.stderr
+    noexec = tmp_path / "noexec"
+    noexec.write_text("#!/bin/sh\n")
+    r = flux("start", *args, str(noexec), env=env, timeout=60)
+    assert r.returncode == 126, r.stderr
 
 
 def test_double_dash_separates_command():
