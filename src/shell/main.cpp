@@ -55,7 +55,7 @@ Task<void> main_task(Reactor& r, Handle* h, Args a, int& rc) {
     // Without its broker the job cannot go on: its tasks must not outlive it.
     if (h)
       h->on_lost([&shell, &r](const Error&) {
-        shell.forward_signal(SIGKILL);
+        shell.abandon();
         r.stop();
       });
     rc = co_await shell.run();

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -36,10 +37,19 @@ Shell::Shell(Reactor& r, Handle* h, JobInfo info, bool label)
 
 Shell::~Shell() {
   *input_stopped_ = true;
-  if (!tmpdir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(tmpdir_, ec);
-  }
+  remove_tmpdir();
+}
+
+void Shell::remove_tmpdir() {
+  if (tmpdir_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(tmpdir_, ec);
+  tmpdir_.clear();
+}
+
+void Shell::abandon() {
+  forward_signal(SIGKILL);
+  remove_tmpdir();
 }
 
 void Shell::setup_options() {
@@ -73,10 +83,29 @@ void Shell::setup_options() {
   output_->open_files(cwd_);
 }
 
-void Shell::make_tmpdir() {
+// FLUX_JOB_TMPDIR, as flux-core makes it: jobtmp-SHELLRANK-ID in the
+// broker's rundir, which goes with the instance whatever becomes of this
+// shell; else (standalone, or no rundir) a new directory in TMPDIR.
+Task<void> Shell::make_tmpdir() {
+  std::string name = "jobtmp-" + std::to_string(info_.shell_rank) + "-" +
+                     info_.id.encode(JobIdEncoding::kF58Plain);
+  if (h_) {
+    std::string rundir;
+    try {
+      Json req = {{"name", "rundir"}};
+      Message r = co_await h_->rpc("attr.get", req);
+      rundir = r.json().value().at("value").get<std::string>();
+    } catch (const std::exception&) {
+      // no rundir: TMPDIR below
+    }
+    std::string dir = rundir + "/" + name;
+    if (!rundir.empty() && ::mkdir(dir.c_str(), 0700) == 0) {
+      tmpdir_ = dir;
+      co_return;
+    }
+  }
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/flux-" +
-                     info_.id.encode(JobIdEncoding::kF58Plain) + "-XXXXXX";
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + name + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!mkdtemp(buf.data())) throw FluxError(errno, tmpl + ": " + std::strerror(errno));
@@ -228,7 +257,7 @@ void Shell::on_pmi_abort(int taskid, int code, const std::string& msg) {
 
 Task<int> Shell::run() {
   setup_options();
-  make_tmpdir();
+  co_await make_tmpdir();
   if (h_) co_await write_headers();
 
   PmiJob pj;

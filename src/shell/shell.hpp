@@ -33,6 +33,9 @@ class Shell {
   Task<int> run();
   // Send signo to every running task's process group.
   void forward_signal(int signo);
+  // The broker is gone: kill the tasks and remove the job's directory now,
+  // since the run will not get to its end (nor this object to its destructor).
+  void abandon();
 
  private:
   struct LocalTask {
@@ -54,7 +57,7 @@ class Shell {
   void setup_options();
   Task<void> write_headers();
   Task<void> wait_for_output_log();
-  void make_tmpdir();
+  Task<void> make_tmpdir();
   std::vector<std::string> task_env(const LocalTask& t, int pmi_fd) const;
   void start(LocalTask& t);
   void done_one();
@@ -67,6 +70,7 @@ class Shell {
   bool label_;
   std::string cwd_;
   std::string tmpdir_;
+  void remove_tmpdir();
   std::optional<std::string> stdin_path_;
   std::vector<std::pair<int, rlim_t>> rlimits_;  // from the rlimit shell option
   Affinity affinity_ = Affinity::kOff;

@@ -5,6 +5,7 @@ import os
 import pathlib
 import shutil
 import stat
+import time
 
 import pytest
 
@@ -221,3 +222,37 @@ def test_shutdown_through_another_rank_ends_the_instance():
     r = flux("start", "--test-size=4", "sh", "-c",
              'FLUX_URI=$(flux exec -r 2 flux getattr local-uri) flux shutdown; sleep 60')
     assert r.returncode == 0, r.stderr
+
+
+def test_leaving_with_a_running_job_leaves_nothing(tmpdir_env):
+    """The initial program ends while a job runs: its task dies with the
+    instance and its FLUX_JOB_TMPDIR (in the broker's rundir) goes too."""
+    env, tmp = tmpdir_env
+    marker = "3017.25"  # a sleep nobody else runs
+    r = flux("start", "sh", "-c",
+             f"id=$(flux submit sleep {marker}) && flux job wait-event $id start >/dev/null && "
+             "flux run sh -c 'test -d \"$FLUX_JOB_TMPDIR\" && echo $FLUX_JOB_TMPDIR'",
+             env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().startswith(str(tmp)), r.stdout
+
+    def survivors():
+        found = []
+        for d in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[:2] == [b"sleep", marker.encode()]:
+                        found.append(int(d))
+            except OSError:
+                pass
+        return found
+
+    # The task gets SIGKILL from its shell's death: gone within moments.
+    deadline = time.monotonic() + 10
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = survivors()
+    for pid in left:
+        os.kill(pid, 9)
+    assert not left, "a job's task outlived its instance"
+    assert os.listdir(tmp) == [], os.listdir(tmp)
