@@ -164,7 +164,10 @@ void Broker::setup_rundir() {
     attrs.set_internal("rundir", rundir);
   } else {
     std::error_code ec;
-    if (fs::create_directories(rundir, ec)) rundir_created = true;
+    if (fs::create_directories(rundir, ec)) {
+      rundir_created = true;
+      fs::permissions(rundir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    }
     if (ec)
       throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
   }

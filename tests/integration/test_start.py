@@ -256,3 +256,21 @@ def test_leaving_with_a_running_job_leaves_nothing(tmpdir_env):
         os.kill(pid, 9)
     assert not left, "a job's task outlived its instance"
     assert os.listdir(tmp) == [], os.listdir(tmp)
+
+
+def test_state_and_run_directories_are_the_owners_alone(tmpdir_env, tmp_path):
+    """A new statedir and rundir are 0700, the database and its WAL 0600:
+    another user must not copy the owner's KVS values."""
+    env, _ = tmpdir_env
+    state, run = tmp_path / "state", tmp_path / "run"
+    r = flux("start", f"-Sstatedir={state}", f"-Srundir={run}", "-Srundir-cleanup=0",
+             "sh", "-c", "flux kvs put secret=1 && ls $(flux getattr rundir)",
+             env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)
+    assert mode(state) == 0o700
+    assert mode(run) == 0o700
+    files = [p for p in state.iterdir() if p.name.startswith("content.sqlite")]
+    assert files, list(state.iterdir())
+    for p in files:
+        assert mode(p) == 0o600, p

@@ -1,6 +1,9 @@
 #include "database.hpp"
 
+#include <fcntl.h>
 #include <lz4.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -97,6 +100,12 @@ class Database::Statement {
 };
 
 Database::Database(std::string path) : path_(std::move(path)) {
+  // The database is the owner's alone (0600, and SQLite gives its -wal and
+  // -shm files the same mode): create it so before SQLite does with 0644.
+  int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw FluxError(errno, path_ + ": cannot open: " + std::strerror(errno));
+  ::fchmod(fd, 0600);
+  ::close(fd);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     if (!db_) throw FluxError(ENOMEM, path_ + ": cannot open: out of memory");

@@ -21,7 +21,9 @@ constexpr const char* kDbName = "content.sqlite";
 std::string database_path(flux::Handle& h) {
   if (auto statedir = get_attr(h, "statedir")) {
     std::error_code ec;
-    fs::create_directories(*statedir, ec);
+    // Only the owner may read the instance's state (a new directory is 0700).
+    if (fs::create_directories(*statedir, ec))
+      fs::permissions(*statedir, fs::perms::owner_all, fs::perm_options::replace, ec);
     if (ec) throw FluxError(ec.value(), "statedir " + *statedir + ": " + ec.message());
     return *statedir + "/" + kDbName;
   }
