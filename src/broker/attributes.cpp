@@ -35,6 +35,7 @@ constexpr AttrSpec kRegistry[] = {
     {"broker.starttime", kReadonly | kImmutable},
     {"broker.rc1_path", 0},
     {"broker.rc3_path", 0},
+    {"broker.cleanup_path", 0},
     {"broker.rc2_none", 0},
     {"broker.module-nopanic", kRuntime},
     {"broker.exit-restart", kRuntime},

@@ -129,6 +129,7 @@ void Broker::setup_attributes() {
   if (!opts.config_path.empty()) attrs.set_internal("config.path", opts.config_path);
   attrs.set_internal("broker.rc1_path", prefix + "/etc/flux/rc1");
   attrs.set_internal("broker.rc3_path", prefix + "/etc/flux/rc3");
+  attrs.set_internal("broker.cleanup_path", prefix + "/etc/flux/cleanup");
   std::string modpath = prefix + "/lib/flux/modules";
   if (const char* env = std::getenv("FLUX_MODULE_PATH"); env && *env)
     modpath = std::string(env) + ":" + modpath;

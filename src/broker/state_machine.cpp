@@ -148,7 +148,11 @@ void StateMachine::enter(BrokerState s) {
       }
       break;
     case BrokerState::Cleanup:
-      enter(BrokerState::Shutdown);
+      // Rank 0 ends the running jobs while every broker is still there.
+      if (b_.router.rank() == 0)
+        run_rc("broker.cleanup_path", BrokerState::Shutdown, BrokerState::Shutdown);
+      else
+        enter(BrokerState::Shutdown);
       break;
     case BrokerState::Shutdown:
       // Leaves first: children shut down and leave before rc3 runs here.
@@ -194,16 +198,19 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
     enter(next_ok);
     return;
   }
-  std::string name = attr == "broker.rc1_path" ? "rc1" : "rc3";
+  std::string name = attr == "broker.rc1_path"   ? "rc1"
+                     : attr == "broker.rc3_path" ? "rc3"
+                                                 : "cleanup";
   // The rc scripts differ by rank; saying it here saves each a flux getattr.
   auto env = b_.child_env();
   env["FLUX_BROKER_RANK"] = std::to_string(b_.router.rank());
   try {
-    b_.children.spawn({*path}, env, [this, name, next_ok, next_fail](int status) {
+    rc_pid_ = b_.children.spawn({*path}, env, [this, name, next_ok, next_fail](int status) {
+      rc_pid_ = -1;
       int rc = exit_code_of(status);
       if (rc != 0) {
         b_.log(kLogErr, name + " exited with code " + std::to_string(rc));
-        if (exit_code_ == 0) exit_code_ = rc;
+        if (exit_code_ == 0 && name != "cleanup") exit_code_ = rc;
         enter(next_fail);
       } else {
         enter(next_ok);
@@ -269,6 +276,9 @@ void StateMachine::signal(int signum) {
     return;
   }
   shutdown(std::string("signal ") + strsignal(signum));
+  // A script the broker is waiting for (rc1, cleanup, rc3) ends too: a
+  // stuck one must not keep the instance from going.
+  if (rc_pid_ > 0) ::kill(rc_pid_, SIGTERM);
 }
 
 void StateMachine::serve(Handle& h) {

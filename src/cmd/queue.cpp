@@ -42,6 +42,11 @@ int cmd_queue(int argc, char** argv) {
   auto* start = app.add_subcommand("start", "Start scheduling");
   auto* stop = app.add_subcommand("stop", "Stop scheduling (jobs stay pending)");
   stop->add_option("reason", reason, "Why");
+  // flux-core's: one queue here, and the stop is never checkpointed.
+  bool all = false, nocheckpoint = false, stop_quiet = false;
+  stop->add_flag("-a,--all", all, "Stop all queues (there is one)");
+  stop->add_flag("--nocheckpoint", nocheckpoint, "Do not keep the stop across a restart");
+  stop->add_flag("-q,--quiet", stop_quiet, "Print nothing");
   std::string timeout;
   bool quiet = false;
   auto* drain = app.add_subcommand("drain", "Wait until no jobs are active");

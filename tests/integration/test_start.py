@@ -4,12 +4,14 @@ run directory cleanup, attributes on the command line, nested instances."""
 import os
 import pathlib
 import shutil
+import signal
+import subprocess
 import stat
 import time
 
 import pytest
 
-from conftest import clean_env, flux, short_dir
+from conftest import FLUX, clean_env, flux, short_dir
 
 
 @pytest.fixture
@@ -258,6 +260,30 @@ def test_leaving_with_a_running_job_leaves_nothing(tmpdir_env):
     assert os.listdir(tmp) == [], os.listdir(tmp)
 
 
+def test_running_jobs_are_cancelled_and_recorded_at_the_end(tmpdir_env, tmp_path):
+    """The instance's end cancels its running jobs and waits for them: their
+    exception and clean events are in the KVS before the brokers go, as a
+    restart on the same statedir shows; FLUX_DISABLE_JOB_CLEANUP skips it."""
+    env, _ = tmpdir_env
+    state = tmp_path / "state"
+    for size in (1, 2):
+        r = flux("start", f"--test-size={size}", f"-Sstatedir={state}", "sh", "-c",
+                 "id=$(flux submit -N1 sleep 300) && flux job wait-event $id start >/dev/null "
+                 "&& echo $id", env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        jobid = r.stdout.strip()
+        r = flux("start", f"-Sstatedir={state}", "flux", "job", "eventlog", jobid,
+                 env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        names = [line.split()[1] for line in r.stdout.splitlines()]
+        assert "exception" in names and names[-1] == "clean", r.stdout
+        assert "the instance is shutting down" in r.stdout
+    r = flux("start", f"-Sstatedir={state}", "sh", "-c",
+             "id=$(flux submit sleep 300) && flux job wait-event $id start >/dev/null && echo $id",
+             env=dict(env, FLUX_DISABLE_JOB_CLEANUP="1"), timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
 def test_state_and_run_directories_are_the_owners_alone(tmpdir_env, tmp_path):
     """A new statedir and rundir are 0700, the database and its WAL 0600:
     another user must not copy the owner's KVS values."""
@@ -274,3 +300,28 @@ def test_state_and_run_directories_are_the_owners_alone(tmpdir_env, tmp_path):
     assert files, list(state.iterdir())
     for p in files:
         assert mode(p) == 0o600, p
+
+
+def test_sigterm_during_a_stuck_rc1_ends_the_instance(tmpdir_env, tmp_path):
+    """A signal in the init state ends the rc1 the broker waits for, and the
+    instance goes (it used to wait for rc1 forever)."""
+    env, _ = tmpdir_env
+    started = tmp_path / "rc1-started"
+    rc1 = write_script(tmp_path / "rc1", f"touch {started}\nexec sleep 300\n")
+    p = subprocess.Popen([FLUX, "start", f"-Sbroker.rc1_path={rc1}", "-Sbroker.rc3_path=",
+                          "true"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert p.poll() is None, p.communicate()
+            assert time.monotonic() < deadline, "rc1 never started"
+            time.sleep(0.05)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+        assert p.returncode != 0, err
+        assert "rc1 exited with code" in err, err
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
