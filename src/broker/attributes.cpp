@@ -36,6 +36,7 @@ constexpr AttrSpec kRegistry[] = {
     {"broker.rc1_path", 0},
     {"broker.rc3_path", 0},
     {"broker.cleanup_path", 0},
+    {"broker.max-message-size", 0},
     {"broker.rc2_none", 0},
     {"broker.module-nopanic", kRuntime},
     {"broker.exit-restart", kRuntime},

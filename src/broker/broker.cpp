@@ -154,6 +154,25 @@ void Broker::setup_attributes() {
   for (const auto& [k, v] : opts.setattrs) attrs.set_cmdline(k, v);  // throws on bad names
 }
 
+// What one local client may send in one message: a bound on what the broker
+// buffers for it. 256 MiB unless broker.max-message-size says otherwise.
+size_t Broker::max_message_size() {
+  constexpr size_t kDefault = size_t{256} << 20;
+  auto v = attrs.get("broker.max-message-size");
+  if (!v) {
+    attrs.set_internal("broker.max-message-size", std::to_string(kDefault));
+    return kDefault;
+  }
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(v->c_str(), &end, 10);
+  if (v->empty() || *end || errno || n < 1024 || n > kMaxMessageSize)
+    throw FluxError(EINVAL, "broker.max-message-size: '" + *v +
+                                "' is not a byte count from 1024 to " +
+                                std::to_string(kMaxMessageSize));
+  return static_cast<size_t>(n);
+}
+
 void Broker::setup_rundir() {
   std::string rundir = attrs.get_or("rundir", "");
   if (rundir.empty()) {
@@ -322,7 +341,7 @@ int Broker::run() {
   serve_builtins();
 
   std::string path = attrs.get_or("local-uri", "").substr(8);  // after local://
-  listener = std::make_unique<LocalListener>(reactor, router, path, getuid());
+  listener = std::make_unique<LocalListener>(reactor, router, path, getuid(), max_message_size());
 
   asio::signal_set signals(io_context(reactor), SIGINT, SIGTERM, SIGHUP);
   std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,

@@ -59,6 +59,7 @@ class Broker {
  private:
   void setup_attributes();
   void setup_rundir();
+  size_t max_message_size();
   void serve_builtins();
   void serve_overlay();
   void cleanup_rundir();

@@ -72,6 +72,7 @@ struct LocalListener::Impl {
     std::weak_ptr<ClientEndpoint> weak = ep;
     std::string id = ep->uuid();
     router.attach(ep);
+    ep->chan.set_max_message_size(max_message);
     ep->chan.start(
         [this, weak](Message&& m) {
           if (auto e = weak.lock()) router.ingress(*e, std::move(m));
@@ -92,10 +93,13 @@ struct LocalListener::Impl {
   Router& router;
   asio::local::stream_protocol::acceptor acceptor;
   uint32_t owner;
+  size_t max_message = kMaxMessageSize;
 };
 
-LocalListener::LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner)
+LocalListener::LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner,
+                             size_t max_message)
     : impl_(std::make_unique<Impl>(r, router, path, owner)), path_(std::move(path)) {
+  impl_->max_message = max_message;
   impl_->accept_loop();
 }
 

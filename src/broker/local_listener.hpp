@@ -15,7 +15,8 @@ namespace flux::broker {
 
 class LocalListener {
  public:
-  LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner);
+  // A client that sends a message over max_message bytes is disconnected.
+  LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner, size_t max_message);
   ~LocalListener();
   const std::string& path() const { return path_; }
 

@@ -217,7 +217,7 @@ bool FrameReader::has_message() const {
   uint32_t len = get_be32(p + 4);
   uint32_t magic;
   std::memcpy(&magic, p, 4);
-  if (magic != kFrameMagic || len > kMaxMessageSize) return true;  // next() reports it
+  if (magic != kFrameMagic || len > max_) return true;  // next() reports it
   return avail - kFrameHeaderSize >= len;
 }
 
@@ -228,7 +228,9 @@ Result<Message> FrameReader::next() {
   std::memcpy(&magic, p, 4);
   if (magic != kFrameMagic) return bad("bad frame magic");
   uint32_t len = get_be32(p + 4);
-  if (len > kMaxMessageSize) return bad("frame too large");
+  if (len > max_)
+    return bad("a message of " + std::to_string(len) + " bytes is over the limit of " +
+               std::to_string(max_));
   auto r = Message::decode(std::string_view(buf_.data() + pos_ + kFrameHeaderSize, len));
   pos_ += kFrameHeaderSize + len;
   if (pos_ == buf_.size()) {

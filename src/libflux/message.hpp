@@ -164,10 +164,14 @@ class FrameReader {
   bool has_message() const;
   Result<Message> next();
   size_t buffered() const { return buf_.size() - pos_; }
+  // Frames announcing more than this many bytes are an error as soon as
+  // their header arrives (nothing of them is buffered).
+  void set_max_size(size_t n) { max_ = n < kMaxMessageSize ? n : kMaxMessageSize; }
 
  private:
   std::string buf_;
   size_t pos_ = 0;
+  size_t max_ = kMaxMessageSize;
 };
 
 }  // namespace flux

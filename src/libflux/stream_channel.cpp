@@ -102,6 +102,10 @@ void StreamChannel::send(const Message& m) {
   impl_->flush();
 }
 
+void StreamChannel::set_max_message_size(size_t n) {
+  impl_->reader.set_max_size(n);
+}
+
 void StreamChannel::close() {
   if (impl_->closed) return;
   impl_->closed = true;

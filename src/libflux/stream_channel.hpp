@@ -23,6 +23,8 @@ class StreamChannel {
   void start(OnMessage on_message, OnClose on_close);
   void send(const Message& m);
   void close();
+  // Incoming messages larger than n bytes close the channel (with an error).
+  void set_max_message_size(size_t n);
   int fd() const;
 
   struct Impl;

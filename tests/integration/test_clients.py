@@ -254,3 +254,21 @@ def test_malformed_payloads_get_error_responses(kvs_instance):
         check_pong(c.recv(), 1, 99)
         rep = c.rpc("kvs.getroot", {}, matchtag=100)
         assert rep.errnum == 0
+
+
+def test_oversized_message_disconnects_that_client(instance):
+    """A client announcing a message over broker.max-message-size (256 MiB
+    by default) is disconnected as soon as the header arrives, with a log
+    line; the broker buffers none of it and the others carry on."""
+    assert instance.run("getattr", "broker.max-message-size").stdout.strip() == str(256 << 20)
+    with fluxmsg.Client(instance.sock) as good:
+        bad = fluxmsg.Client(instance.sock)
+        try:
+            bad.send_raw(fluxmsg.FRAME_MAGIC + struct.pack(">I", (256 << 20) + 1) + b"x" * 100)
+            assert bad.wait_closed(10), "broker kept a client announcing 256 MiB + 1"
+        finally:
+            bad.close()
+        ping(good, seq=3, matchtag=3)
+        check_pong(good.recv(), 3, 3)
+    log = instance.run("dmesg").stdout
+    assert "is over the limit of 268435456" in log, log
