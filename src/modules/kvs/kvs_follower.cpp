@@ -43,10 +43,8 @@ Task<void> KvsService::learn_namespace(std::string name) {
 // Rank 0 checks rights against our (owner) credentials: the caller has
 // checked the requester's. The answer's root is ours at once, so that a
 // writer reads its own write on this rank without waiting for the event.
-Task<void> KvsService::relay(Message m) {
+Task<void> KvsService::relay(Message m, Json req, std::string ns_name) {
   std::string topic(m.topic());
-  Json req = m.json().value();
-  std::string ns_name = req.value("namespace", kvs::kPrimary);
   Message r = co_await h_.rpc(topic, req, 0);
   Json v = r.json().value();
   auto it = namespaces_.find(ns_name);

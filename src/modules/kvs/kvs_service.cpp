@@ -234,7 +234,7 @@ Task<void> KvsService::commit(Message m) {
   std::string ns_name = req.value("namespace", kvs::kPrimary);
   Namespace& ns = *co_await find_ns(m, ns_name);
   check_ops(req.at("ops"));
-  if (!leader()) co_return co_await relay(m);
+  if (!leader()) co_return co_await relay(m, std::move(req), std::move(ns_name));
   PendingCommit pc;
   pc.ops = std::move(req["ops"]);
   pc.flags = req.value("flags", 0);
@@ -247,7 +247,7 @@ Task<void> KvsService::fence(Message m) {
   std::string ns_name = req.value("namespace", kvs::kPrimary);
   Namespace& ns = *co_await find_ns(m, ns_name);
   check_ops(req.at("ops"));
-  if (!leader()) co_return co_await relay(m);
+  if (!leader()) co_return co_await relay(m, std::move(req), std::move(ns_name));
   std::string name = req.at("name");
   int nprocs = req.at("nprocs");
   if (nprocs < 1) throw FluxError(EINVAL, "fence " + name + ": nprocs must be positive");

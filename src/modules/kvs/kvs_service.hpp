@@ -55,7 +55,8 @@ class KvsService {
   void defer(const Message& m, Task<void> (KvsService::*fn)(Message));
   Task<void> commit(Message m);
   Task<void> wait_version(Message m);
-  Task<void> relay(Message m);
+  // The caller has parsed m (req) and checked its rights on ns_name.
+  Task<void> relay(Message m, Json req, std::string ns_name);
   Task<Json> relay_namespace_op(const Message& m);
   Task<void> learn_namespace(std::string name);
   Namespace& follower_entry(const std::string& name);
