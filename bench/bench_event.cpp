@@ -35,35 +35,40 @@ void pump_until(Handle& h, const std::function<bool()>& done, double timeout) {
 int subscriber(int rounds) {
   auto h = Handle::open();
   int seen = 0;
-  h->add_handler(MsgType::Event, "bench.go", [&](const Message& m) {
+  h->on_event("bench.go", [&](const Message& m) {
     seen++;
     h->publish("bench.ack", m.json().value());
   });
   h->subscribe("bench.go").get();
   h->publish("bench.ready").get();
-  pump_until(*h, [&] { return seen >= rounds; }, 120);
+  pump_until(
+      *h, [&] { return seen >= rounds; }, 120);
   return 0;
 }
 
 int driver(int rounds, const char* self) {
   auto h = Handle::open();
-  int size = std::stoi(h->rpc("attr.get", {{"name", "size"}}).get_json().at("value").get<std::string>());
+  int size =
+      std::stoi(h->rpc("attr.get", {{"name", "size"}}).get_json().at("value").get<std::string>());
   int ready = 0, acks = 0, round = -1;
-  h->add_handler(MsgType::Event, "bench.ready", [&](const Message&) { ready++; });
-  h->add_handler(MsgType::Event, "bench.ack", [&](const Message& m) {
+  h->on_event("bench.ready", [&](const Message&) { ready++; });
+  h->on_event("bench.ack", [&](const Message& m) {
     if (m.json().value().value("round", -2) == round) acks++;
   });
   h->subscribe("bench.ready").get();
   h->subscribe("bench.ack").get();
-  std::string cmd = "flux exec -r all " + std::string(self) + " sub " + std::to_string(rounds) + " &";
+  std::string cmd =
+      "flux exec -r all " + std::string(self) + " sub " + std::to_string(rounds) + " &";
   if (std::system(cmd.c_str()) != 0) return 1;
-  pump_until(*h, [&] { return ready >= size; }, 120);
+  pump_until(
+      *h, [&] { return ready >= size; }, 120);
   std::vector<double> times;
   for (round = 0; round < rounds; round++) {
     acks = 0;
     double t0 = monotime();
     h->publish("bench.go", {{"round", round}});
-    pump_until(*h, [&] { return acks >= size; }, 60);
+    pump_until(
+        *h, [&] { return acks >= size; }, 60);
     times.push_back((monotime() - t0) * 1000.0);
   }
   std::sort(times.begin(), times.end());

@@ -233,51 +233,6 @@ void Broker::serve_builtins() {
   rexec = std::make_unique<RexecService>(reactor, children, std::move(ropts));
   rexec->serve(h);
 
-  h.add_handler(MsgType::Request, "attr.get", [this, &h](const Message& m) {
-    auto req = m.json();
-    if (!req || !(*req)["name"].is_string())
-      return h.respond_error(m, EPROTO, "attr.get: missing name");
-    std::string name = (*req)["name"];
-    auto v = attrs.get(name);
-    if (!v) return h.respond_error(m, ENOENT, "");
-    h.respond(m, {{"value", *v}, {"flags", attrs.flags(name) & attrflag::kImmutable}});
-  });
-  h.serve("attr.set", [this](const Message& m) -> Task<Json> {
-    Json req = m.json().value();
-    if (!(m.rolemask() & role::kOwner))
-      throw FluxError(EPERM, "only the instance owner may set attributes");
-    std::string name = req.at("name");
-    if (req.at("value").is_null())
-      attrs.remove(name);
-    else
-      attrs.set_runtime(name, req.at("value").get<std::string>());
-    co_return nullptr;
-  });
-  h.add_handler(MsgType::Request, "config.get",
-                [this, &h](const Message& m) { h.respond(m, config); });
-  h.serve("attr.rm", [this](const Message& m) -> Task<Json> {
-    if (!(m.rolemask() & role::kOwner))
-      throw FluxError(EPERM, "only the instance owner may remove attributes");
-    attrs.remove(m.json().value().at("name"));
-    co_return nullptr;
-  });
-  h.add_handler(MsgType::Request, "attr.list", [this, &h](const Message& m) {
-    h.respond(m, {{"names", attrs.names()}});
-  });
-
-  h.serve("event.pub", [this](const Message& m) -> Task<Json> {
-    Json req = m.json().value();
-    int flags = req.value("flags", 0);
-    if (flags & ~msgflag::kPrivate) throw FluxError(EPROTO, "event.pub: invalid flags");
-    Message ev = Message::event(req.at("topic").get<std::string>());
-    if (flags & msgflag::kPrivate) ev.set_flag(msgflag::kPrivate);
-    if (req.contains("payload"))
-      ev.set_payload(base64_decode(req["payload"].get<std::string>()).value());
-    ev.set_userid(m.userid());
-    ev.set_rolemask(m.rolemask());
-    co_return Json{{"seq", router.publish(std::move(ev))}};
-  });
-
   // Event subscriptions and service registration belong to the sender:
   // the endpoint the request entered by.
   auto sender = [this](const Message& m) -> Endpoint& {
@@ -286,41 +241,93 @@ void Broker::serve_builtins() {
     if (!ep) throw FluxError(EPROTO, "request has no sender");
     return *ep;
   };
-  h.serve("local.sub", [sender](const Message& m) -> Task<Json> {
-    Endpoint& ep = sender(m);
-    ep.subscriptions.push_back(m.json().value().at("topic").get<std::string>());
-    co_return nullptr;
-  });
-  h.serve("local.unsub", [sender](const Message& m) -> Task<Json> {
-    Endpoint& ep = sender(m);
-    std::string topic = m.json().value().at("topic");
-    auto it = std::find(ep.subscriptions.begin(), ep.subscriptions.end(), topic);
-    if (it == ep.subscriptions.end()) throw FluxError(ENOENT, "not subscribed to " + topic);
-    ep.subscriptions.erase(it);
-    co_return nullptr;
-  });
-  h.serve("service.add", [this, sender](const Message& m) -> Task<Json> {
-    Endpoint& ep = sender(m);
-    std::string name = m.json().value().at("service");
-    if (!(m.rolemask() & role::kOwner) && name.rfind(std::to_string(m.userid()) + "-", 0) != 0)
-      throw FluxError(EPERM, "guests may only register services named USERID-*");
-    router.add_service(name, ep.uuid());
-    co_return nullptr;
-  });
-  h.serve("service.remove", [this, sender](const Message& m) -> Task<Json> {
-    Endpoint& ep = sender(m);
-    router.remove_service(m.json().value().at("service"), ep.uuid());
-    co_return nullptr;
-  });
-  h.add_handler(MsgType::Request, "broker.disconnect", [](const Message&) {});
-  h.add_handler(MsgType::Request, "broker.getenv", [&h](const Message& m) {
-    Json env = Json::object();
-    auto req = m.json();
-    if (req && req->contains("names"))
-      for (const auto& n : (*req)["names"])
-        if (const char* v = std::getenv(n.get<std::string>().c_str()))
-          env[n.get<std::string>()] = v;
-    h.respond(m, {{"env", env}});
+  // Access as flux-core's broker: attributes readable by all, changed by
+  // the owner; subscriptions, services and events open to guests, within
+  // the limits checked below.
+  h.serve({
+      {"attr.get", Access::kUser,
+       [this](const Message& m) -> Json {
+         Json req = m.json().value();
+         auto it = req.find("name");
+         if (it == req.end() || !it->is_string()) throw FluxError(EPROTO, "attr.get: missing name");
+         std::string name = *it;
+         auto v = attrs.get(name);
+         if (!v) throw FluxError(ENOENT, "");
+         return {{"value", *v}, {"flags", attrs.flags(name) & attrflag::kImmutable}};
+       }},
+      {"attr.list", Access::kUser,
+       [this](const Message&) -> Json {
+         return {{"names", attrs.names()}};
+       }},
+      {"attr.set", Access::kOwner,
+       [this](const Message& m) -> Json {
+         Json req = m.json().value();
+         std::string name = req.at("name");
+         if (req.at("value").is_null())
+           attrs.remove(name);
+         else
+           attrs.set_runtime(name, req.at("value").get<std::string>());
+         return nullptr;
+       }},
+      {"attr.rm", Access::kOwner,
+       [this](const Message& m) -> Json {
+         attrs.remove(m.json().value().at("name"));
+         return nullptr;
+       }},
+      {"config.get", Access::kUser, [this](const Message&) -> Json { return config; }},
+      {"event.pub", Access::kUser,
+       [this](const Message& m) -> Json {
+         Json req = m.json().value();
+         int flags = req.value("flags", 0);
+         if (flags & ~msgflag::kPrivate) throw FluxError(EPROTO, "event.pub: invalid flags");
+         Message ev = Message::event(req.at("topic").get<std::string>());
+         if (flags & msgflag::kPrivate) ev.set_flag(msgflag::kPrivate);
+         if (req.contains("payload"))
+           ev.set_payload(base64_decode(req["payload"].get<std::string>()).value());
+         ev.set_userid(m.userid());
+         ev.set_rolemask(m.rolemask());
+         return {{"seq", router.publish(std::move(ev))}};
+       }},
+      {"local.sub", Access::kUser,
+       [sender](const Message& m) -> Json {
+         Endpoint& ep = sender(m);
+         ep.subscriptions.push_back(m.json().value().at("topic").get<std::string>());
+         return nullptr;
+       }},
+      {"local.unsub", Access::kUser,
+       [sender](const Message& m) -> Json {
+         Endpoint& ep = sender(m);
+         std::string topic = m.json().value().at("topic");
+         auto it = std::find(ep.subscriptions.begin(), ep.subscriptions.end(), topic);
+         if (it == ep.subscriptions.end()) throw FluxError(ENOENT, "not subscribed to " + topic);
+         ep.subscriptions.erase(it);
+         return nullptr;
+       }},
+      {"service.add", Access::kUser,
+       [this, sender](const Message& m) -> Json {
+         Endpoint& ep = sender(m);
+         std::string name = m.json().value().at("service");
+         if (!(m.rolemask() & role::kOwner) && name.rfind(std::to_string(m.userid()) + "-", 0) != 0)
+           throw FluxError(EPERM, "guests may only register services named USERID-*");
+         router.add_service(name, ep.uuid());
+         return nullptr;
+       }},
+      {"service.remove", Access::kUser,
+       [this, sender](const Message& m) -> Json {
+         Endpoint& ep = sender(m);
+         router.remove_service(m.json().value().at("service"), ep.uuid());
+         return nullptr;
+       }},
+      {"broker.disconnect", Access::kUser, [](const Message&) {}},
+      {"broker.getenv", Access::kOwner,
+       [](const Message& m) -> Json {
+         Json env = Json::object();
+         Json req = m.json().value();
+         for (const auto& n : req.value("names", Json::array()))
+           if (const char* v = std::getenv(n.get<std::string>().c_str()))
+             env[n.get<std::string>()] = v;
+         return {{"env", env}};
+       }},
   });
 }
 

@@ -71,28 +71,6 @@ void LogBuffer::emit(const std::string& line) {
 
 void LogBuffer::serve(Handle& h) {
   h_ = &h;
-  h.add_handler(MsgType::Request, "log.append", [this, &h](const Message& m) {
-    append(std::string(m.payload_string()));
-    if (m.matchtag() != kMatchtagNone) h.respond(m, nullptr);
-  });
-  h.add_handler(MsgType::Request, "log.dmesg", [this, &h](const Message& m) {
-    if (!m.has_flag(msgflag::kStreaming))
-      return h.respond_error(m, EPROTO, "log.dmesg requires the streaming flag");
-    auto req = m.json();
-    if (!req) return h.respond_error(m, EPROTO, req.error().message);
-    bool follow = req->value("follow", false);
-    bool nobacklog = req->value("nobacklog", false);
-    if (!nobacklog)
-      for (const auto& line : ring_) h.respond_raw(m, line + '\0');
-    if (follow)
-      followers_.push_back(m);
-    else
-      h.respond_error(m, ENODATA);
-  });
-  h.add_handler(MsgType::Request, "log.clear", [this, &h](const Message& m) {
-    ring_.clear();
-    h.respond(m, nullptr);
-  });
   auto drop = [this, &h](const Message& m, bool by_matchtag) {
     const std::string* sender = m.first_route();
     uint32_t tag = 0;
@@ -107,8 +85,35 @@ void LogBuffer::serve(Handle& h) {
       return same;
     });
   };
-  h.add_handler(MsgType::Request, "log.disconnect", [drop](const Message& m) { drop(m, false); });
-  h.add_handler(MsgType::Request, "log.cancel", [drop](const Message& m) { drop(m, true); });
+  // Owner only, as flux-core's log service.
+  h.serve({
+      {"log.append", Access::kOwner,
+       [this, &h](const Message& m) {
+         append(std::string(m.payload_string()));
+         if (m.matchtag() != kMatchtagNone) h.respond(m, nullptr);
+       }},
+      {"log.dmesg", Access::kOwner,
+       [this, &h](const Message& m) {
+         if (!m.has_flag(msgflag::kStreaming))
+           throw FluxError(EPROTO, "log.dmesg requires the streaming flag");
+         Json req = m.json().value();
+         bool follow = req.value("follow", false);
+         bool nobacklog = req.value("nobacklog", false);
+         if (!nobacklog)
+           for (const auto& line : ring_) h.respond_raw(m, line + '\0');
+         if (follow)
+           followers_.push_back(m);
+         else
+           h.respond_error(m, ENODATA);
+       }},
+      {"log.clear", Access::kOwner,
+       [this](const Message&) -> Json {
+         ring_.clear();
+         return nullptr;
+       }},
+      {"log.disconnect", Access::kOwner, [drop](const Message& m) { drop(m, false); }},
+      {"log.cancel", Access::kOwner, [drop](const Message& m) { drop(m, true); }},
+  });
 }
 
 }  // namespace flux::broker

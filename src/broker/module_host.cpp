@@ -304,22 +304,25 @@ Json ModuleHost::list() const {
 }
 
 void ModuleHost::serve(Handle& h) {
-  h.serve("module.load", [this](const Message& m) { return load(m); });
-  h.serve("module.remove", [this](const Message& m) { return remove(m); });
-  h.add_handler(MsgType::Request, "module.status", [this](const Message& m) {
-    const std::string* sender = m.first_route();
-    auto req = m.json();
-    if (!sender || !req) return;
-    int status = req->value("status", -1);
-    for (auto& mod : modules_) {
-      if (mod->uuid() != *sender) continue;
-      if (status == static_cast<int>(ModState::Running)) mod->set_running();
-      if (status == static_cast<int>(ModState::Exited))
-        mod->set_failed(req->value("errnum", EINVAL));
-    }
+  // Owner only but module.list, as flux-core's module service.
+  h.serve({
+      {"module.load", Access::kOwner, this, &ModuleHost::load},
+      {"module.remove", Access::kOwner, this, &ModuleHost::remove},
+      {"module.list", Access::kUser, [this](const Message&) { return list(); }},
+      {"module.status", Access::kOwner,
+       [this](const Message& m) {
+         // From a module about itself; no response.
+         const std::string* sender = m.first_route();
+         Json req = m.json().value();
+         int status = req.value("status", -1);
+         for (auto& mod : modules_) {
+           if (!sender || mod->uuid() != *sender) continue;
+           if (status == static_cast<int>(ModState::Running)) mod->set_running();
+           if (status == static_cast<int>(ModState::Exited))
+             mod->set_failed(req.value("errnum", EINVAL));
+         }
+       }},
   });
-  h.add_handler(MsgType::Request, "module.list",
-                [this, &h](const Message& m) { h.respond(m, list()); });
 }
 
 void ModuleHost::remove_all(std::function<void()> done) {

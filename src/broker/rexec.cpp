@@ -17,11 +17,6 @@ constexpr int kFlagChannel = 4;
 constexpr int kFlagWriteCredit = 8;
 constexpr int kFlagWaitable = 16;
 
-void require_owner(const Message& m) {
-  if (!(m.rolemask() & role::kOwner))
-    throw FluxError(EPERM, "rexec: only the instance owner may run processes");
-}
-
 const Json& field(const Json& o, const char* name) {
   auto it = o.find(name);
   if (it == o.end()) throw FluxError(EPROTO, std::string("rexec: missing ") + name);
@@ -51,11 +46,13 @@ RexecService::~RexecService() {
 
 void RexecService::serve(Handle& h) {
   h_ = &h;
-  h.on_request("rexec.exec", [this](const Message& m) { exec(m); });
-  h.on_request("rexec.write", [this](const Message& m) { write(m); });
-  h.on_request("rexec.kill", [this](const Message& m) { kill(m); });
-  h.on_request("rexec.list", [this](const Message& m) { list(m); });
-  h.on_request("rexec.disconnect", [this](const Message& m) { disconnect(m); });
+  h.serve({
+      {"rexec.exec", Access::kOwner, this, &RexecService::exec},
+      {"rexec.write", Access::kOwner, this, &RexecService::write},
+      {"rexec.kill", Access::kOwner, this, &RexecService::kill},
+      {"rexec.list", Access::kOwner, this, &RexecService::list},
+      {"rexec.disconnect", Access::kOwner, this, &RexecService::disconnect},
+  });
 }
 
 RexecService::Proc* RexecService::find_pid(pid_t pid) {
@@ -64,7 +61,6 @@ RexecService::Proc* RexecService::find_pid(pid_t pid) {
 }
 
 void RexecService::exec(const Message& m) {
-  require_owner(m);
   if (!m.has_flag(msgflag::kStreaming))
     throw FluxError(EPROTO, "rexec.exec: only streaming requests are supported");
   Json req = m.json().value();
@@ -140,7 +136,6 @@ void RexecService::check_done(pid_t pid) {
 }
 
 void RexecService::write(const Message& m) {
-  require_owner(m);
   Json req = m.json().value();
   Proc* p = nullptr;
   if (req.contains("pid")) {
@@ -171,7 +166,6 @@ void RexecService::write(const Message& m) {
 }
 
 void RexecService::kill(const Message& m) {
-  require_owner(m);
   Json req = m.json().value();
   pid_t pid = field(req, "pid").get<pid_t>();
   int signum = field(req, "signum").get<int>();
@@ -184,7 +178,6 @@ void RexecService::kill(const Message& m) {
 }
 
 void RexecService::list(const Message& m) {
-  require_owner(m);
   Json procs = Json::array();
   for (const auto& [pid, p] : procs_) {
     std::string name = p->cmdline.empty() ? "" : p->cmdline[0];

@@ -282,25 +282,6 @@ void StateMachine::signal(int signum) {
 }
 
 void StateMachine::serve(Handle& h) {
-  h.add_handler(MsgType::Request, "state-machine.get", [this, &h](const Message& m) {
-    h.respond(m, {{"state", state_name(state_)}, {"duration", monotime() - entered_}});
-  });
-  h.add_handler(MsgType::Request, "state-machine.wait", [this, &h](const Message& m) {
-    if (state_ == BrokerState::Run)
-      h.respond(m, nullptr);
-    else if (state_ > BrokerState::Run)
-      h.respond_error(m, EINVAL, "the broker is past the run state");
-    else
-      waiters_.push_back(m);
-  });
-  h.add_handler(MsgType::Request, "shutdown.start", [this, &h](const Message& m) {
-    if (shutdown_requested_) return h.respond_error(m, EINVAL, "shutdown is already in progress");
-    if (m.has_flag(msgflag::kStreaming))
-      shutdown_waiters_.push_back(m);
-    else
-      h.respond(m, nullptr);
-    shutdown("requested by user " + std::to_string(m.userid()));
-  });
   auto drop = [this](const Message& m) {
     const std::string* sender = m.first_route();
     if (!sender) return;
@@ -308,24 +289,51 @@ void StateMachine::serve(Handle& h) {
     std::erase_if(waiters_, same);
     std::erase_if(shutdown_waiters_, same);
   };
-  h.add_handler(MsgType::Request, "state-machine.disconnect", drop);
-  h.add_handler(MsgType::Request, "state-machine.online", [this](const Message& m) {
-    // Brokers (the instance owner) only; no response either way.
-    if (b_.router.rank() != 0 || !(m.rolemask() & role::kOwner)) return;
-    auto req = m.json();
-    if (!req || !(*req)["rank"].is_number_unsigned()) return;
-    uint32_t rank = (*req)["rank"].get<uint32_t>();
-    if (rank < b_.router.size()) online(Idset{rank}, true);
+  // online/offline come from the brokers (sent without a response wanted);
+  // only rank 0 keeps the instance's online set.
+  auto rank0 = [this] {
+    if (b_.router.rank() != 0) throw FluxError(EPROTO, "only rank 0 tracks online brokers");
+  };
+  h.serve({
+      {"state-machine.get", Access::kUser,
+       [this](const Message&) -> Json {
+         return {{"state", state_name(state_)}, {"duration", monotime() - entered_}};
+       }},
+      {"state-machine.wait", Access::kUser,
+       [this, &h](const Message& m) {
+         if (state_ == BrokerState::Run)
+           h.respond(m, nullptr);
+         else if (state_ > BrokerState::Run)
+           throw FluxError(EINVAL, "the broker is past the run state");
+         else
+           waiters_.push_back(m);
+       }},
+      {"state-machine.disconnect", Access::kUser, drop},
+      {"state-machine.online", Access::kOwner,
+       [this, rank0](const Message& m) {
+         rank0();
+         uint32_t rank = m.json().value().at("rank").get<uint32_t>();
+         if (rank >= b_.router.size()) throw FluxError(EINVAL, "no such rank");
+         online(Idset{rank}, true);
+       }},
+      {"state-machine.offline", Access::kOwner,
+       [this, rank0](const Message& m) {
+         rank0();
+         auto ids = Idset::decode(m.json().value().at("ranks").get<std::string>());
+         if (!ids) throw FluxError(ids.error());
+         online(*ids, false);
+       }},
+      {"shutdown.start", Access::kOwner,
+       [this, &h](const Message& m) {
+         if (shutdown_requested_) throw FluxError(EINVAL, "shutdown is already in progress");
+         if (m.has_flag(msgflag::kStreaming))
+           shutdown_waiters_.push_back(m);
+         else
+           h.respond(m, nullptr);
+         shutdown("requested by user " + std::to_string(m.userid()));
+       }},
+      {"shutdown.disconnect", Access::kOwner, drop},
   });
-  h.add_handler(MsgType::Request, "state-machine.offline", [this](const Message& m) {
-    // Brokers (the instance owner) only; no response either way.
-    if (b_.router.rank() != 0 || !(m.rolemask() & role::kOwner)) return;
-    auto req = m.json();
-    if (!req || !(*req)["ranks"].is_string()) return;
-    auto ids = Idset::decode((*req)["ranks"].get<std::string>());
-    if (ids) online(*ids, false);
-  });
-  h.add_handler(MsgType::Request, "shutdown.disconnect", drop);
 }
 
 }  // namespace flux::broker

@@ -38,7 +38,7 @@ int cmd_event(int argc, char** argv) {
   }
   if (topics.empty()) topics.push_back("");
   int seen = 0;
-  h->add_handler(MsgType::Event, "*", [&](const Message& m) {
+  h->on_event("*", [&](const Message& m) {
     std::string_view p = m.has_payload() ? m.payload_string() : std::string_view();
     std::printf("%s\t%.*s\n", m.topic().c_str(), static_cast<int>(p.size()), p.data());
     std::fflush(stdout);

@@ -28,10 +28,8 @@ struct RpcState {
 };
 
 struct HandlerEntry {
-  int id;
   MsgType type;
-  std::string glob;
-  Handle::MessageHandler fn;
+  Route route;
 };
 
 struct MsgCounters {
@@ -126,28 +124,81 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
         return;
       }
     }
-    for (size_t i = 0; i < handlers.size(); i++) {
-      const auto& h = handlers[i];
-      if (h.type == m.type() && topic_match(h.glob, m.topic())) {
-        auto fn = h.fn;  // the handler may remove itself
-        // No handler's failure may escape into the reactor (it would end
-        // the broker or module): a request gets it as an error response.
-        try {
-          fn(m);
-        } catch (...) {
-          auto [errnum, errstr] = error_of(std::current_exception());
-          if (m.type() == MsgType::Request)
-            respond_error(m, errnum, errstr);
-          else
-            std::fprintf(stderr, "flux: %s handler failed: %s\n", std::string(m.topic()).c_str(),
-                         errstr.c_str());
-        }
+    for (const auto& h : handlers) {
+      if (h->type == m.type() && topic_match(h->route.topic, m.topic())) {
+        auto keep = h;  // the handler may close its handle
+        run(keep->route, m);
         return;
       }
     }
     if (m.type() == MsgType::Request && !m.has_flag(msgflag::kNoResponse)) {
       respond_error(m, ENOSYS, "");
     }
+  }
+
+  // No handler's failure may escape into the reactor (it would end the
+  // broker or module): a request gets it as an error response.
+  void run(const Route& r, const Message& m) {
+    bool request = m.type() == MsgType::Request;
+    if (request && r.access == Access::kOwner && !(m.rolemask() & role::kOwner)) {
+      respond_error(m, EPERM, "Request requires owner credentials");
+      return;
+    }
+    try {
+      switch (r.kind) {
+        case Route::Kind::kSelf:
+          r.self(m);
+          break;
+        case Route::Kind::kValue:
+          respond(m, r.value(m));
+          break;
+        case Route::Kind::kTask:
+          spawn(answer_with(weak_from_this(), r.task, m));
+          break;
+        case Route::Kind::kSelfTask:
+          spawn(run_self_task(weak_from_this(), r.self_task, m));
+          break;
+      }
+    } catch (...) {
+      auto [errnum, errstr] = error_of(std::current_exception());
+      if (request)
+        respond_error(m, errnum, errstr);
+      else
+        std::fprintf(stderr, "flux: %s handler failed: %s\n", std::string(m.topic()).c_str(),
+                     errstr.c_str());
+    }
+  }
+
+  void respond(const Message& req, const Json& payload) {
+    if (req.has_flag(msgflag::kNoResponse)) return;
+    Message r = Message::response_to(req);
+    if (!payload.is_null()) r.set_json(payload);
+    send(std::move(r));
+  }
+
+  // The coroutine kinds run detached; each holds its own copy of the request.
+  static Task<void> answer_with(std::weak_ptr<HandleCore> weak,
+                                std::function<Task<Json>(const Message&)> fn, Message req) {
+    Json result;
+    try {
+      result = co_await fn(req);
+    } catch (...) {
+      if (auto core = weak.lock()) core->respond_error_of(req, std::current_exception());
+      co_return;
+    }
+    if (auto core = weak.lock()) core->respond(req, result);
+  }
+  static Task<void> run_self_task(std::weak_ptr<HandleCore> weak,
+                                  std::function<Task<void>(const Message&)> fn, Message req) {
+    try {
+      co_await fn(req);
+    } catch (...) {
+      if (auto core = weak.lock()) core->respond_error_of(req, std::current_exception());
+    }
+  }
+  void respond_error_of(const Message& req, std::exception_ptr ep) {
+    auto [errnum, errstr] = error_of(ep);
+    respond_error(req, errnum, errstr);
   }
 
   void respond_error(const Message& req, int errnum, const std::string& errstr) {
@@ -176,8 +227,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
   std::unique_ptr<Connector> conn;
   uint32_t next_matchtag = 0;
   std::map<uint32_t, std::shared_ptr<RpcState>> pending;
-  std::vector<HandlerEntry> handlers;
-  int next_handler_id = 1;
+  std::vector<std::shared_ptr<const HandlerEntry>> handlers;
   std::optional<Error> lost_error;
   std::function<void(const Error&)> on_lost;
   MsgCounters tx, rx;
@@ -304,10 +354,7 @@ void Handle::send(Message m) {
 }
 
 void Handle::respond(const Message& req, const Json& payload) {
-  if (req.has_flag(msgflag::kNoResponse)) return;
-  Message r = Message::response_to(req);
-  if (!payload.is_null()) r.set_json(payload);
-  core_->send(std::move(r));
+  core_->respond(req, payload);
 }
 
 void Handle::respond_raw(const Message& req, std::string payload) {
@@ -321,10 +368,27 @@ void Handle::respond_error(const Message& req, int errnum, const std::string& er
   core_->respond_error(req, errnum, errstr);
 }
 
-int Handle::add_handler(MsgType type, std::string topic_glob, MessageHandler fn) {
-  int id = core_->next_handler_id++;
-  core_->handlers.push_back({id, type, std::move(topic_glob), std::move(fn)});
-  return id;
+void Handle::serve(std::vector<Route> routes) {
+  for (auto& r : routes)
+    core_->handlers.push_back(
+        std::make_shared<const HandlerEntry>(HandlerEntry{MsgType::Request, std::move(r)}));
+}
+
+void Handle::on_event(std::string topic_glob, MessageHandler fn) {
+  core_->handlers.push_back(std::make_shared<const HandlerEntry>(
+      HandlerEntry{MsgType::Event, Route(std::move(topic_glob), Access::kUser, std::move(fn))}));
+}
+
+void Handle::on_response(std::string topic_glob, MessageHandler fn) {
+  core_->handlers.push_back(std::make_shared<const HandlerEntry>(
+      HandlerEntry{MsgType::Response, Route(std::move(topic_glob), Access::kUser, std::move(fn))}));
+}
+
+std::vector<std::pair<std::string, Access>> Handle::routes() const {
+  std::vector<std::pair<std::string, Access>> out;
+  for (const auto& h : core_->handlers)
+    if (h->type == MsgType::Request) out.emplace_back(h->route.topic, h->route.access);
+  return out;
 }
 
 // The one place an exception from a handler becomes errnum and text.
@@ -340,54 +404,6 @@ std::pair<int, std::string> error_of(std::exception_ptr ep) {
   } catch (const std::exception& e) {
     return {EINVAL, e.what()};
   }
-}
-
-namespace {
-
-Task<void> run_request(std::weak_ptr<HandleCore> weak, Handle::RequestHandler fn, Message req) {
-  int errnum = 0;
-  std::string errstr;
-  Json result;
-  try {
-    result = co_await fn(req);
-  } catch (...) {
-    std::tie(errnum, errstr) = error_of(std::current_exception());
-  }
-  auto core = weak.lock();
-  if (!core || req.has_flag(msgflag::kNoResponse)) co_return;
-  if (errnum) {
-    core->respond_error(req, errnum, errstr);
-  } else {
-    Message r = Message::response_to(req);
-    if (!result.is_null()) r.set_json(result);
-    core->send(std::move(r));
-  }
-}
-}  // namespace
-
-int Handle::on_request(std::string topic_glob, MessageHandler fn) {
-  std::weak_ptr<HandleCore> weak = core_;
-  return add_handler(MsgType::Request, std::move(topic_glob),
-                     [weak, fn = std::move(fn)](const Message& m) {
-                       try {
-                         fn(m);
-                       } catch (...) {
-                         auto [errnum, errstr] = error_of(std::current_exception());
-                         if (auto core = weak.lock()) core->respond_error(m, errnum, errstr);
-                       }
-                     });
-}
-
-int Handle::serve(std::string topic_glob, RequestHandler fn) {
-  std::weak_ptr<HandleCore> weak = core_;
-  return add_handler(
-      MsgType::Request, std::move(topic_glob),
-      [weak, fn = std::move(fn)](const Message& m) { spawn(run_request(weak, fn, m)); });
-}
-
-void Handle::remove_handler(int id) {
-  auto& hs = core_->handlers;
-  std::erase_if(hs, [id](const HandlerEntry& e) { return e.id == id; });
 }
 
 Rpc Handle::subscribe(const std::string& prefix) {
@@ -438,25 +454,29 @@ void Handle::on_lost(std::function<void(const Error&)> fn) {
 void Handle::add_module_services(const std::string& name, const std::string& uuid, uint32_t rank) {
   std::string hop = uuid.substr(0, 8);
   std::weak_ptr<HandleCore> weak = core_;
-  add_handler(MsgType::Request, name + ".ping", [this, hop, rank](const Message& m) {
-    auto req = m.json();
-    if (!req) return respond_error(m, EPROTO, req.error().message);
-    Json& r = *req;
-    r["route"] = route_string(m) + "!" + hop;
-    r["userid"] = m.userid();
-    r["rolemask"] = m.rolemask();
-    r["rank"] = rank;
-    respond(m, r);
-  });
-  add_handler(MsgType::Request, name + ".stats-get", [this, weak](const Message& m) {
-    auto core = weak.lock();
-    respond(m, {{"tx", core->tx.json()}, {"rx", core->rx.json()}});
-  });
-  add_handler(MsgType::Request, name + ".stats-clear", [this, weak](const Message& m) {
-    auto core = weak.lock();
-    core->tx = {};
-    core->rx = {};
-    respond(m, nullptr);
+  // Access as flux-core's default methods: ping and stats-get for anyone.
+  serve({
+      {name + ".ping", Access::kUser,
+       [hop, rank](const Message& m) {
+         Json r = m.json().value();
+         r["route"] = route_string(m) + "!" + hop;
+         r["userid"] = m.userid();
+         r["rolemask"] = m.rolemask();
+         r["rank"] = rank;
+         return r;
+       }},
+      {name + ".stats-get", Access::kUser,
+       [weak](const Message&) -> Json {
+         auto core = weak.lock();
+         return {{"tx", core->tx.json()}, {"rx", core->rx.json()}};
+       }},
+      {name + ".stats-clear", Access::kOwner,
+       [weak](const Message&) -> Json {
+         auto core = weak.lock();
+         core->tx = {};
+         core->rx = {};
+         return nullptr;
+       }},
   });
 }
 

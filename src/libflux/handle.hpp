@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "connector.hpp"
@@ -63,12 +64,57 @@ class Rpc {
   std::shared_ptr<RpcState> s_;
 };
 
+// Who may reach a request handler. Owner only unless a service's table
+// says otherwise, as in flux-core; a kUser handler checks per-object rights
+// (own jobs, own namespaces) itself.
+enum class Access : uint8_t { kOwner, kUser };
+
+// One row of a service's handler table: requests whose topic matches the
+// glob `topic` go to the handler when the sender's role allows (else EPERM).
+// The handler is one of
+//   Json(const Message&)           its value is the response payload;
+//   Task<Json>(const Message&)     the same, as a coroutine;
+//   void(const Message&)           it answers by itself, now or later;
+//   Task<void>(const Message&)     the same, as a coroutine (it may keep m).
+// Whatever it throws becomes the error response (error_of); nothing escapes.
+struct Route {
+  enum class Kind : uint8_t { kValue, kTask, kSelf, kSelfTask };
+
+  template <class F>
+  Route(std::string topic_glob, Access a, F fn) : topic(std::move(topic_glob)), access(a) {
+    using R = std::invoke_result_t<F&, const Message&>;
+    if constexpr (std::is_void_v<R>) {
+      kind = Kind::kSelf;
+      self = std::move(fn);
+    } else if constexpr (std::is_same_v<R, Task<void>>) {
+      kind = Kind::kSelfTask;
+      self_task = std::move(fn);
+    } else if constexpr (std::is_same_v<R, Task<Json>>) {
+      kind = Kind::kTask;
+      task = std::move(fn);
+    } else {
+      static_assert(std::is_convertible_v<R, Json>, "a handler returns Json, Task, or nothing");
+      kind = Kind::kValue;
+      value = std::move(fn);
+    }
+  }
+  // A member function of `obj` as the handler.
+  template <class C, class M>
+  Route(std::string topic_glob, Access a, C* obj, M C::*fn)
+      : Route(std::move(topic_glob), a, std::bind_front(fn, obj)) {}
+
+  std::string topic;
+  Access access;
+  Kind kind;
+  std::function<Json(const Message&)> value;
+  std::function<Task<Json>(const Message&)> task;
+  std::function<void(const Message&)> self;
+  std::function<Task<void>(const Message&)> self_task;
+};
+
 class Handle {
  public:
   using MessageHandler = std::function<void(const Message&)>;
-  // A request handler coroutine: its value is the response payload; a
-  // FluxError it throws becomes an error response.
-  using RequestHandler = std::function<Task<Json>(const Message&)>;
 
   // Open a tool's connection to the broker at `uri` (FLUX_URI if empty).
   static std::unique_ptr<Handle> open(const std::string& uri = "");
@@ -93,14 +139,17 @@ class Handle {
   void respond_raw(const Message& req, std::string payload);
   void respond_error(const Message& req, int errnum, const std::string& errstr = "");
 
-  // Message handlers, matched by type and topic glob; first match wins in
-  // order of registration. Requests that match nothing get ENOSYS.
-  int add_handler(MsgType type, std::string topic_glob, MessageHandler fn);
-  // A request handler that answers by itself (now or later); an exception
-  // it throws becomes the error response.
-  int on_request(std::string topic_glob, MessageHandler fn);
-  int serve(std::string topic_glob, RequestHandler fn);
-  void remove_handler(int id);
+  // A service's handler table (see Route). Rows are matched in order,
+  // first match wins, across calls; requests that match nothing get ENOSYS.
+  void serve(std::vector<Route> routes);
+  // Events (subscribed with subscribe()) and responses that carry no
+  // matchtag (RFC 27's sched.alloc, exec start), by topic glob. A failure
+  // is logged to stderr.
+  void on_event(std::string topic_glob, MessageHandler fn);
+  void on_response(std::string topic_glob, MessageHandler fn);
+  // The request topics served, with "owner" or "user" (for the fuzzer and
+  // flux module stats).
+  std::vector<std::pair<std::string, Access>> routes() const;
 
   // Events: subscribe to a topic prefix; publish through the broker.
   Rpc subscribe(const std::string& prefix);

@@ -72,14 +72,17 @@ extern "C" int mod_main(flux::Handle* h, int argc, char** argv) {
   for (const auto& a : g_args)
     if (a == "fail") return 1;
 
-  h->add_handler(flux::MsgType::Request, "echo.hello",
-                 [h](const flux::Message& m) { hello(h, m); });
-  h->add_handler(flux::MsgType::Request, "echo2.hello",
-                 [h](const flux::Message& m) { hello(h, m); });
-  h->add_handler(flux::MsgType::Request, "echo2.ping", [h](const flux::Message& m) { ping(h, m); });
-  h->add_handler(flux::MsgType::Request, "echo.stream",
-                 [h](const flux::Message& m) { stream(h, m); });
-  h->serve("echo.sleep", [h](const flux::Message& m) { return sleep_handler(h, m); });
+  // Open to guests, so tests can see what a guest's request carries.
+  using flux::Access;
+  h->serve({
+      {"echo.hello", Access::kUser, [h](const flux::Message& m) { hello(h, m); }},
+      {"echo2.hello", Access::kUser, [h](const flux::Message& m) { hello(h, m); }},
+      {"echo2.ping", Access::kUser, [h](const flux::Message& m) { ping(h, m); }},
+      {"echo.stream", Access::kUser, [h](const flux::Message& m) { stream(h, m); }},
+      {"echo.sleep", Access::kUser, [h](const flux::Message& m) { return sleep_handler(h, m); }},
+      {"echo.owner-only", Access::kOwner,
+       [](const flux::Message&) { return flux::Json::object(); }},
+  });
 
   // service.add must not block here: its response arrives on the reactor.
   flux::spawn(register_echo2(h));

@@ -14,17 +14,14 @@ BackingService::BackingService(Handle& h, Database& db, HashAlg hash, const modu
     : h_(h), db_(db), hash_(hash), log_(log), commit_delay_(commit_delay) {}
 
 void BackingService::add_handlers() {
-  h_.on_request("content-backing.load", [this](const Message& m) { load(m); });
-  h_.on_request("content-backing.store", [this](const Message& m) { store(m); });
-  h_.on_request("content-backing.checkpoint-get", [this](const Message& m) { checkpoint_get(m); });
-  h_.on_request("content-backing.checkpoint-put", [this](const Message& m) { checkpoint_put(m); });
-  h_.on_request("content-backing.info", [this](const Message& m) { info(m); });
-}
-
-bool BackingService::authorized(const Message& m) {
-  if (m.rolemask() & role::kOwner) return true;
-  h_.respond_error(m, EPERM, "the content backing store is for the instance owner only");
-  return false;
+  // Owner only: the content service is its one client.
+  h_.serve({
+      {"content-backing.load", Access::kOwner, this, &BackingService::load},
+      {"content-backing.store", Access::kOwner, this, &BackingService::store},
+      {"content-backing.checkpoint-get", Access::kOwner, this, &BackingService::checkpoint_get},
+      {"content-backing.checkpoint-put", Access::kOwner, this, &BackingService::checkpoint_put},
+      {"content-backing.info", Access::kOwner, this, &BackingService::info},
+  });
 }
 
 // --- transactions ---------------------------------------------------------
@@ -89,7 +86,6 @@ void BackingService::write_failed(const Message& req, const FluxError& e) {
 // --- handlers -------------------------------------------------------------
 
 void BackingService::load(const Message& m) {
-  if (!authorized(m)) return;
   const std::string& digest = m.payload();
   if (digest.size() != digest_size(hash_))
     return h_.respond_error(
@@ -111,7 +107,6 @@ void BackingService::load(const Message& m) {
 }
 
 void BackingService::store(const Message& m) {
-  if (!authorized(m)) return;
   const std::string& blob = m.payload();
   if (blob.size() > kBlobSizeLimit)
     return h_.respond_error(m, EFBIG, "blob is larger than the 1 GiB limit");
@@ -131,7 +126,6 @@ void BackingService::store(const Message& m) {
 }
 
 void BackingService::checkpoint_put(const Message& m) {
-  if (!authorized(m)) return;
   auto in = m.json();
   if (!in || !(*in)["key"].is_string() || !(*in)["value"].is_object())
     return h_.respond_error(m, EPROTO, "checkpoint-put: expected {\"key\":S,\"value\":{...}}");
@@ -148,7 +142,6 @@ void BackingService::checkpoint_put(const Message& m) {
 }
 
 void BackingService::checkpoint_get(const Message& m) {
-  if (!authorized(m)) return;
   auto in = m.json();
   if (!in || !(*in)["key"].is_string())
     return h_.respond_error(m, EPROTO, "checkpoint-get: expected {\"key\":S}");
@@ -167,7 +160,6 @@ void BackingService::checkpoint_get(const Message& m) {
 }
 
 void BackingService::info(const Message& m) {
-  if (!authorized(m)) return;
   h_.respond(m, {{"name", "content-sqlite"},
                  {"dbfile", db_.path()},
                  {"hash", hash_alg_name(hash_)},

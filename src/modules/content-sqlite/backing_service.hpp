@@ -53,7 +53,6 @@ class BackingService {
   // fail the responses it held too.
   void write_failed(const Message& req, const FluxError& e);
   void fail_deferred(int errnum, const std::string& errstr);
-  bool authorized(const Message& m);
 
   Handle& h_;
   Database& db_;

@@ -24,18 +24,18 @@ ContentService::ContentService(Handle& h, ContentConfig cfg, const modules::Modu
     : h_(h), cfg_(cfg), log_(log), cache_(cfg.purge_target) {}
 
 void ContentService::start() {
-  auto coro = [this](Task<Json> (ContentService::*fn)(const Message&)) {
-    return [this, fn](const Message& m) { return (this->*fn)(m); };
-  };
-  h_.on_request("content.load", [this](const Message& m) { load(m); });
-  h_.on_request("content.store", [this](const Message& m) { store(m); });
-  h_.on_request("content.flush", [this](const Message& m) { flush(m); });
-  h_.on_request("content.dropcache", [this](const Message& m) { dropcache(m); });
-  h_.on_request("content.info", [this](const Message& m) { info(m); });
-  h_.on_request("content.unregister-backing", [this](const Message& m) { unregister_backing(m); });
-  h_.serve("content.checkpoint-get", coro(&ContentService::checkpoint_get));
-  h_.serve("content.checkpoint-put", coro(&ContentService::checkpoint_put));
-  h_.serve("content.register-backing", coro(&ContentService::register_backing));
+  // Owner only, as flux-core's content service.
+  h_.serve({
+      {"content.load", Access::kOwner, this, &ContentService::load},
+      {"content.store", Access::kOwner, this, &ContentService::store},
+      {"content.flush", Access::kOwner, this, &ContentService::flush},
+      {"content.dropcache", Access::kOwner, this, &ContentService::dropcache},
+      {"content.info", Access::kOwner, this, &ContentService::info},
+      {"content.unregister-backing", Access::kOwner, this, &ContentService::unregister_backing},
+      {"content.checkpoint-get", Access::kOwner, this, &ContentService::checkpoint_get},
+      {"content.checkpoint-put", Access::kOwner, this, &ContentService::checkpoint_put},
+      {"content.register-backing", Access::kOwner, this, &ContentService::register_backing},
+  });
   // A backing module loaded before us registered with nobody: ask.
   if (cfg_.rank == 0) spawn(probe_backing());
 }
@@ -43,12 +43,6 @@ void ContentService::start() {
 void ContentService::stop() {
   if (cache_.dirty() > 0)
     log_.err(std::to_string(cache_.dirty()) + " unsaved blobs are lost with the content cache");
-}
-
-bool ContentService::authorized(const Message& m) {
-  if (m.rolemask() & role::kOwner) return true;
-  h_.respond_error(m, EPERM, "the content service is for the instance owner only");
-  return false;
 }
 
 void ContentService::respond_blob(const Message& m, const std::string& data) {
@@ -70,7 +64,6 @@ Rpc ContentService::next_level(const char* backing_topic, const char* upstream_t
 // --- load -----------------------------------------------------------------
 
 void ContentService::load(const Message& m) {
-  if (!authorized(m)) return;
   const std::string& digest = m.payload();
   if (digest.size() != digest_size(cfg_.hash))
     return h_.respond_error(
@@ -128,7 +121,6 @@ Task<void> ContentService::load_from_next_level(std::string digest) {
 // --- store and write-back -------------------------------------------------
 
 void ContentService::store(const Message& m) {
-  if (!authorized(m)) return;
   const std::string& blob = m.payload();
   if (blob.size() > kBlobSizeLimit)
     return h_.respond_error(m, EFBIG, "blob is larger than the 1 GiB limit");
@@ -200,7 +192,6 @@ void ContentService::write_back_all() {
 // --- flush, dropcache, info -----------------------------------------------
 
 void ContentService::flush(const Message& m) {
-  if (!authorized(m)) return;
   if (cfg_.rank == 0 && !backing_) {
     spawn(flush_after_probe(m));
     return;
@@ -238,7 +229,6 @@ void ContentService::answer_flushes() {
 }
 
 void ContentService::dropcache(const Message& m) {
-  if (!authorized(m)) return;
   size_t before = cache_.count();
   size_t n = cache_.drop_clean();
   log_.debug("dropcache " + std::to_string(n) + "/" + std::to_string(before));
@@ -246,7 +236,6 @@ void ContentService::dropcache(const Message& m) {
 }
 
 void ContentService::info(const Message& m) {
-  if (!authorized(m)) return;
   h_.respond(m, {{"count", cache_.count()},
                  {"valid", cache_.valid()},
                  {"dirty", cache_.dirty()},
@@ -285,8 +274,6 @@ void ContentService::enable_backing(const std::string& name) {
 }
 
 Task<Json> ContentService::register_backing(const Message& m) {
-  if (!(m.rolemask() & role::kOwner))
-    throw FluxError(EPERM, "only the instance owner may register a backing store");
   std::string name = m.json().value().at("name").get<std::string>();
   if (cfg_.rank != 0)
     throw FluxError(EINVAL, "a content backing store can only be registered on rank 0");
@@ -297,7 +284,6 @@ Task<Json> ContentService::register_backing(const Message& m) {
 }
 
 void ContentService::unregister_backing(const Message& m) {
-  if (!authorized(m)) return;
   if (backing_) {
     log_.info("content backing store: disabled " + backing_name_);
     // Write-backs in flight are still answered: it keeps serving until
@@ -323,8 +309,6 @@ Task<void> ContentService::push_checkpoint(std::string key, Json value) {
 }
 
 Task<Json> ContentService::checkpoint_put(const Message& m) {
-  if (!(m.rolemask() & role::kOwner))
-    throw FluxError(EPERM, "the content service is for the instance owner only");
   Json in = m.json().value();
   std::string key = in.at("key").get<std::string>();
   const Json& value = in.at("value");
@@ -350,8 +334,6 @@ Task<Json> ContentService::checkpoint_put(const Message& m) {
 }
 
 Task<Json> ContentService::checkpoint_get(const Message& m) {
-  if (!(m.rolemask() & role::kOwner))
-    throw FluxError(EPERM, "the content service is for the instance owner only");
   std::string key = m.json().value().at("key").get<std::string>();
   Json req = checkpoint_request(key);
   if (cfg_.rank > 0) {

@@ -63,7 +63,6 @@ class ContentService {
   void write_back_all();
   void answer_flushes();
   void respond_blob(const Message& m, const std::string& data);
-  bool authorized(const Message& m);
 
   Handle& h_;
   ContentConfig cfg_;

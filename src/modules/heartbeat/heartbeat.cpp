@@ -72,7 +72,7 @@ Task<void> Heartbeat::start() {
     pulse();  // the first one at once, as flux-core's timer
     co_return;
   }
-  h_.add_handler(MsgType::Event, "heartbeat.pulse", [this](const Message&) { on_pulse(); });
+  h_.on_event("heartbeat.pulse", [this](const Message&) { on_pulse(); });
   co_await h_.subscribe("heartbeat.pulse");
   last_ = monotime();
   timer_ = h_.reactor().after(o_.period, [this] { check_overdue(); });

@@ -23,8 +23,11 @@ const Json* test_options(const Json& jobspec) {
 
 ExecService::ExecService(Handle& h, modules::ModuleLog& log, std::string job_shell)
     : h_(h), log_(log), job_shell_(std::move(job_shell)) {
-  h_.on_request("job-exec.start", [this](const Message& m) { on_start(m); });
-  h_.on_request("job-exec.kill", [this](const Message& m) { on_kill(m); });
+  // The job-manager's, who runs as the owner.
+  h_.serve({
+      {"job-exec.start", Access::kOwner, this, &ExecService::on_start},
+      {"job-exec.kill", Access::kOwner, this, &ExecService::on_kill},
+  });
 }
 
 Task<void> ExecService::start() {

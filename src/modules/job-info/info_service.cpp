@@ -51,10 +51,14 @@ void apply_updates(Json& doc, const std::string& key, const std::vector<Eventlog
 }  // namespace
 
 void InfoService::register_handlers() {
-  h_.serve("job-info.lookup", [this](const Message& m) { return lookup(m); });
-  h_.on_request("job-info.eventlog-watch", [this](const Message& m) { watch(m); });
-  h_.on_request("job-info.eventlog-watch-cancel", [this](const Message& m) { watch_cancel(m); });
-  h_.on_request("job-info.disconnect", [this](const Message& m) { disconnect(m); });
+  // Open to guests, each request checked against the job's owner
+  // (check_access), as flux-core's job-info.
+  h_.serve({
+      {"job-info.lookup", Access::kUser, this, &InfoService::lookup},
+      {"job-info.eventlog-watch", Access::kUser, this, &InfoService::watch},
+      {"job-info.eventlog-watch-cancel", Access::kUser, this, &InfoService::watch_cancel},
+      {"job-info.disconnect", Access::kUser, this, &InfoService::disconnect},
+  });
 }
 
 Task<std::string> InfoService::kvs_value(std::string key) {

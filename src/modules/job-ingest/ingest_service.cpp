@@ -39,9 +39,12 @@ void check_dependencies(const Jobspec& spec) {
 }  // namespace
 
 IngestService::IngestService(Handle& h, modules::ModuleLog& log) : h_(h), log_(log) {
-  h_.on_request("job-ingest.submit", [this](const Message& m) { submit(m); });
-  h_.on_request("job-ingest.getinfo", [this](const Message& m) {
-    h_.respond(m, {{"submitted", submitted_}, {"rejected", rejected_}, {"batches", batches_}});
+  h_.serve({
+      {"job-ingest.submit", Access::kUser, this, &IngestService::submit},
+      {"job-ingest.getinfo", Access::kUser,
+       [this](const Message&) -> Json {
+         return {{"submitted", submitted_}, {"rejected", rejected_}, {"batches", batches_}};
+       }},
   });
 }
 

@@ -10,15 +10,19 @@ constexpr double kRetrySeconds = 0.5;
 }
 
 void ListService::register_handlers() {
-  h_.on_request("job-list.list", [this](const Message& m) { list(m); });
-  h_.on_request("job-list.list-id", [this](const Message& m) { list_id(m); });
-  h_.on_request("job-list.list-attrs", [this](const Message& m) {
-    Json attrs = job_attrs();
-    attrs.push_back("all");
-    h_.respond(m, {{"attrs", attrs}});
+  // Open to guests, as flux-core's job-list.
+  h_.serve({
+      {"job-list.list", Access::kUser, this, &ListService::list},
+      {"job-list.list-id", Access::kUser, this, &ListService::list_id},
+      {"job-list.list-attrs", Access::kUser,
+       [](const Message&) {
+         Json attrs = job_attrs();
+         attrs.push_back("all");
+         return Json{{"attrs", attrs}};
+       }},
+      {"job-list.job-stats", Access::kUser, [this](const Message&) { return index_.stats(); }},
+      {"job-list.disconnect", Access::kUser, this, &ListService::disconnect},
   });
-  h_.on_request("job-list.job-stats", [this](const Message& m) { h_.respond(m, index_.stats()); });
-  h_.on_request("job-list.disconnect", [this](const Message& m) { disconnect(m); });
 }
 
 // ---- the journal -------------------------------------------------------------

@@ -6,7 +6,6 @@
 namespace flux::jobmgr {
 
 Json JobManager::handle_exec_hello(const Message& m) {
-  require_owner(m);
   Json req = m.json().value();
   std::string service = req.at("service").get<std::string>();
   if (service.empty() || service.find('.') != std::string::npos)
@@ -15,8 +14,7 @@ Json JobManager::handle_exec_hello(const Message& m) {
     throw FluxError(EEXIST, "exec service " + exec_service_ + " is already registered");
   exec_service_ = service;
   exec_route_ = m.first_route() ? *m.first_route() : "";
-  h_.add_handler(MsgType::Response, service + ".start",
-                 [this](const Message& r) { on_exec_response(r); });
+  h_.on_response(service + ".start", [this](const Message& r) { on_exec_response(r); });
   h_.reactor().post([this] {
     for (auto& [id, job] : jobs_)
       if (job->state == State::kRun && !job->start_sent) process(*job);

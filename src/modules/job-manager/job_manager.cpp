@@ -27,43 +27,40 @@ uint64_t get_id(const Json& req) {
 }  // namespace
 
 JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), writer_(h, log) {
-  h_.on_request("job-manager.submit", [this](const Message& m) { handle_submit(m); });
-  h_.on_request("job-manager.wait", [this](const Message& m) { handle_wait(m); });
-  h_.on_request("job-manager.events-journal", [this](const Message& m) { handle_journal(m); });
-  h_.on_request("job-manager.drain", [this](const Message& m) {
-    require_owner(m);
-    drain_waiters_.push_back(m);
-    check_drain_idle();
-  });
-  h_.on_request("job-manager.idle", [this](const Message& m) {
-    require_owner(m);
-    idle_waiters_.push_back(m);
-    check_drain_idle();
-  });
-  auto plain = [this](const char* topic, Json (JobManager::*fn)(const Message&)) {
-    h_.on_request(topic, [this, fn](const Message& m) { h_.respond(m, (this->*fn)(m)); });
+  // Access as flux-core's job-manager: guests act on their own jobs
+  // (checked per job), the rest is the owner's (and job-ingest's, the
+  // scheduler's and job-exec's, which run as the owner).
+  auto waiter = [this](std::vector<Message>& list) {
+    return [this, &list](const Message& m) {
+      list.push_back(m);
+      check_drain_idle();
+    };
   };
-  plain("job-manager.raise", &JobManager::handle_raise);
-  plain("job-manager.raiseall", &JobManager::handle_raiseall);
-  plain("job-manager.urgency", &JobManager::handle_urgency);
-  plain("job-manager.memo", &JobManager::handle_memo);
-  plain("job-manager.kill", &JobManager::handle_kill);
-  plain("job-manager.getattr", &JobManager::handle_getattr);
-  plain("job-manager.history.get", &JobManager::handle_history);
-  plain("job-manager.getinfo", &JobManager::handle_getinfo);
-  plain("job-manager.queue-status", &JobManager::handle_queue_status);
-  plain("job-manager.queue-enable", &JobManager::handle_queue_enable);
-  plain("job-manager.queue-start", &JobManager::handle_queue_start);
-  plain("job-manager.sched-hello", &JobManager::handle_sched_hello);
-  plain("job-manager.sched-ready", &JobManager::handle_sched_ready);
-  plain("job-manager.exec-hello", &JobManager::handle_exec_hello);
-  h_.on_request("job-manager.stats", [this](const Message& m) { h_.respond(m, stats()); });
-  h_.add_handler(MsgType::Request, "job-manager.disconnect",
-                 [this](const Message& m) { handle_disconnect(m); });
-  h_.add_handler(MsgType::Response, "sched.alloc",
-                 [this](const Message& m) { on_alloc_response(m); });
-  h_.add_handler(MsgType::Response, "sched.free",
-                 [this](const Message& m) { on_free_response(m); });
+  h_.serve({
+      {"job-manager.submit", Access::kOwner, this, &JobManager::handle_submit},
+      {"job-manager.wait", Access::kOwner, this, &JobManager::handle_wait},
+      {"job-manager.events-journal", Access::kOwner, this, &JobManager::handle_journal},
+      {"job-manager.drain", Access::kOwner, waiter(drain_waiters_)},
+      {"job-manager.idle", Access::kOwner, waiter(idle_waiters_)},
+      {"job-manager.raise", Access::kUser, this, &JobManager::handle_raise},
+      {"job-manager.raiseall", Access::kUser, this, &JobManager::handle_raiseall},
+      {"job-manager.urgency", Access::kUser, this, &JobManager::handle_urgency},
+      {"job-manager.memo", Access::kUser, this, &JobManager::handle_memo},
+      {"job-manager.kill", Access::kUser, this, &JobManager::handle_kill},
+      {"job-manager.getattr", Access::kUser, this, &JobManager::handle_getattr},
+      {"job-manager.history.get", Access::kUser, this, &JobManager::handle_history},
+      {"job-manager.getinfo", Access::kUser, this, &JobManager::handle_getinfo},
+      {"job-manager.queue-status", Access::kUser, this, &JobManager::handle_queue_status},
+      {"job-manager.queue-enable", Access::kOwner, this, &JobManager::handle_queue_enable},
+      {"job-manager.queue-start", Access::kOwner, this, &JobManager::handle_queue_start},
+      {"job-manager.sched-hello", Access::kOwner, this, &JobManager::handle_sched_hello},
+      {"job-manager.sched-ready", Access::kOwner, this, &JobManager::handle_sched_ready},
+      {"job-manager.exec-hello", Access::kOwner, this, &JobManager::handle_exec_hello},
+      {"job-manager.stats", Access::kUser, [this](const Message&) { return stats(); }},
+      {"job-manager.disconnect", Access::kUser, this, &JobManager::handle_disconnect},
+  });
+  h_.on_response("sched.alloc", [this](const Message& m) { on_alloc_response(m); });
+  h_.on_response("sched.free", [this](const Message& m) { on_free_response(m); });
 }
 
 JobManager::~JobManager() = default;
@@ -84,10 +81,6 @@ Job& JobManager::lookup(const Json& req, const Message& m, bool need_owner_or_se
   if (need_owner_or_self && !is_owner(m) && m.userid() != job->userid)
     throw FluxError(EPERM, "guests may only act on their own jobs");
   return *job;
-}
-
-void JobManager::require_owner(const Message& m) const {
-  if (!is_owner(m)) throw FluxError(EPERM, "only the instance owner may do this");
 }
 
 void JobManager::post(Job& job, const char* name, Json context) {
@@ -219,7 +212,6 @@ void JobManager::check_drain_idle() {
 // --- client requests
 
 void JobManager::handle_submit(const Message& m) {
-  require_owner(m);  // only job-ingest (running as the owner) submits
   Json req = m.json().value();
   if (!queue_enabled_) {
     std::string why = "job submission is disabled";
@@ -401,7 +393,6 @@ void JobManager::handle_wait(const Message& m) {
 }
 
 void JobManager::handle_journal(const Message& m) {
-  require_owner(m);
   if (!m.has_flag(msgflag::kStreaming)) throw FluxError(EPROTO, "the journal is a streaming RPC");
   Json req = m.json().value();
   if (req.value("full", false)) {
@@ -496,7 +487,6 @@ Json JobManager::handle_queue_status(const Message&) {
 }
 
 Json JobManager::handle_queue_enable(const Message& m) {
-  require_owner(m);
   Json req = m.json().value();
   queue_enabled_ = req.at("enable").get<bool>();
   disable_reason_ = queue_enabled_ ? "" : req.value("reason", "");
@@ -504,7 +494,6 @@ Json JobManager::handle_queue_enable(const Message& m) {
 }
 
 Json JobManager::handle_queue_start(const Message& m) {
-  require_owner(m);
   Json req = m.json().value();
   bool start = req.at("start").get<bool>();
   stop_reason_ = start ? "" : req.value("reason", "");

@@ -62,7 +62,6 @@ class JobManager {
   Json handle_queue_start(const Message& m);
   void handle_disconnect(const Message& m);
   Json stats() const;
-  void require_owner(const Message& m) const;
   void answer_wait(const Message& req, const Job& job);
 
   // --- scheduler (scheduler.cpp)

@@ -7,12 +7,10 @@
 namespace flux::kvswatch {
 
 Task<void> WatchService::start() {
-  h_.add_handler(MsgType::Event, "kvs.setroot-*", [this](const Message& m) { setroot(m); });
-  h_.add_handler(MsgType::Event, "kvs.namespace-removed-*",
-                 [this](const Message& m) { ns_removed(m); });
+  h_.on_event("kvs.setroot-*", [this](const Message& m) { setroot(m); });
+  h_.on_event("kvs.namespace-removed-*", [this](const Message& m) { ns_removed(m); });
   co_await h_.subscribe("kvs.setroot-");
   co_await h_.subscribe("kvs.namespace-removed-");
-  h_.add_handler(MsgType::Request, "kvs-watch.lookup", [this](const Message& m) { add(m); });
   auto drop = [this](const Message& m, bool by_tag) {
     const std::string* sender = m.first_route();
     if (!sender) return;
@@ -32,9 +30,13 @@ Task<void> WatchService::start() {
       }
     }
   };
-  h_.add_handler(MsgType::Request, "kvs-watch.cancel", [drop](const Message& m) { drop(m, true); });
-  h_.add_handler(MsgType::Request, "kvs-watch.disconnect",
-                 [drop](const Message& m) { drop(m, false); });
+  // Open to guests: the kvs checks each lookup with the watcher's
+  // credentials; cancel and disconnect touch only the sender's watches.
+  h_.serve({
+      {"kvs-watch.lookup", Access::kUser, [this](const Message& m) { add(m); }},
+      {"kvs-watch.cancel", Access::kUser, [drop](const Message& m) { drop(m, true); }},
+      {"kvs-watch.disconnect", Access::kUser, [drop](const Message& m) { drop(m, false); }},
+  });
 }
 
 void WatchService::wake(Watcher& w) {

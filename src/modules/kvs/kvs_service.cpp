@@ -111,17 +111,6 @@ void KvsService::set_root(Namespace& ns, NodePtr root, std::string rootref, int 
   });
 }
 
-void KvsService::defer(const Message& m, Task<void> (KvsService::*fn)(Message)) {
-  spawn([](KvsService* self, Task<void> (KvsService::*fn)(Message), Message m) -> Task<void> {
-    try {
-      co_await (self->*fn)(m);
-    } catch (...) {
-      auto [errnum, errstr] = error_of(std::current_exception());
-      self->h_.respond_error(m, errnum, errstr);
-    }
-  }(this, fn, m));
-}
-
 void KvsService::check_ops(const Json& ops) {
   if (!ops.is_array()) throw FluxError(EPROTO, "ops must be an array");
   for (const auto& op : ops) {
@@ -360,8 +349,6 @@ Task<void> KvsService::wait_version(Message m) {
 }
 
 Task<Json> KvsService::namespace_create(const Message& m) {
-  if (!(m.rolemask() & role::kOwner))
-    throw FluxError(EPERM, "only the instance owner may create namespaces");
   if (!leader()) co_return co_await relay_namespace_op(m);
   Json req = m.json().value();
   std::string name = req.at("namespace");
@@ -384,8 +371,6 @@ Task<Json> KvsService::namespace_create(const Message& m) {
 }
 
 Task<Json> KvsService::namespace_remove(const Message& m) {
-  if (!(m.rolemask() & role::kOwner))
-    throw FluxError(EPERM, "only the instance owner may remove namespaces");
   if (!leader()) co_return co_await relay_namespace_op(m);
   std::string name = m.json().value().at("namespace");
   if (name == kvs::kPrimary) throw FluxError(ENOTSUP, "the primary namespace cannot be removed");
@@ -413,52 +398,49 @@ void KvsService::drop_namespace(std::map<std::string, std::unique_ptr<Namespace>
 }
 
 Task<Json> KvsService::namespace_list(const Message& m) {
+  if (!leader()) co_return co_await relay_namespace_op(m);
   Json list = Json::array();
-  if (!leader()) {
-    // Rank 0 lists them all (we ask as the owner); keep what this user may see.
-    Json all = co_await relay_namespace_op(m);
-    for (auto& e : all.at("namespaces"))
-      if ((m.rolemask() & role::kOwner) || e.value("owner", kUseridUnknown) == m.userid())
-        list.push_back(std::move(e));
-    co_return Json{{"namespaces", list}};
-  }
-  for (const auto& [name, ns] : namespaces_) {
-    if (ns->removed) continue;
-    if (!(m.rolemask() & role::kOwner) && m.userid() != ns->owner) continue;
-    list.push_back({{"namespace", name}, {"owner", ns->owner}, {"flags", ns->flags}});
-  }
+  for (const auto& [name, ns] : namespaces_)
+    if (!ns->removed)
+      list.push_back({{"namespace", name}, {"owner", ns->owner}, {"flags", ns->flags}});
   co_return Json{{"namespaces", list}};
 }
 
 void KvsService::register_handlers() {
-  h_.serve("kvs.lookup", [this](const Message& m) { return lookup(m); });
-  // commit answers from the write loop: the coroutine's null result is not sent.
-  h_.on_request("kvs.commit", [this](const Message& m) { defer(m, &KvsService::commit); });
-  h_.on_request("kvs.fence", [this](const Message& m) { defer(m, &KvsService::fence); });
-  h_.serve("kvs.getroot", [this](const Message& m) { return getroot(m); });
-  h_.on_request("kvs.wait-version",
-                [this](const Message& m) { defer(m, &KvsService::wait_version); });
-  h_.serve("kvs.namespace-create", [this](const Message& m) { return namespace_create(m); });
-  h_.serve("kvs.namespace-remove", [this](const Message& m) { return namespace_remove(m); });
-  h_.serve("kvs.namespace-list", [this](const Message& m) { return namespace_list(m); });
-  h_.on_request("kvs.dropcache", [this](const Message& m) {
-    tree_.dropcache();
-    h_.respond(m, Json::object());
+  // Access as flux-core's kvs: guests read, write and wait in namespaces
+  // they own (checked per request); managing namespaces is the owner's.
+  // commit, fence and wait-version answer later, from the write loop or
+  // when the version arrives.
+  h_.serve({
+      {"kvs.lookup", Access::kUser, this, &KvsService::lookup},
+      {"kvs.commit", Access::kUser, this, &KvsService::commit},
+      {"kvs.fence", Access::kUser, this, &KvsService::fence},
+      {"kvs.getroot", Access::kUser, this, &KvsService::getroot},
+      {"kvs.wait-version", Access::kUser, this, &KvsService::wait_version},
+      {"kvs.namespace-create", Access::kOwner, this, &KvsService::namespace_create},
+      {"kvs.namespace-remove", Access::kOwner, this, &KvsService::namespace_remove},
+      {"kvs.namespace-list", Access::kOwner, this, &KvsService::namespace_list},
+      {"kvs.dropcache", Access::kOwner,
+       [this](const Message&) -> Json {
+         tree_.dropcache();
+         return Json::object();
+       }},
+      // Drops only the sender's own waiters, so anyone may disconnect.
+      {"kvs.disconnect", Access::kUser,
+       [this](const Message& m) {
+         // Drop the sender's wait-version requests; fences stay (others may complete them).
+         const std::string* sender = m.first_route();
+         if (!sender) return;
+         for (auto& [name, ns] : namespaces_)
+           std::erase_if(ns->version_waiters, [&](auto& w) {
+             return w.second.first_route() && *w.second.first_route() == *sender;
+           });
+       }},
   });
   if (!leader()) {
-    h_.add_handler(MsgType::Event, "kvs.setroot-*", [this](const Message& m) { setroot_event(m); });
-    h_.add_handler(MsgType::Event, "kvs.namespace-removed-*",
-                   [this](const Message& m) { removed_event(m); });
+    h_.on_event("kvs.setroot-*", [this](const Message& m) { setroot_event(m); });
+    h_.on_event("kvs.namespace-removed-*", [this](const Message& m) { removed_event(m); });
   }
-  h_.add_handler(MsgType::Request, "kvs.disconnect", [this](const Message& m) {
-    // Drop the sender's wait-version requests; fences stay (others may complete them).
-    const std::string* sender = m.first_route();
-    if (!sender) return;
-    for (auto& [name, ns] : namespaces_)
-      std::erase_if(ns->version_waiters, [&](auto& w) {
-        return w.second.first_route() && *w.second.first_route() == *sender;
-      });
-  });
 }
 
 }  // namespace flux::kvsmod

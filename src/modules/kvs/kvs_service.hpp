@@ -52,7 +52,6 @@ class KvsService {
  private:
   bool leader() const { return rank_ == 0; }
   // Answer m from a coroutine that may respond later (or not at all).
-  void defer(const Message& m, Task<void> (KvsService::*fn)(Message));
   Task<void> commit(Message m);
   Task<void> wait_version(Message m);
   // The caller has parsed m (req) and checked its rights on ns_name.

@@ -155,33 +155,37 @@ Task<void> ResourceService::serve_follower() {
   Json topo = {{"hostname", hn.json().value().at("value")},
                {"cores", local->cores.encode()},
                {"gpus", local->gpus.encode()}};
-  h_.serve("resource.topo-get", [topo](const Message&) -> Task<Json> { co_return topo; });
-  // The service lives on rank 0; requests that reach this rank go on there.
-  h_.on_request("resource.*", [this](const Message& m) {
-    if (m.topic() == "resource.topo-get") return;
-    if (m.topic() == "resource.disconnect") return;
-    spawn([](Handle& h, Message req) -> Task<void> {
-      Message fwd = req;
-      fwd.clear_routes();
-      fwd.set_nodeid(0);
-      fwd.set_matchtag(0);
-      Rpc rpc = h.rpc_message(std::move(fwd));
-      for (;;) {
-        auto r = co_await rpc.next_async();
-        if (!r) {
-          if (req.has_flag(msgflag::kStreaming)) h.respond_error(req, ENODATA);
-          co_return;
-        }
-        if (r->errnum()) {
-          h.respond_error(req, r->errnum(), std::string(r->error_string()));
-          co_return;
-        }
-        h.respond_raw(req, r->payload());
-        if (!req.has_flag(msgflag::kStreaming)) co_return;
-      }
-    }(h_, m));
+  // The service lives on rank 0; requests that reach this rank go on there,
+  // with the sender's credentials, so rank 0 checks them.
+  h_.serve({
+      {"resource.topo-get", Access::kOwner, [topo](const Message&) { return topo; }},
+      {"resource.disconnect", Access::kUser, [](const Message&) {}},
+      {"resource.*", Access::kUser, [this](const Message& m) { forward(m); }},
   });
   co_return;
+}
+
+void ResourceService::forward(const Message& m) {
+  spawn([](Handle& h, Message req) -> Task<void> {
+    Message fwd = req;
+    fwd.clear_routes();
+    fwd.set_nodeid(0);
+    fwd.set_matchtag(0);
+    Rpc rpc = h.rpc_message(std::move(fwd));
+    for (;;) {
+      auto r = co_await rpc.next_async();
+      if (!r) {
+        if (req.has_flag(msgflag::kStreaming)) h.respond_error(req, ENODATA);
+        co_return;
+      }
+      if (r->errnum()) {
+        h.respond_error(req, r->errnum(), std::string(r->error_string()));
+        co_return;
+      }
+      h.respond_raw(req, r->payload());
+      if (!req.has_flag(msgflag::kStreaming)) co_return;
+    }
+  }(h_, m));
 }
 
 Task<void> ResourceService::gather_ranks(uint32_t size) {
@@ -344,7 +348,6 @@ Idset ResourceService::targets(const Json& req) const {
 }
 
 Task<Json> ResourceService::drain(Message m) {
-  if (!(m.rolemask() & role::kOwner)) throw FluxError(EPERM, "only the instance owner may drain");
   Json req = m.json().value();
   Idset ids = targets(req);
   std::string reason;
@@ -394,9 +397,6 @@ Task<Json> ResourceService::drain(Message m) {
 }
 
 Task<Json> ResourceService::undrain(Message m) {
-  if (!(m.rolemask() & role::kOwner)) {
-    throw FluxError(EPERM, "only the instance owner may undrain");
-  }
   Json req = m.json().value();
   Idset ids = targets(req);
   bool force = req.value("mode", Json()).is_string() && req["mode"] == "force";
@@ -424,19 +424,8 @@ Json ResourceService::acquire(const Message& m) {
 }
 
 void ResourceService::serve() {
-  h_.add_handler(MsgType::Event, "broker.online", [this](const Message& ev) { follow_online(ev); });
+  h_.on_event("broker.online", [this](const Message& ev) { follow_online(ev); });
   spawn([](Handle& h) -> Task<void> { co_await h.subscribe("broker.online"); }(h_));
-  h_.on_request("resource.acquire", [this](const Message& m) {
-    if (!m.has_flag(msgflag::kStreaming)) {
-      h_.respond_error(m, EPROTO, "resource.acquire is a streaming RPC");
-      return;
-    }
-    h_.respond(m, acquire(m));
-    acquirers_.push_back(m);
-  });
-  h_.serve("resource.status", [this](const Message&) -> Task<Json> { co_return status(); });
-  h_.serve("resource.drain", [this](const Message& m) { return drain(m); });
-  h_.serve("resource.undrain", [this](const Message& m) { return undrain(m); });
   auto drop = [this](const Message& m, bool by_tag) {
     const std::string* sender = m.first_route();
     if (!sender) return;
@@ -452,10 +441,21 @@ void ResourceService::serve() {
     }
     acquirers_ = std::move(keep);
   };
-  h_.add_handler(MsgType::Request, "resource.acquire-cancel",
-                 [drop](const Message& m) { drop(m, true); });
-  h_.add_handler(MsgType::Request, "resource.disconnect",
-                 [drop](const Message& m) { drop(m, false); });
+  // Access as flux-core's resource module: status for all, the rest the owner's.
+  h_.serve({
+      {"resource.status", Access::kUser, [this](const Message&) { return status(); }},
+      {"resource.drain", Access::kOwner, this, &ResourceService::drain},
+      {"resource.undrain", Access::kOwner, this, &ResourceService::undrain},
+      {"resource.acquire", Access::kOwner,
+       [this](const Message& m) {
+         if (!m.has_flag(msgflag::kStreaming))
+           throw FluxError(EPROTO, "resource.acquire is a streaming RPC");
+         h_.respond(m, acquire(m));
+         acquirers_.push_back(m);
+       }},
+      {"resource.acquire-cancel", Access::kOwner, [drop](const Message& m) { drop(m, true); }},
+      {"resource.disconnect", Access::kUser, [drop](const Message& m) { drop(m, false); }},
+  });
 }
 
 }  // namespace flux::resource

@@ -86,12 +86,16 @@ Task<void> SchedService::hello() {
 }
 
 void SchedService::serve() {
-  h_.on_request("sched.alloc", [this](const Message& m) { on_alloc(m); });
-  h_.on_request("sched.free", [this](const Message& m) { on_free(m); });
-  h_.on_request("sched.cancel", [this](const Message& m) { on_cancel(m); });
-  h_.on_request("sched.prioritize", [this](const Message& m) { on_prioritize(m); });
-  h_.serve("sched.resource-status",
-           [this](const Message&) -> Task<Json> { co_return resource_status(); });
+  // RFC 27 is between the job-manager and us (the owner); what resources
+  // are free anyone may ask (flux resource list).
+  h_.serve({
+      {"sched.alloc", Access::kOwner, this, &SchedService::on_alloc},
+      {"sched.free", Access::kOwner, this, &SchedService::on_free},
+      {"sched.cancel", Access::kOwner, this, &SchedService::on_cancel},
+      {"sched.prioritize", Access::kOwner, this, &SchedService::on_prioritize},
+      {"sched.resource-status", Access::kUser,
+       [this](const Message&) { return resource_status(); }},
+  });
 }
 
 void SchedService::deny(const Message& m, uint64_t id, const std::string& note) {
