@@ -5,7 +5,8 @@ own limits measured in the same run. Usage: run_bench.py BUILD_DIR
 FLUX_CORE=/path/to/flux-core/bin/flux (optional): the overlay workloads
 are also run with flux-core's flux in the same run, and its figures are
 the reference column for them (marked "same run") instead of the ones
-recorded on another day. BENCH_ONLY=overlay runs just those."""
+recorded on another day. BENCH_ONLY=overlay runs just those;
+BENCH_ONLY=trust just the trust workloads (fuzz.live, memory, restart)."""
 
 import json
 import os
@@ -44,7 +45,7 @@ FLUX_CORE = {
     "start.size64": (10.2, "s"),
     "ping.far": (344.0, "us"),
 }
-HIGHER_IS_BETTER = {"kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
+HIGHER_IS_BETTER = {"fuzz.live", "kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
                     "throughput.sim.submit", "throughput.sim.16k", "throughput.exec"}
 
@@ -184,6 +185,24 @@ def overlay(pl):
         "flux run -N16 true in a 16-broker instance, median of 10")
 
 
+def fuzz_live(seconds=30):
+    """tests/fuzz/live_fuzz.py for `seconds`: requests/s the instance took."""
+    exe = os.path.join(os.path.dirname(HERE), "tests", "fuzz", "live_fuzz.py")
+    out = subprocess.run(["/usr/bin/python3", exe, "--seconds", str(seconds), "--json"],
+                         env=dict(ENV, FLUX_BUILD_DIR=BUILD), capture_output=True, text=True,
+                         timeout=seconds + 300)
+    if out.returncode != 0:
+        raise SystemExit("fuzz.live: the instance did not survive:\n" + out.stderr[-3000:])
+    f = json.loads(out.stdout.strip().splitlines()[-1])
+    row("fuzz.live", f["requests_per_s"], "req/s",
+        f"{f['requests']} fuzzed requests to {f['topics']} topics, 2 brokers; crashes 0; "
+        f"RSS {f['rss_mb_before'][0]:.0f} -> {f['rss_mb_after'][0]:.0f} MB")
+
+
+def trust():
+    fuzz_live()
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -197,6 +216,10 @@ def micro():
 def main():
     if os.environ.get("BENCH_ONLY") == "overlay":
         overlay(ping_local())
+        print_table()
+        return
+    if os.environ.get("BENCH_ONLY") == "trust":
+        trust()
         print_table()
         return
     rtt = bare("rtt", 5000)
@@ -234,6 +257,7 @@ def main():
     row("throughput.exec", tx, "jobs/s",
         f"1000 true jobs at once; spawn+reap alone: {1000 / spawn:.0f}/s per core")
     overlay(pl)
+    trust()
     micro()
     print_table()
 

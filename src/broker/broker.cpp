@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -75,6 +76,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   uuid = make_uuid();
   router.log = [this](int sev, const std::string& msg) { log(sev, msg); };
   if (!opts.config_path.empty()) config = config_load(opts.config_path);
+  access = access_policy(config);
   setup_attributes();
   setup_rundir();
   // PMI_FD (if unused by the boot method) must not leak into children.
@@ -182,11 +184,15 @@ void Broker::setup_rundir() {
     rundir = tmpl;
     rundir_created = true;
     attrs.set_internal("rundir", rundir);
+    // Guests reach the socket inside (by name: the directory stays unlisted).
+    if (access.allow_guest_user) ::chmod(rundir.c_str(), 0711);
   } else {
     std::error_code ec;
     if (fs::create_directories(rundir, ec)) {
       rundir_created = true;
-      fs::permissions(rundir, fs::perms::owner_all, fs::perm_options::replace, ec);
+      auto perms = fs::perms::owner_all;
+      if (access.allow_guest_user) perms |= fs::perms::group_exec | fs::perms::others_exec;
+      fs::permissions(rundir, perms, fs::perm_options::replace, ec);
     }
     if (ec)
       throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
@@ -280,7 +286,12 @@ void Broker::serve_builtins() {
          Json req = m.json().value();
          int flags = req.value("flags", 0);
          if (flags & ~msgflag::kPrivate) throw FluxError(EPROTO, "event.pub: invalid flags");
-         Message ev = Message::event(req.at("topic").get<std::string>());
+         std::string topic = req.at("topic");
+         // A guest's events are its own: USERID-*, as its service names.
+         if (!(m.rolemask() & role::kOwner) &&
+             topic.rfind(std::to_string(m.userid()) + "-", 0) != 0)
+           throw FluxError(EPERM, "guests may only publish events named USERID-*");
+         Message ev = Message::event(topic);
          if (flags & msgflag::kPrivate) ev.set_flag(msgflag::kPrivate);
          if (req.contains("payload"))
            ev.set_payload(base64_decode(req["payload"].get<std::string>()).value());
@@ -348,7 +359,8 @@ int Broker::run() {
   serve_builtins();
 
   std::string path = attrs.get_or("local-uri", "").substr(8);  // after local://
-  listener = std::make_unique<LocalListener>(reactor, router, path, getuid(), max_message_size());
+  listener =
+      std::make_unique<LocalListener>(reactor, router, path, getuid(), access, max_message_size());
 
   asio::signal_set signals(io_context(reactor), SIGINT, SIGTERM, SIGHUP);
   std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attributes.hpp"
+#include "config.hpp"
 #include "libflux/handle.hpp"
 #include "local_listener.hpp"
 #include "log_buffer.hpp"
@@ -42,6 +43,7 @@ class Broker {
   Reactor reactor;
   BrokerOptions opts;
   Json config = Json::object();  // the TOML configuration (config.get)
+  AccessPolicy access;           // its [access] table
   Attributes attrs;
   Router router{0, 1};
   LogBuffer logbuf_{attrs, 0};

@@ -13,4 +13,14 @@ namespace flux::broker {
 // error, or the key on a conflict.
 Json config_load(const std::string& path);
 
+// The [access] table (flux-core's keys): who besides the instance owner may
+// connect, and whether guests see other users' jobs. Throws FluxError on an
+// unknown key or a value that is not a boolean.
+struct AccessPolicy {
+  bool allow_guest_user = false;  // other users connect with the user role
+  bool allow_root_owner = false;  // root connects with the owner role
+  bool private_mode = true;       // guests see only their own jobs (job-list)
+};
+AccessPolicy access_policy(const Json& config);
+
 }  // namespace flux::broker

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,12 +28,13 @@ class ClientEndpoint : public Endpoint {
 }  // namespace
 
 struct LocalListener::Impl {
-  Impl(Reactor& r, Router& router, const std::string& path, uint32_t owner)
-      : reactor(r), router(router), acceptor(io_context(r)), owner(owner) {
+  Impl(Reactor& r, Router& router, const std::string& path, uint32_t owner, AccessPolicy access)
+      : reactor(r), router(router), acceptor(io_context(r)), owner(owner), access(access) {
     ::unlink(path.c_str());
     asio::local::stream_protocol::endpoint ep(path);
     acceptor.open(ep.protocol());
     acceptor.bind(ep);
+    ::chmod(path.c_str(), 0777);
     acceptor.listen(128);
     // Not inherited by the initial program and other children.
     ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
@@ -53,10 +55,12 @@ struct LocalListener::Impl {
     ucred cred{};
     socklen_t len = sizeof(cred);
     unsigned char status = 0;
+    uint32_t rolemask = role::kNone;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
       status = static_cast<unsigned char>(errno);
-    } else if (cred.uid != owner) {
-      status = EPERM;  // guests come with multi-user support
+    } else {
+      rolemask = role_of(cred.uid);
+      if (rolemask == role::kNone) status = EPERM;
     }
     // The status byte fits in the socket buffer of a fresh connection.
     ssize_t n = ::send(fd, &status, 1, MSG_NOSIGNAL);
@@ -68,7 +72,7 @@ struct LocalListener::Impl {
     }
     auto ep = std::make_shared<ClientEndpoint>(reactor, fd, make_uuid());
     ep->userid = cred.uid;
-    ep->rolemask = role::kOwner;
+    ep->rolemask = rolemask;
     std::weak_ptr<ClientEndpoint> weak = ep;
     std::string id = ep->uuid();
     router.attach(ep);
@@ -89,16 +93,24 @@ struct LocalListener::Impl {
         });
   }
 
+  uint32_t role_of(uint32_t uid) const {
+    if (uid == owner) return role::kOwner;
+    if (uid == 0 && access.allow_root_owner) return role::kOwner;
+    if (access.allow_guest_user) return role::kUser;
+    return role::kNone;
+  }
+
   Reactor& reactor;
   Router& router;
   asio::local::stream_protocol::acceptor acceptor;
   uint32_t owner;
+  AccessPolicy access;
   size_t max_message = kMaxMessageSize;
 };
 
 LocalListener::LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner,
-                             size_t max_message)
-    : impl_(std::make_unique<Impl>(r, router, path, owner)), path_(std::move(path)) {
+                             AccessPolicy access, size_t max_message)
+    : impl_(std::make_unique<Impl>(r, router, path, owner, access)), path_(std::move(path)) {
   impl_->max_message = max_message;
   impl_->accept_loop();
 }

@@ -38,12 +38,15 @@ int cmd_event(int argc, char** argv) {
   }
   if (topics.empty()) topics.push_back("");
   int seen = 0;
-  h->on_event("*", [&](const Message& m) {
-    std::string_view p = m.has_payload() ? m.payload_string() : std::string_view();
-    std::printf("%s\t%.*s\n", m.topic().c_str(), static_cast<int>(p.size()), p.data());
-    std::fflush(stdout);
-    if (count > 0 && ++seen >= count) h->reactor().stop();
-  });
+  h->on_event(
+      "*",
+      [&](const Message& m) {
+        std::string_view p = m.has_payload() ? m.payload_string() : std::string_view();
+        std::printf("%s\t%.*s\n", m.topic().c_str(), static_cast<int>(p.size()), p.data());
+        std::fflush(stdout);
+        if (count > 0 && ++seen >= count) h->reactor().stop();
+      },
+      Access::kUser);
   for (const auto& t : topics) h->subscribe(t).get();
   h->reactor().run();
   return 0;

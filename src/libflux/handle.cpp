@@ -140,8 +140,8 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
   // broker or module): a request gets it as an error response.
   void run(const Route& r, const Message& m) {
     bool request = m.type() == MsgType::Request;
-    if (request && r.access == Access::kOwner && !(m.rolemask() & role::kOwner)) {
-      respond_error(m, EPERM, "Request requires owner credentials");
+    if (r.access == Access::kOwner && !(m.rolemask() & role::kOwner)) {
+      if (request) respond_error(m, EPERM, "Request requires owner credentials");
       return;
     }
     try {
@@ -374,9 +374,9 @@ void Handle::serve(std::vector<Route> routes) {
         std::make_shared<const HandlerEntry>(HandlerEntry{MsgType::Request, std::move(r)}));
 }
 
-void Handle::on_event(std::string topic_glob, MessageHandler fn) {
+void Handle::on_event(std::string topic_glob, MessageHandler fn, Access from) {
   core_->handlers.push_back(std::make_shared<const HandlerEntry>(
-      HandlerEntry{MsgType::Event, Route(std::move(topic_glob), Access::kUser, std::move(fn))}));
+      HandlerEntry{MsgType::Event, Route(std::move(topic_glob), from, std::move(fn))}));
 }
 
 void Handle::on_response(std::string topic_glob, MessageHandler fn) {
@@ -469,6 +469,16 @@ void Handle::add_module_services(const std::string& name, const std::string& uui
        [weak](const Message&) -> Json {
          auto core = weak.lock();
          return {{"tx", core->tx.json()}, {"rx", core->rx.json()}};
+       }},
+      // Ours: the request topics this handle serves, for the live fuzzer.
+      {name + ".routes", Access::kOwner,
+       [weak](const Message&) -> Json {
+         Json rows = Json::array();
+         for (const auto& h : weak.lock()->handlers)
+           if (h->type == MsgType::Request)
+             rows.push_back({{"topic", h->route.topic},
+                             {"access", h->route.access == Access::kOwner ? "owner" : "user"}});
+         return {{"routes", rows}};
        }},
       {name + ".stats-clear", Access::kOwner,
        [weak](const Message&) -> Json {

@@ -142,13 +142,14 @@ class Handle {
   // A service's handler table (see Route). Rows are matched in order,
   // first match wins, across calls; requests that match nothing get ENOSYS.
   void serve(std::vector<Route> routes);
-  // Events (subscribed with subscribe()) and responses that carry no
-  // matchtag (RFC 27's sched.alloc, exec start), by topic glob. A failure
-  // is logged to stderr.
-  void on_event(std::string topic_glob, MessageHandler fn);
+  // Events (subscribed with subscribe()) by topic glob: by default only
+  // those the owner (a broker, a module) published, as flux-core, so a
+  // guest's event cannot pose as the instance's. A failure is logged.
+  void on_event(std::string topic_glob, MessageHandler fn, Access from = Access::kOwner);
+  // Responses that carry no matchtag (RFC 27's sched.alloc, exec start).
   void on_response(std::string topic_glob, MessageHandler fn);
-  // The request topics served, with "owner" or "user" (for the fuzzer and
-  // flux module stats).
+  // The request topics served and who may send them (NAME.routes answers
+  // the same for a module or the broker).
   std::vector<std::pair<std::string, Access>> routes() const;
 
   // Events: subscribe to a topic prefix; publish through the broker.
@@ -163,7 +164,8 @@ class Handle {
   // Module readiness (see module.hpp).
   bool ready_deferred() const;
   void set_ready_deferred(bool on);
-  // Answer NAME.ping and NAME.stats-get, as every module does.
+  // Answer NAME.ping, NAME.stats-get and NAME.stats-clear, as every module
+  // does, and NAME.routes (the table above, for the live fuzzer).
   void add_module_services(const std::string& name, const std::string& uuid, uint32_t rank);
 
  private:

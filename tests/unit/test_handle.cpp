@@ -180,15 +180,37 @@ TEST(Handle, LostConnectionFailsPendingRpcs) {
 TEST(Handle, EventsReachHandlersByGlob) {
   Pair p;
   std::vector<std::string> got;
-  p.client->on_event("job.*", [&](const Message& m) {
-    got.push_back(m.topic());
-    if (got.size() == 2) p.reactor.stop();
-  });
+  p.client->on_event(
+      "job.*",
+      [&](const Message& m) {
+        got.push_back(m.topic());
+        if (got.size() == 2) p.reactor.stop();
+      },
+      Access::kUser);
   p.server->send(Message::event("other.thing"));
   p.server->send(Message::event("job.a"));
   p.server->send(Message::event("job.b"));
   p.reactor.run();
   EXPECT_EQ(got, (std::vector<std::string>{"job.a", "job.b"}));
+}
+
+TEST(Handle, OwnerEventHandlersIgnoreGuestEvents) {
+  Pair p;
+  std::vector<std::string> got;
+  p.client->on_event("job.*", [&](const Message& m) {
+    got.push_back(m.topic());
+    if (m.topic() == "job.end") p.reactor.stop();
+  });
+  auto event = [](const char* topic, uint32_t rolemask) {
+    Message ev = Message::event(topic);
+    ev.set_rolemask(rolemask);
+    return ev;
+  };
+  p.server->send(event("job.guest", role::kUser));
+  p.server->send(event("job.owner", role::kOwner));
+  p.server->send(event("job.end", role::kOwner));
+  p.reactor.run();
+  EXPECT_EQ(got, (std::vector<std::string>{"job.owner", "job.end"}));
 }
 
 TEST(Handle, NoResponseRequestGetsNoAnswer) {

@@ -1,7 +1,10 @@
 #include "exec_service.hpp"
-#include "modules/common/attr.hpp"
+
+#include <unistd.h>
 
 #include <csignal>
+
+#include "modules/common/attr.hpp"
 
 namespace flux::exec {
 
@@ -45,10 +48,19 @@ void ExecService::on_start(const Message& m) {
   Json req = m.json().value();
   uint64_t id = req.at("id").get<uint64_t>();
   const Json& jobspec = req.at("jobspec");
-  if (const Json* test = test_options(jobspec))
-    start_sim(m, id, jobspec, *test);
-  else
+  if (const Json* test = test_options(jobspec)) {
+    start_sim(m, id, jobspec, *test);  // runs nothing: anyone's job may be simulated
+  } else if (req.value("userid", getuid()) != getuid()) {
+    // A guest's processes must run as the guest, which takes the setuid
+    // IMP; without it we run nothing rather than run it as the owner.
+    reply(m, id, "exception",
+          {{"severity", 0},
+           {"type", "exec"},
+           {"note", "unable to run multiuser job with no IMP configured"}});
+    reply(m, id, "release", {{"ranks", "all"}, {"final", true}});
+  } else {
     start_real(m, id, jobspec, req.value("R", Json()));
+  }
 }
 
 void ExecService::on_kill(const Message& m) {

@@ -90,7 +90,7 @@ Task<uint32_t> InfoService::job_owner(JobId id) {
 void InfoService::check_access(const Message& req, JobId id, uint32_t owner) const {
   if (req.rolemask() & role::kOwner) return;
   if (req.userid() == owner) return;
-  throw FluxError(EPERM, "job " + id.encode() + " belongs to another user");
+  throw FluxError(EPERM, "access is restricted to job/instance owner");
 }
 
 Task<Json> InfoService::lookup(Message req) {

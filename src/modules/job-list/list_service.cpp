@@ -20,14 +20,29 @@ void ListService::register_handlers() {
          attrs.push_back("all");
          return Json{{"attrs", attrs}};
        }},
-      {"job-list.job-stats", Access::kUser, [this](const Message&) { return index_.stats(); }},
+      {"job-list.job-stats", Access::kUser,
+       [this](const Message& m) {
+         if (hidden(m, kUseridUnknown)) throw FluxError(EPERM, "");
+         return index_.stats();
+       }},
       {"job-list.disconnect", Access::kUser, this, &ListService::disconnect},
   });
 }
 
 // ---- the journal -------------------------------------------------------------
 
+Task<void> ListService::read_config() {
+  try {
+    Message m = co_await h_.rpc("config.get");
+    Json access = m.json().value().value("access", Json::object());
+    private_mode_ = access.value("private-mode", true);
+  } catch (const std::exception& e) {
+    log_.err(std::string("config.get: ") + e.what());  // stays private
+  }
+}
+
 Task<void> ListService::follow_journal() {
+  co_await read_config();
   bool logged = false;
   while (true) {
     int errnum = 0;
@@ -141,6 +156,9 @@ void ListService::list(const Message& req) {
     if (body.contains("queue")) all.push_back({{"queue", {body["queue"]}}});
     cjson = {{"and", all}};
   }
+  if (hidden(req, kUseridUnknown))  // a guest in private mode: its jobs only
+    cjson = cjson.is_null() ? Json{{"userid", {req.userid()}}}
+                            : Json{{"and", {cjson, {{"userid", {req.userid()}}}}}};
   auto c = Constraint::compile(cjson);
   if (!c)
     throw FluxError(EPROTO, "invalid payload: constraint object invalid: " + c.error().message);
@@ -156,6 +174,10 @@ bool ListService::try_answer(const IdWaiter& w) {
   // An inactive job is answered whatever state was asked for (it will
   // never reach it), as flux-core does.
   if (j->state != state::kInactive && w.state && !(j->states_mask & w.state)) return false;
+  if (hidden(w.req, j->userid)) {  // as if there were no such job
+    h_.respond_error(w.req, ENOENT, "job " + JobId{w.id}.encode() + " not found");
+    return true;
+  }
   try {
     h_.respond(w.req, {{"job", j->to_json(w.attrs)}});
   } catch (const FluxError& e) {

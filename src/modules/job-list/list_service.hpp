@@ -42,6 +42,14 @@ class ListService {
   modules::ModuleLog log_;
   JobIndex index_;
   bool initialized_ = false;  // the journal's backlog has been read once
+  // access.private-mode: guests see only their own jobs (until the config
+  // is read, the safe answer).
+  bool private_mode_ = true;
+  // In private mode, is this request's sender kept from userid's jobs?
+  bool hidden(const Message& req, uint32_t userid) const {
+    return private_mode_ && !(req.rolemask() & role::kOwner) && req.userid() != userid;
+  }
+  Task<void> read_config();
   std::vector<Message> deferred_;
   std::multimap<uint64_t, IdWaiter> id_waiters_;
 };

@@ -74,12 +74,11 @@ Job* JobManager::find(uint64_t id) {
   return it == jobs_.end() ? nullptr : it->second.get();
 }
 
-Job& JobManager::lookup(const Json& req, const Message& m, bool need_owner_or_self) {
+Job& JobManager::lookup(const Json& req, const Message& m, const char* guest_error) {
   uint64_t id = get_id(req);
   Job* job = find(id);
   if (!job) throw FluxError(ENOENT, "unknown job id");
-  if (need_owner_or_self && !is_owner(m) && m.userid() != job->userid)
-    throw FluxError(EPERM, "guests may only act on their own jobs");
+  if (!is_owner(m) && m.userid() != job->userid) throw FluxError(EPERM, guest_error);
   return *job;
 }
 
@@ -271,7 +270,7 @@ void JobManager::handle_submit(const Message& m) {
 
 Json JobManager::handle_raise(const Message& m) {
   Json req = m.json().value();
-  Job& job = lookup(req, m, true);
+  Job& job = lookup(req, m, "guests can only raise exceptions on their own jobs");
   int severity = req.value("severity", 0);
   std::string type = req.value("type", "");
   std::string note = req.value("note", "");
@@ -292,7 +291,7 @@ Json JobManager::handle_raiseall(const Message& m) {
   std::string type = req.value("type", "cancel");
   std::string note = req.value("note", "");
   if (!is_owner(m) && userid != static_cast<int64_t>(m.userid()))
-    throw FluxError(EPERM, "guests may only raise exceptions on their own jobs");
+    throw FluxError(EPERM, "guests can only raise exceptions on their own jobs");
   std::vector<Job*> targets;
   for (auto& [id, job] : jobs_) {
     if (!job->active()) continue;
@@ -308,11 +307,11 @@ Json JobManager::handle_raiseall(const Message& m) {
 
 Json JobManager::handle_urgency(const Message& m) {
   Json req = m.json().value();
-  Job& job = lookup(req, m, true);
+  Job& job = lookup(req, m, "guests can only reprioritize their own jobs");
   int urgency = req.at("urgency").get<int>();
   if (urgency < 0 || urgency > 31) throw FluxError(EINVAL, "urgency must be 0-31");
-  if (!is_owner(m) && urgency > kUrgencyDefault)
-    throw FluxError(EPERM, "only the instance owner can set urgency above the default (16)");
+  if (!is_owner(m) && urgency > kUrgencyDefault && urgency > job.urgency)
+    throw FluxError(EPERM, "guests can only adjust urgency <= default");
   if (!job.active() || job.state == State::kRun || job.state == State::kCleanup)
     throw FluxError(EINVAL, "urgency cannot be changed once resources are allocated");
   int old = job.urgency;
@@ -323,7 +322,7 @@ Json JobManager::handle_urgency(const Message& m) {
 
 Json JobManager::handle_kill(const Message& m) {
   Json req = m.json().value();
-  Job& job = lookup(req, m, true);
+  Job& job = lookup(req, m, "guests may only send signals to their own jobs");
   int signum = req.value("signum", SIGTERM);
   if (signum < 1 || signum >= NSIG) throw FluxError(EINVAL, "invalid signal");
   if (job.state != State::kRun || !job.exec_active) throw FluxError(EINVAL, "job is not running");
@@ -337,7 +336,7 @@ Json JobManager::handle_kill(const Message& m) {
 
 Json JobManager::handle_memo(const Message& m) {
   Json req = m.json().value();
-  Job& job = lookup(req, m, true);
+  Job& job = lookup(req, m, "guests can only add a memo to their own jobs");
   auto memo = req.find("memo");
   if (memo == req.end() || !memo->is_object() || memo->empty())
     throw FluxError(EPROTO, "memo must be a non-empty object");
@@ -436,7 +435,7 @@ void JobManager::handle_journal(const Message& m) {
 
 Json JobManager::handle_getattr(const Message& m) {
   Json req = m.json().value();
-  Job& job = lookup(req, m, true);
+  Job& job = lookup(req, m, "guests can only access their own jobs");
   Json out = Json::object();
   for (const auto& a : req.value("attrs", Json::array())) {
     std::string name = a.get<std::string>();

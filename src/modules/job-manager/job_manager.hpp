@@ -34,7 +34,9 @@ class JobManager {
  private:
   // --- events and actions (job_manager.cpp)
   Job* find(uint64_t id);
-  Job& lookup(const Json& req, const Message& m, bool need_owner_or_self);
+  // The job req names; a guest's request for another user's job fails with
+  // EPERM and guest_error (flux-core's text for each request).
+  Job& lookup(const Json& req, const Message& m, const char* guest_error);
   // Append an event to the job's eventlog (batched), apply it, journal it.
   void post(Job& job, const char* name, Json context = nullptr);
   // Take every action the job's state calls for until it waits on something.

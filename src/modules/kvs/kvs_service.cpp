@@ -111,7 +111,7 @@ void KvsService::set_root(Namespace& ns, NodePtr root, std::string rootref, int 
   });
 }
 
-void KvsService::check_ops(const Json& ops) {
+void KvsService::check_ops(const Json& ops, bool guest) {
   if (!ops.is_array()) throw FluxError(EPROTO, "ops must be an array");
   for (const auto& op : ops) {
     if (!op.is_object() || !op.contains("key") || !op["key"].is_string() || !op.contains("dirent"))
@@ -126,6 +126,11 @@ void KvsService::check_ops(const Json& ops) {
         throw FluxError(EINVAL, "key " + key + ": " + err->message);
       if ((flags & kvs::kAppend) && !treeobj::is_val(d))
         throw FluxError(EINVAL, "key " + key + ": append needs a value");
+      // References could name blobs of namespaces the guest may not read.
+      bool empty_dir = treeobj::is_dir(d) && d.value("data", Json::object()).empty();
+      if (guest && !treeobj::is_val(d) && !empty_dir)
+        throw FluxError(EPERM, "guests may not commit " + d.value("type", std::string("?")) +
+                                   " objects (key " + key + ")");
     }
   }
 }
@@ -222,7 +227,7 @@ Task<void> KvsService::commit(Message m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
   Namespace& ns = *co_await find_ns(m, ns_name);
-  check_ops(req.at("ops"));
+  check_ops(req.at("ops"), !(m.rolemask() & role::kOwner));
   if (!leader()) co_return co_await relay(m, std::move(req), std::move(ns_name));
   PendingCommit pc;
   pc.ops = std::move(req["ops"]);
@@ -235,7 +240,7 @@ Task<void> KvsService::fence(Message m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
   Namespace& ns = *co_await find_ns(m, ns_name);
-  check_ops(req.at("ops"));
+  check_ops(req.at("ops"), !(m.rolemask() & role::kOwner));
   if (!leader()) co_return co_await relay(m, std::move(req), std::move(ns_name));
   std::string name = req.at("name");
   int nprocs = req.at("nprocs");

@@ -81,7 +81,7 @@ class KvsService {
   Namespace& check_access(Namespace& ns, uint32_t userid, uint32_t rolemask);
   void drop_namespace(std::map<std::string, std::unique_ptr<Namespace>>::iterator it,
                       const std::string& why);
-  void check_ops(const Json& ops);
+  void check_ops(const Json& ops, bool guest);
   void enqueue(Namespace& ns, PendingCommit pc);
   Task<void> write_loop(std::string ns_name);
   std::vector<Rpc> send_blobs(Blobs& blobs);

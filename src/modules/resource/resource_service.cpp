@@ -160,32 +160,23 @@ Task<void> ResourceService::serve_follower() {
   h_.serve({
       {"resource.topo-get", Access::kOwner, [topo](const Message&) { return topo; }},
       {"resource.disconnect", Access::kUser, [](const Message&) {}},
-      {"resource.*", Access::kUser, [this](const Message& m) { forward(m); }},
+      {"resource.*", Access::kUser, this, &ResourceService::forward},
   });
   co_return;
 }
 
-void ResourceService::forward(const Message& m) {
-  spawn([](Handle& h, Message req) -> Task<void> {
-    Message fwd = req;
-    fwd.clear_routes();
-    fwd.set_nodeid(0);
-    fwd.set_matchtag(0);
-    Rpc rpc = h.rpc_message(std::move(fwd));
-    for (;;) {
-      auto r = co_await rpc.next_async();
-      if (!r) {
-        if (req.has_flag(msgflag::kStreaming)) h.respond_error(req, ENODATA);
-        co_return;
-      }
-      if (r->errnum()) {
-        h.respond_error(req, r->errnum(), std::string(r->error_string()));
-        co_return;
-      }
-      h.respond_raw(req, r->payload());
-      if (!req.has_flag(msgflag::kStreaming)) co_return;
-    }
-  }(h_, m));
+Task<void> ResourceService::forward(const Message& req) {
+  Message fwd = req;
+  fwd.clear_routes();
+  fwd.set_nodeid(0);
+  fwd.set_matchtag(0);
+  Rpc rpc = h_.rpc_message(std::move(fwd));
+  // An error from rank 0 is thrown here and so becomes our answer.
+  while (auto r = co_await rpc.next_async()) {
+    h_.respond_raw(req, r->payload());
+    if (!req.has_flag(msgflag::kStreaming)) co_return;
+  }
+  h_.respond_error(req, ENODATA);
 }
 
 Task<void> ResourceService::gather_ranks(uint32_t size) {

@@ -35,7 +35,7 @@ class ResourceService {
   // Rank > 0: answer resource.topo-get, pass everything else to rank 0.
   Task<void> serve_follower();
   // A request that reached a follower, sent on to rank 0 (and its answers back).
-  void forward(const Message& m);
+  Task<void> forward(const Message& req);
   // Rank 0: each other rank's local resources, asked until all answer or
   // the deadline passes.
   Task<void> gather_ranks(uint32_t size);
