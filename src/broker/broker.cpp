@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "boot.hpp"
@@ -62,6 +65,19 @@ std::string self_exe_dir() {
   return ec ? "." : exe.parent_path().string();
 }
 
+// Is a broker listening on the UNIX socket at path?
+bool socket_answers(const std::string& path) {
+  sockaddr_un sa{};
+  if (path.size() >= sizeof(sa.sun_path)) return false;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
+  ::close(fd);
+  return up;
+}
+
 std::string hostname() {
   char buf[HOST_NAME_MAX + 1] = {};
   gethostname(buf, sizeof(buf) - 1);
@@ -88,6 +104,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
     throw;
   }
   if (overlay) router.set_overlay(overlay.get());
+  if (rundir_existed) clean_stale_rundir(attrs.get_or("rundir", ""));
   logbuf_.set_rank(router.rank());
   if (!attrs.get("local-uri")) {
     std::string rundir = attrs.get_or("rundir", "");
@@ -188,6 +205,7 @@ void Broker::setup_rundir() {
     if (access.allow_guest_user) ::chmod(rundir.c_str(), 0711);
   } else {
     std::error_code ec;
+    rundir_existed = fs::exists(rundir, ec);
     if (fs::create_directories(rundir, ec)) {
       rundir_created = true;
       auto perms = fs::perms::owner_all;
@@ -198,6 +216,35 @@ void Broker::setup_rundir() {
       throw FluxError(ec.value(), "cannot create run directory " + rundir + ": " + ec.message());
   }
   if (auto cleanup = attrs.get("rundir-cleanup")) rundir_created = *cleanup != "0";
+}
+
+// A run directory we did not create may hold what a killed instance left
+// (our socket is replaced when we bind): rank 0's scratch database, which
+// only rank 0 uses (without a statedir: it must not bring back the old
+// instance's KVS), and jobs' FLUX_JOB_TMPDIRs, which go unless another
+// broker is alive in it (brokers of a test instance share one).
+void Broker::clean_stale_rundir(const std::string& rundir) {
+  struct stat sb {};
+  if (::stat(rundir.c_str(), &sb) < 0 || !S_ISDIR(sb.st_mode))
+    throw FluxError(ENOTDIR, "run directory " + rundir + " is not a directory");
+  if (sb.st_uid != getuid())
+    throw FluxError(EPERM, "run directory " + rundir + " is not owned by the instance owner");
+  std::string own_socket = "local-" + std::to_string(router.rank());
+  std::error_code ec;
+  if (router.rank() == 0 && !attrs.get("statedir"))
+    for (const char* f : {"content.sqlite", "content.sqlite-wal", "content.sqlite-shm"})
+      fs::remove(rundir + "/" + f, ec);
+  for (const auto& e : fs::directory_iterator(rundir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("local-", 0) == 0 && name != own_socket && socket_answers(e.path().string()))
+      return;
+  }
+  for (const auto& e : fs::directory_iterator(rundir, ec)) {
+    if (e.path().filename().string().rfind("jobtmp-", 0) == 0) {
+      std::error_code rm;
+      fs::remove_all(e.path(), rm);
+    }
+  }
 }
 
 void Broker::cleanup_rundir() {

@@ -57,6 +57,7 @@ class Broker {
   std::string bindir, prefix;
   std::string uuid;
   bool rundir_created = false;
+  bool rundir_existed = false;  // given with -Srundir and already there
 
  private:
   void setup_attributes();
@@ -65,6 +66,7 @@ class Broker {
   void serve_builtins();
   void serve_overlay();
   void cleanup_rundir();
+  void clean_stale_rundir(const std::string& rundir);
 };
 
 }  // namespace flux::broker

@@ -272,7 +272,10 @@ void StateMachine::signal(int signum) {
   // broker of a test instance, and the initial program decides.
   if (signum == SIGINT && b_.router.rank() != 0) return;
   if (rc2_pid_ > 0) {
-    ::kill(rc2_pid_, signum);  // the initial program decides; its exit moves us on
+    // The initial program decides; its exit moves us on. One that ignores
+    // the signal gets SIGKILL at the next, so a signal always ends us.
+    ::kill(rc2_pid_, rc2_signalled_ ? SIGKILL : signum);
+    rc2_signalled_ = true;
     return;
   }
   shutdown(std::string("signal ") + strsignal(signum));

@@ -72,7 +72,8 @@ class StateMachine {
   double entered_ = 0;
   int exit_code_ = 0;
   pid_t rc2_pid_ = -1;
-  pid_t rc_pid_ = -1;  // rc1, cleanup or rc3 while it runs
+  bool rc2_signalled_ = false;  // a signal was passed on to the initial program
+  pid_t rc_pid_ = -1;           // rc1, cleanup or rc3 while it runs
   bool shutdown_requested_ = false;
   Idset online_;  // rank 0: ranks that finished rc1
   uint32_t quorum_ = 1;
