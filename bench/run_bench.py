@@ -44,6 +44,7 @@ FLUX_CORE = {
     "start.size16": (3.0, "s"),
     "start.size64": (10.2, "s"),
     "ping.far": (344.0, "us"),
+    "mem.sim10k": (765.3, "MB"),
 }
 HIGHER_IS_BETTER = {"fuzz.live", "kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
@@ -199,8 +200,18 @@ def fuzz_live(seconds=30):
         f"RSS {f['rss_mb_before'][0]:.0f} -> {f['rss_mb_after'][0]:.0f} MB")
 
 
+def mem_rss(flux, mode, n):
+    """Rank 0 broker RSS (MB) after n jobs (bench/mem_rss.sh), once idle."""
+    script = os.path.join(HERE, "mem_rss.sh")
+    return float(run([flux, "start", script, mode, str(n)]).stdout.split()[-1])
+
+
 def trust():
     fuzz_live()
+    for name, mode, n in (("mem.run1000", "run", 1000), ("mem.sim10k", "sim", 10000)):
+        if CORE:
+            SAME_RUN[name] = mem_rss(CORE, mode, n)
+        row(name, mem_rss(FLUX, mode, n), "MB", f"broker RSS after {n} {mode} jobs, idle 3 s")
 
 
 def micro():

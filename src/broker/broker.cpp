@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -389,6 +390,22 @@ void Broker::serve_builtins() {
   });
 }
 
+// After a busy spell, once a period passes quietly, give the allocator's
+// free pages back to the system: a burst of jobs (megabytes of messages in
+// flight) must not leave the broker's RSS at its peak for good.
+void Broker::arm_memory_trim() {
+  trim_timer_ = reactor.after(kMemoryTrimPeriod, [this] {
+    if (router.routed != trim_seen_) {
+      trim_seen_ = router.routed;
+      trim_pending_ = true;
+    } else if (trim_pending_) {
+      ::malloc_trim(0);
+      trim_pending_ = false;
+    }
+    arm_memory_trim();
+  });
+}
+
 int Broker::run() {
   auto self = std::make_shared<SelfEndpoint>(reactor, uuid);
   self->userid = getuid();
@@ -417,6 +434,7 @@ int Broker::run() {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+  arm_memory_trim();
 
   serve_overlay();
   if (overlay && overlay->has_parent()) {

@@ -66,6 +66,11 @@ class Broker {
   void serve_builtins();
   void serve_overlay();
   void cleanup_rundir();
+  void arm_memory_trim();
+  static constexpr double kMemoryTrimPeriod = 1.0;
+  std::unique_ptr<Timer> trim_timer_;
+  uint64_t trim_seen_ = 0;
+  bool trim_pending_ = false;
   void clean_stale_rundir(const std::string& rundir);
 };
 

@@ -1,4 +1,5 @@
 // flux-broker [-v] [-c PATH] [-S NAME=VALUE]... [--] [INITIAL-PROGRAM [ARGS...]]
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -25,6 +26,11 @@ bool parse_setattr(const std::string& kv, flux::broker::BrokerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread: few arenas (every module thread would get its own,
+  // each holding on to its peak), and big buffers (batches of jobs in one
+  // message) mapped and unmapped rather than left in the heap.
+  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024);
   flux::broker::BrokerOptions opts;
   int i = 1;
   for (; i < argc; i++) {

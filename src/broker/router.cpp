@@ -39,6 +39,7 @@ Endpoint* Router::find(const std::string& uuid) const {
 
 void Router::ingress(Endpoint& from, Message&& m) {
   from.rx++;
+  routed++;
   // Credentials come from the connection, never from what a client says;
   // only the instance owner (and the broker's own modules) may speak for
   // another user, as flux-core allows for tests and proxies.

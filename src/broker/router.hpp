@@ -62,6 +62,8 @@ class Overlay {
 
 class Router {
  public:
+  // Messages routed so far (to see whether the broker has been busy).
+  uint64_t routed = 0;
   Router(uint32_t rank, uint32_t size) : rank_(rank), size_(size) {}
 
   void attach(std::shared_ptr<Endpoint> ep);

@@ -310,6 +310,33 @@ def test_restart_keeps_inactive_and_pending_jobs(workdir):
         assert int(ids[2]) > int(ids[1]) > int(ids[0])
 
 
+def test_restart_after_a_crash_ignores_a_used_checkpoint(workdir):
+    """A clean stop leaves every job in checkpoint.job-manager and the next
+    start reads them from there and empties it; after a kill -9 (no new
+    checkpoint) the eventlogs rule, so a job run since is not lost."""
+    statedir = workdir / "state"
+    statedir.mkdir()
+    with state_instance(workdir / "a", statedir) as inst:
+        (first,) = submit(inst, SIM, "true")
+        wait_event(inst, first, "clean")
+    inst = Instance(workdir / "b", statedir)
+    inst.start()
+    try:
+        r = inst.run("kvs", "get", "checkpoint.job-manager")
+        assert r.returncode == 0, r.stderr
+        assert "jobs" not in json.loads(r.stdout)  # consumed by this start
+        (second,) = submit(inst, SIM, "true")
+        wait_event(inst, second, "clean")
+        assert inst.run("content", "flush").returncode == 0
+    finally:
+        inst.kill()  # SIGKILL: no checkpoint this time
+    with state_instance(workdir / "c", statedir) as inst:
+        r = inst.run("jobs", "-a", "-n", "-o", "{id.f58} {result}")
+        assert r.returncode == 0, r.stderr
+        rows = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+        assert rows.get(first) == "COMPLETED" and rows.get(second) == "COMPLETED", rows
+
+
 def test_memo_and_nonfatal_exception(jobs_instance):
     inst = jobs_instance
     (jobid,) = submit(inst, "--urgency=0", SIM, "true")

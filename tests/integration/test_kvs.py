@@ -527,14 +527,15 @@ def test_restart_keeps_every_key(workdir):
         assert inst.stop() == 0, inst.broker_log()
     with conftest.state_instance(workdir / "b", statedir) as inst:
         with Client(inst.sock) as c:
+            # Other services may commit on the way down and up (the
+            # job-manager's checkpoint): the sequence only moves forward.
             root2 = getroot(c)
-            assert root2["rootref"] == root["rootref"]
-            assert root2["rootseq"] == root["rootseq"] > 100
+            assert root2["rootseq"] >= root["rootseq"] > 100
             for i in range(100):
                 assert get(c, f"r.k{i}") == f"value {i}".encode()
             assert hashlib.sha1(get(c, "r.big")).digest() == hashlib.sha1(big).digest()
             r = commit(c, [put("r.after", "x")])
-            assert r["rootseq"] == root["rootseq"] + 1
+            assert r["rootseq"] == getroot(c)["rootseq"] > root2["rootseq"]
 
 
 # ---- 6. kill -9 ----------------------------------------------------------------

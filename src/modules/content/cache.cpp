@@ -97,7 +97,7 @@ size_t Cache::drop_clean() {
 
 size_t Cache::purge() {
   size_t n = 0;
-  while (size_ > purge_target_ && !lru_.empty()) {
+  while (footprint() > purge_target_ && !lru_.empty()) {
     remove(*lru_.back());
     n++;
   }

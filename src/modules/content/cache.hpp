@@ -6,8 +6,8 @@
 // An entry is *valid* once it holds its blob, *dirty* until the blob is
 // safe elsewhere (the backing store on rank 0, the parent on rank > 0).
 // Only valid clean entries may be dropped; they sit on an LRU list, most
-// recently used first, and purge() drops from its tail until the cached
-// bytes are at or below the purge target.
+// recently used first, and purge() drops from its tail until the cache's
+// footprint (blobs and bookkeeping) is at or below the purge target.
 #pragma once
 
 #include <cstddef>
@@ -67,6 +67,10 @@ class Cache {
   size_t valid() const { return valid_; }
   size_t dirty() const { return dirty_; }
   size_t size() const { return size_; }
+  // What the entries take in memory, blobs and bookkeeping: the purge
+  // target bounds this (small blobs cost more in bookkeeping than data).
+  size_t footprint() const { return size_ + entries_.size() * kEntryOverhead; }
+  static constexpr size_t kEntryOverhead = 256;
   size_t purge_target() const { return purge_target_; }
 
  private:

@@ -109,9 +109,15 @@ void IngestService::schedule() {
   h_.reactor().post([this] {
     scheduled_ = false;
     in_flight_++;
-    auto batch = std::move(batch_);
-    batch_.clear();
+    // At most kMaxBatch jobs: a burst of submissions becomes several
+    // commits of bounded size rather than one that holds them all in memory.
+    std::vector<Pending> batch;
+    size_t n = std::min(batch_.size(), kMaxBatch);
+    batch.assign(std::make_move_iterator(batch_.begin()),
+                 std::make_move_iterator(batch_.begin() + static_cast<long>(n)));
+    batch_.erase(batch_.begin(), batch_.begin() + static_cast<long>(n));
     spawn(flush(std::move(batch)));
+    schedule();
   });
 }
 

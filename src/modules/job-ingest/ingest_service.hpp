@@ -34,6 +34,7 @@ class IngestService {
   // Batches sent to the job-manager and not yet answered. More than one,
   // so the job-manager works on the next batch while the last commits.
   static constexpr int kMaxInFlight = 4;
+  static constexpr size_t kMaxBatch = 256;
   int in_flight_ = 0;
   uint64_t submitted_ = 0;
   uint64_t rejected_ = 0;

@@ -84,6 +84,15 @@ void merge_annotations(Json& into, const Json& update) {
 
 }  // namespace
 
+Json Job::jobspec_json() const {
+  return active() ? jobspec : Json::parse(jobspec_text, nullptr, false);
+}
+
+Json Job::R_json() const {
+  if (active() || R_text.empty()) return R;
+  return Json::parse(R_text, nullptr, false);
+}
+
 void apply_event(Job& job, const EventlogEntry& e) {
   job.eventlog_seq++;
   const std::string& n = e.name;

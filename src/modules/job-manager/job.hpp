@@ -56,7 +56,8 @@ struct Job {
   Json jobspec;
   std::string jobspec_text;  // jobspec's compact JSON once inactive (journal backlog)
   std::string eventlog;      // the eventlog as committed (for the backlog)
-  Json R;                    // set at alloc
+  Json R;                    // set at alloc; once inactive, R_text holds it
+  std::string R_text;
   Json annotations = Json::object();
   State state = State::kNew;
   int eventlog_seq = -1;  // index of the last entry in the eventlog
@@ -88,6 +89,10 @@ struct Job {
 
   bool waitable() const { return flags & kFlagWaitable; }
   bool active() const { return state != State::kInactive; }
+  // The jobspec and R, whether the job keeps them as objects (active) or
+  // as text (inactive, to stay small).
+  Json jobspec_json() const;
+  Json R_json() const;
   // Completed successfully: finished with status 0 and no fatal exception.
   bool success() const { return !exception_fatal && status && *status == 0; }
   // What `flux job wait` reports for an unsuccessful job.

@@ -172,6 +172,8 @@ void JobManager::finalize(Job& job) {
   // ~1 KB however big its jobspec object was.
   job.jobspec_text = job.jobspec.dump();
   job.jobspec = nullptr;
+  if (!job.R.is_null()) job.R_text = job.R.dump();
+  job.R = nullptr;
   if (job.waitable()) {
     waitable_active_[job.userid]--;
     if (auto w = waiters_.find(job.id.value); w != waiters_.end()) {
@@ -415,10 +417,11 @@ void JobManager::handle_journal(const Message& m) {
             {"id", job->id.value},
             {"eventlog_seq", seq},
             {"entry", {{"timestamp", e->timestamp}, {"name", e->name}, {"context", e->context}}}};
-        if (seq == 0)
-          ev["jobspec"] =
-              job->active() ? job->jobspec : Json::parse(job->jobspec_text, nullptr, false);
-        if (e->name == "alloc" && !job->R.is_null()) ev["R"] = job->R;
+        if (seq == 0) ev["jobspec"] = job->jobspec_json();
+        if (e->name == "alloc") {
+          Json r = job->R_json();
+          if (!r.is_null()) ev["R"] = std::move(r);
+        }
         events.push_back(std::move(ev));
         seq++;
       }
@@ -454,9 +457,9 @@ Json JobManager::handle_getattr(const Message& m) {
     else if (name == "annotations")
       out["annotations"] = job.annotations;
     else if (name == "jobspec")
-      out["jobspec"] = job.active() ? job.jobspec : Json::parse(job.jobspec_text, nullptr, false);
+      out["jobspec"] = job.jobspec_json();
     else if (name == "R")
-      out["R"] = job.R;
+      out["R"] = job.R_json();
     else
       throw FluxError(EINVAL, "unknown attribute " + name);
   }

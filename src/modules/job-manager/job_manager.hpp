@@ -30,6 +30,9 @@ class JobManager {
   ~JobManager();
   // Load jobs from the KVS (restart), then serve.
   Task<void> start();
+  // At unload (the module's loop has stopped): commit what is queued, then
+  // the checkpoint. Blocking; failures are logged.
+  void save_checkpoint();
 
  private:
   // --- events and actions (job_manager.cpp)
@@ -96,6 +99,12 @@ class JobManager {
 
   // --- restart (restart.cpp)
   Task<void> restart();
+  // checkpoint.job-manager with every job (its eventlog, jobspec, R), so the
+  // next start reads one value instead of three lookups per job. Written
+  // at unload, consumed (and so invalidated) by the next start.
+  Task<bool> restart_from_checkpoint();
+  Task<void> restart_from_eventlogs();
+  void resume_after_restart();
   void load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r);
 
   Handle& h_;

@@ -1,7 +1,13 @@
-// Restart: rebuild every job from its eventlog in the KVS (the job
-// directory is job.AAAA.BBBB.CCCC.DDDD, RFC 16/19), then resume the active
-// ones. Inactive jobs stay listable; pending jobs go on pending; jobs that
-// were running have lost their processes and are ended with an exception.
+// Restart: rebuild every job, then resume the active ones. Inactive jobs
+// stay listable; pending jobs go on pending; jobs that were running have
+// lost their processes and are ended with an exception.
+//
+// The jobs come from checkpoint.job-manager when the last unload wrote
+// them there (one value: {"version":1,"max_jobid":N,"jobs":[[id, eventlog,
+// jobspec, R], ...]}; flux-core's checkpoint has the first two keys), else
+// from each job's eventlog, jobspec and R in the KVS (the job directory is
+// job.AAAA.BBBB.CCCC.DDDD, RFC 16/19). A start consumes the jobs list, so
+// after a crash (no unload) the eventlogs, which are always current, rule.
 #include "job_manager.hpp"
 #include "libflux/kvs.hpp"
 
@@ -19,7 +25,71 @@ struct JobLoad {
 
 }  // namespace
 
+constexpr const char* kCheckpointKey = "checkpoint.job-manager";
+
+void JobManager::save_checkpoint() {
+  auto wait = [this](bool& done) {
+    bool expired = false;
+    auto timer = h_.reactor().after(60, [&expired] { expired = true; });
+    while (!done && !expired) h_.reactor().run_one();
+  };
+  bool flushed = false;
+  std::optional<Error> err;
+  writer_.on_commit(
+      [&](const std::optional<Error>& e) {
+        err = e;
+        flushed = true;
+      },
+      true);
+  wait(flushed);
+  if (!flushed || err) {
+    log_.err("checkpoint not written: the last events did not commit");
+    return;
+  }
+  Json jobs = Json::array();
+  for (const auto& [id, job] : jobs_)
+    jobs.push_back({id, job->eventlog, job->active() ? job->jobspec.dump() : job->jobspec_text,
+                    job->active() ? (job->R.is_null() ? "" : job->R.dump()) : job->R_text});
+  kvs::Txn txn;
+  txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}, {"jobs", jobs}});
+  try {
+    kvs::commit(h_, txn).timeout(60).get();
+  } catch (const FluxError& e) {
+    log_.err(std::string("checkpoint not written: ") + e.what());
+  }
+}
+
+Task<bool> JobManager::restart_from_checkpoint() {
+  Json cp;
+  try {
+    Message m = co_await kvs::lookup(h_, kCheckpointKey);
+    cp = Json::parse(kvs::lookup_value(m), nullptr, false);
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOENT) throw;
+  }
+  auto jobs = cp.is_object() ? cp.find("jobs") : cp.end();
+  if (!cp.is_object() || jobs == cp.end() || !jobs->is_array()) co_return false;
+  for (auto& j : *jobs) {
+    if (!j.is_array() || j.size() != 4 || !j[0].is_number_unsigned() || !j[1].is_string() ||
+        !j[2].is_string() || !j[3].is_string())
+      continue;
+    load_job(j[0].get<uint64_t>(), j[1].get<std::string>(), j[2].get<std::string>(),
+             j[3].get<std::string>());
+  }
+  // Consumed: what happens from now on is only in the eventlogs.
+  kvs::Txn txn;
+  txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}});
+  co_await kvs::commit(h_, txn);
+  co_return true;
+}
+
 Task<void> JobManager::restart() {
+  bool fast = co_await restart_from_checkpoint();
+  if (!fast) co_await restart_from_eventlogs();
+  resume_after_restart();
+}
+
+Task<void> JobManager::restart_from_eventlogs() {
   std::vector<uint64_t> ids;
   // Walk job.<4 levels of dothex>: the directory names are the id's hex.
   std::vector<std::pair<std::string, uint64_t>> level = {{"job", 0}};
@@ -80,7 +150,9 @@ Task<void> JobManager::restart() {
       if (ok) load_job(l.id, std::move(eventlog), std::move(jobspec), std::move(r));
     }
   }
+}
 
+void JobManager::resume_after_restart() {
   size_t active = 0;
   for (auto& [id, job] : jobs_) {
     if (!job->active()) continue;
@@ -112,7 +184,10 @@ void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec
     job->jobspec = std::move(js);
   else
     job->jobspec_text = js.dump();
-  if (!r.empty()) job->R = Json::parse(r, nullptr, false);
+  if (!r.empty() && job->active())
+    job->R = Json::parse(r, nullptr, false);
+  else if (!r.empty())
+    job->R_text = std::move(r);
   job->exec_active = false;  // an exec service would have to say it still runs the job
   max_jobid_ = std::max(max_jobid_, id);
   state_count_[static_cast<uint32_t>(job->state)]++;

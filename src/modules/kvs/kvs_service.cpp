@@ -26,6 +26,15 @@ KvsService::KvsService(Handle& h, HashAlg alg, uint32_t rank)
       rank_(rank),
       log_(h, "kvs", rank) {}
 
+void KvsService::arm_trim() {
+  trim_timer_ = h_.reactor().after(kTrimPeriod, [this] {
+    std::vector<NodePtr> roots;
+    for (const auto& [name, ns] : namespaces_) roots.push_back(ns->root);
+    tree_.trim(roots);
+    arm_trim();
+  });
+}
+
 Task<std::string> KvsService::load_blob(std::string ref) {
   auto digest = blobref_to_digest(ref);
   if (!digest) throw FluxError(EPROTO, "kvs: bad blobref " + ref);
@@ -412,6 +421,7 @@ Task<Json> KvsService::namespace_list(const Message& m) {
 }
 
 void KvsService::register_handlers() {
+  arm_trim();
   // Access as flux-core's kvs: guests read, write and wait in namespaces
   // they own (checked per request); managing namespaces is the owner's.
   // commit, fence and wait-version answer later, from the write loop or

@@ -93,9 +93,16 @@ class KvsService {
   void fail_pending(Namespace& ns, std::deque<PendingCommit>& batch, int errnum,
                     const std::string& why);
 
+  // Every kTrimPeriod seconds, unload the directories nothing reached in
+  // the last period (Tree::trim): the tree's memory follows what is in use,
+  // not how many jobs the KVS holds.
+  void arm_trim();
+  static constexpr double kTrimPeriod = 2.0;
+
   Handle& h_;
   HashAlg alg_;
   Tree tree_;
+  std::unique_ptr<Timer> trim_timer_;
   std::map<std::string, std::unique_ptr<Namespace>> namespaces_;
   uint32_t owner_;
   uint32_t rank_;

@@ -107,7 +107,9 @@ NodePtr Node::find(const std::string& name) const {
     if (!b) return nullptr;
   }
   auto it = b->entries.find(name);
-  return it == b->entries.end() ? nullptr : it->second;
+  if (it == b->entries.end()) return nullptr;
+  it->second->used = true;
+  return it->second;
 }
 
 void Node::set(const std::string& name, NodePtr child) {
@@ -204,7 +206,10 @@ Task<BucketPtr> Tree::load_bucket(std::string ref, int level) {
 Task<NodePtr> Tree::resolve(NodePtr n) {
   if (n->kind != Node::Kind::DirRef) co_return n;
   auto it = cache_.find(n->ref);
-  if (it != cache_.end()) co_return it->second;
+  if (it != cache_.end()) {
+    it->second->used = true;
+    co_return it->second;
+  }
   auto d = std::make_shared<Node>();
   d->kind = Node::Kind::Dir;
   d->root = co_await load_bucket(n->ref, 0);
@@ -351,6 +356,54 @@ std::string Tree::serialize(const NodePtr& root, Blobs& blobs) {
   root->frozen = true;
   freeze(*root->root);
   return root->ref;
+}
+
+namespace {
+
+// Calls fn(slot) for each entry of the directory's buckets.
+template <class Fn>
+void for_each_slot(Bucket& b, Fn&& fn) {
+  for (auto& [name, child] : b.entries) fn(child);
+  for (auto& c : b.children)
+    if (c) for_each_slot(*c, fn);
+}
+
+}  // namespace
+
+size_t Tree::trim_dir(const Node& dir) {
+  size_t unloaded = 0;
+  // Only values are assigned (no insert or erase), so an iteration some
+  // suspended coroutine holds stays valid.
+  for_each_slot(*dir.root, [&](NodePtr& child) {
+    if (child->kind != Node::Kind::Dir) return;
+    if (!child->used && child->frozen && !child->ref.empty()) {
+      child = Node::dirref(child->ref);
+      unloaded++;
+      return;
+    }
+    child->used = false;
+    unloaded += trim_dir(*child);
+  });
+  return unloaded;
+}
+
+size_t Tree::trim(const std::vector<NodePtr>& roots) {
+  size_t unloaded = 0;
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (!it->second->used) {
+      it = cache_.erase(it);
+      unloaded++;
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [ref, dir] : cache_) {
+    dir->used = false;
+    unloaded += trim_dir(*dir);
+  }
+  for (const auto& root : roots)
+    if (root && root->kind == Node::Kind::Dir) unloaded += trim_dir(*root);
+  return unloaded;
 }
 
 }  // namespace flux::kvsmod

@@ -57,6 +57,9 @@ struct Node {
   BucketPtr root;       // Dir: its entries
   std::string ref;      // Dir: blobref once serialized; DirRef: the blobref
   bool frozen = false;  // shared with a published root: copy before changing
+  // Reached since the last Tree::trim (a cache hint, so it may change on a
+  // shared, frozen node).
+  mutable bool used = true;
 
   static NodePtr leaf(Json obj);
   static NodePtr dir();
@@ -110,6 +113,14 @@ class Tree {
   void dropcache() { cache_.clear(); }
   size_t cached() const { return cache_.size(); }
 
+  // Bound the tree's memory (second chance): each stored directory under
+  // the roots that nothing reached since the previous trim is replaced by a
+  // reference to its blob, which a later lookup or commit loads again from
+  // the content cache; the rest are marked unreached. Resolved references
+  // not reached since the previous trim leave the cache. Returns how many
+  // directories were unloaded.
+  size_t trim(const std::vector<NodePtr>& roots);
+
   static constexpr size_t kMaxInline = 256;
 
  private:
@@ -119,6 +130,7 @@ class Tree {
   NodePtr build_dir(const Json& dirobj);
   Task<BucketPtr> load_bucket(std::string ref, int level);
   std::string serialize_bucket(Bucket& b, int level, Blobs& blobs);
+  size_t trim_dir(const Node& dir);
 
   Storage storage_;
   std::map<std::string, NodePtr> cache_;  // blobref -> loaded directory
