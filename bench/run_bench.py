@@ -69,9 +69,10 @@ def row(name, value, unit, note=""):
     rows.append((name, f"{value:.3f} {unit}", ref_s, speed, note))
 
 
-def run(args, **kw):
+def run(args, timeout=300, **kw):
     env = CORE_ENV if CORE and args[0] == CORE else ENV
-    return subprocess.run(args, env=env, check=True, capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(args, env=env, check=True, capture_output=True, text=True,
+                          timeout=timeout, **kw)
 
 
 def bare(mode, n):
@@ -203,11 +204,30 @@ def fuzz_live(seconds=30):
 def mem_rss(flux, mode, n):
     """Rank 0 broker RSS (MB) after n jobs (bench/mem_rss.sh), once idle."""
     script = os.path.join(HERE, "mem_rss.sh")
-    return float(run([flux, "start", script, mode, str(n)]).stdout.split()[-1])
+    return float(run([flux, "start", script, mode, str(n)], timeout=3600).stdout.split()[-1])
+
+
+def restart_16k(flux, n=16000):
+    """Seconds for `flux start -Sstatedir=D true` with n inactive jobs in D
+    (median of 3; the first start after filling D is not counted)."""
+    d = tempfile.mkdtemp(prefix="restart16k")
+    run([flux, "start", f"-Sstatedir={d}", os.path.join(HERE, "mem_rss.sh"), "sim", str(n)],
+        timeout=3600)
+    run([flux, "start", f"-Sstatedir={d}", "true"])
+    times = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        run([flux, "start", f"-Sstatedir={d}", "true"])
+        times.append(time.monotonic() - t0)
+    subprocess.run(["rm", "-rf", d])
+    return statistics.median(times)
 
 
 def trust():
     fuzz_live()
+    if CORE:
+        SAME_RUN["restart.16k"] = restart_16k(CORE)
+    row("restart.16k", restart_16k(FLUX), "s", "flux start true on a statedir of 16000 jobs")
     for name, mode, n in (("mem.run1000", "run", 1000), ("mem.sim10k", "sim", 10000)):
         if CORE:
             SAME_RUN[name] = mem_rss(CORE, mode, n)
