@@ -37,6 +37,7 @@ constexpr AttrSpec kRegistry[] = {
     {"broker.rc3_path", 0},
     {"broker.cleanup_path", 0},
     {"broker.max-message-size", 0},
+    {"broker.max-client-backlog", 0},
     {"broker.rc2_none", 0},
     {"broker.module-nopanic", kRuntime},
     {"broker.exit-restart", kRuntime},

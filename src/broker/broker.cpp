@@ -174,23 +174,33 @@ void Broker::setup_attributes() {
   for (const auto& [k, v] : opts.setattrs) attrs.set_cmdline(k, v);  // throws on bad names
 }
 
-// What one local client may send in one message: a bound on what the broker
-// buffers for it. 256 MiB unless broker.max-message-size says otherwise.
-size_t Broker::max_message_size() {
-  constexpr size_t kDefault = size_t{256} << 20;
-  auto v = attrs.get("broker.max-message-size");
+// A byte-count attribute from min to max, set to dflt when not given.
+size_t Broker::size_attr(const char* name, size_t dflt, size_t min, size_t max) {
+  auto v = attrs.get(name);
   if (!v) {
-    attrs.set_internal("broker.max-message-size", std::to_string(kDefault));
-    return kDefault;
+    attrs.set_internal(name, std::to_string(dflt));
+    return dflt;
   }
   char* end = nullptr;
   errno = 0;
   unsigned long long n = std::strtoull(v->c_str(), &end, 10);
-  if (v->empty() || *end || errno || n < 1024 || n > kMaxMessageSize)
-    throw FluxError(EINVAL, "broker.max-message-size: '" + *v +
-                                "' is not a byte count from 1024 to " +
-                                std::to_string(kMaxMessageSize));
+  if (v->empty() || *end || errno || n < min || n > max)
+    throw FluxError(EINVAL, std::string(name) + ": '" + *v + "' is not a byte count from " +
+                                std::to_string(min) + " to " + std::to_string(max));
   return static_cast<size_t>(n);
+}
+
+// The largest message a local client may send: the broker disconnects it
+// at the header rather than buffer more (broker.max-message-size).
+size_t Broker::max_message_size() {
+  return size_attr("broker.max-message-size", size_t{256} << 20, 1024, kMaxMessageSize);
+}
+
+// How much a local client may leave unread before the broker disconnects
+// it (broker.max-client-backlog): one more message always fits, so a large
+// answer still reaches a client that reads.
+size_t Broker::max_client_backlog() {
+  return size_attr("broker.max-client-backlog", size_t{64} << 20, 1024, kMaxMessageSize);
 }
 
 void Broker::setup_rundir() {
@@ -423,8 +433,8 @@ int Broker::run() {
   serve_builtins();
 
   std::string path = attrs.get_or("local-uri", "").substr(8);  // after local://
-  listener =
-      std::make_unique<LocalListener>(reactor, router, path, getuid(), access, max_message_size());
+  listener = std::make_unique<LocalListener>(reactor, router, path, getuid(), access,
+                                             max_message_size(), max_client_backlog());
 
   asio::signal_set signals(io_context(reactor), SIGINT, SIGTERM, SIGHUP);
   std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,

@@ -62,7 +62,9 @@ class Broker {
  private:
   void setup_attributes();
   void setup_rundir();
+  size_t size_attr(const char* name, size_t dflt, size_t min, size_t max);
   size_t max_message_size();
+  size_t max_client_backlog();
   void serve_builtins();
   void serve_overlay();
   void cleanup_rundir();

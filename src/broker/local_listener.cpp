@@ -77,6 +77,7 @@ struct LocalListener::Impl {
     std::string id = ep->uuid();
     router.attach(ep);
     ep->chan.set_max_message_size(max_message);
+    ep->chan.set_max_backlog(max_backlog);
     ep->chan.start(
         [this, weak](Message&& m) {
           if (auto e = weak.lock()) router.ingress(*e, std::move(m));
@@ -106,12 +107,14 @@ struct LocalListener::Impl {
   uint32_t owner;
   AccessPolicy access;
   size_t max_message = kMaxMessageSize;
+  size_t max_backlog = SIZE_MAX;
 };
 
 LocalListener::LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner,
-                             AccessPolicy access, size_t max_message)
+                             AccessPolicy access, size_t max_message, size_t max_backlog)
     : impl_(std::make_unique<Impl>(r, router, path, owner, access)), path_(std::move(path)) {
   impl_->max_message = max_message;
+  impl_->max_backlog = max_backlog;
   impl_->accept_loop();
 }
 

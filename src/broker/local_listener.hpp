@@ -18,9 +18,10 @@ namespace flux::broker {
 
 class LocalListener {
  public:
-  // A client that sends a message over max_message bytes is disconnected.
+  // A client that sends a message over max_message bytes, or leaves more
+  // than max_backlog bytes unread, is disconnected.
   LocalListener(Reactor& r, Router& router, std::string path, uint32_t owner, AccessPolicy access,
-                size_t max_message);
+                size_t max_message, size_t max_backlog);
   ~LocalListener();
   const std::string& path() const { return path_; }
 

@@ -20,6 +20,7 @@ struct StreamChannel::Impl : std::enable_shared_from_this<StreamChannel::Impl> {
   std::string inflight;  // bytes handed to async_write
   bool writing = false;
   bool closed = false;
+  size_t max_backlog = SIZE_MAX;
   OnMessage on_message;
   OnClose on_close;
   char rbuf[65536];
@@ -98,12 +99,23 @@ void StreamChannel::start(OnMessage on_message, OnClose on_close) {
 
 void StreamChannel::send(const Message& m) {
   if (impl_->closed) return;
+  size_t unread = impl_->outbuf.size() + impl_->inflight.size();
+  if (unread > impl_->max_backlog) {
+    impl_->fail(Error{ENOBUFS, "the peer leaves " + std::to_string(unread) +
+                                   " bytes unread (over the limit of " +
+                                   std::to_string(impl_->max_backlog) + ")"});
+    return;
+  }
   m.frame_to(impl_->outbuf);
   impl_->flush();
 }
 
 void StreamChannel::set_max_message_size(size_t n) {
   impl_->reader.set_max_size(n);
+}
+
+void StreamChannel::set_max_backlog(size_t n) {
+  impl_->max_backlog = n;
 }
 
 void StreamChannel::close() {

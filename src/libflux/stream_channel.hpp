@@ -25,6 +25,9 @@ class StreamChannel {
   void close();
   // Incoming messages larger than n bytes close the channel (with an error).
   void set_max_message_size(size_t n);
+  // A peer that leaves more than n bytes unread when another message is
+  // sent is disconnected (ENOBUFS): one more message always fits.
+  void set_max_backlog(size_t n);
   int fd() const;
 
   struct Impl;

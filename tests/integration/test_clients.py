@@ -9,6 +9,7 @@ import struct
 import time
 
 import fluxmsg
+from conftest import Instance
 
 
 def ping(c, seq=1, matchtag=5, pad=""):
@@ -272,3 +273,36 @@ def test_oversized_message_disconnects_that_client(instance):
         check_pong(good.recv(), 3, 3)
     log = instance.run("dmesg").stdout
     assert "is over the limit of 268435456" in log, log
+
+
+def test_client_that_never_reads_is_disconnected(workdir):
+    """A client whose unread messages pass broker.max-client-backlog is
+    disconnected with a log line, so its answers cannot pile up in the
+    broker; a client that reads gets a large answer whole."""
+    inst = Instance(workdir, broker_args=["-Sbroker.max-client-backlog=65536"])
+    inst.start()
+    try:
+        big = "x" * 200000  # more than the limit in one message: still delivered
+        with fluxmsg.Client(inst.sock) as reader:
+            r = reader.rpc("broker.ping", {"pad": big})
+            assert r.errnum == 0 and len(r.json()["pad"]) == len(big)
+        lazy = fluxmsg.Client(inst.sock)
+        try:
+            pad = "y" * 4000
+            closed = False
+            for tag in range(1, 2001):  # ~8 MB of answers, none read
+                try:
+                    lazy.send(fluxmsg.request("broker.ping", {"pad": pad}, matchtag=tag))
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True  # the broker hung up while we were still sending
+                    break
+            assert closed or lazy.wait_closed(30), "broker kept a client with 8 MB unread"
+        finally:
+            lazy.close()
+        with fluxmsg.Client(inst.sock) as good:
+            assert good.rpc("attr.get", {"name": "size"}).errnum == 0
+        log = inst.run("dmesg").stdout
+        assert "unread (over the limit of 65536)" in log, log
+        assert inst.stop() == 0
+    finally:
+        inst.kill()

@@ -404,33 +404,48 @@ void JobManager::handle_journal(const Message& m) {
     all.reserve(jobs_.size());
     for (auto& [id, job] : jobs_) all.push_back(job.get());
     std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    Json events = Json::array();
+    // The backlog is written as JSON text directly: each eventlog line is
+    // already an entry's JSON, and jobspec and R are kept as text, so
+    // nothing is parsed and serialized again (16,000 jobs are 160,000
+    // events at a restart).
+    std::string batch;
+    size_t count = 0;
+    auto send = [&] {
+      h_.respond_raw(m, "{\"events\":[" + batch + "]}" + '\0');
+      batch.clear();
+      count = 0;
+    };
     for (const Job* job : all) {
+      std::string jobspec = job->active() ? job->jobspec.dump() : job->jobspec_text;
+      std::string r;
       int seq = 0;
       std::string_view text = job->eventlog;
       while (!text.empty()) {
         size_t nl = text.find('\n');
-        auto e = eventlog_entry_decode(text.substr(0, nl == text.npos ? text.size() : nl + 1));
+        std::string_view line = text.substr(0, nl);
         text = nl == text.npos ? std::string_view{} : text.substr(nl + 1);
-        if (!e) continue;
-        Json ev = {
-            {"id", job->id.value},
-            {"eventlog_seq", seq},
-            {"entry", {{"timestamp", e->timestamp}, {"name", e->name}, {"context", e->context}}}};
-        if (seq == 0) ev["jobspec"] = job->jobspec_json();
-        if (e->name == "alloc") {
-          Json r = job->R_json();
-          if (!r.is_null()) ev["R"] = std::move(r);
+        if (line.empty()) continue;
+        if (!batch.empty()) batch += ',';
+        batch += "{\"id\":" + std::to_string(job->id.value) +
+                 ",\"eventlog_seq\":" + std::to_string(seq) + ",\"entry\":";
+        batch += line;
+        if (seq == 0) batch += ",\"jobspec\":" + (jobspec.empty() ? "{}" : jobspec);
+        bool alloc = false;
+        if (line.find("\"alloc\"") != line.npos) {  // rare: parse to be sure
+          auto e = eventlog_entry_decode(line);
+          alloc = e && e->name == "alloc";
         }
-        events.push_back(std::move(ev));
+        if (alloc) {
+          if (r.empty()) r = job->active() ? job->R.dump() : job->R_text;
+          if (!r.empty() && r != "null") batch += ",\"R\":" + r;
+        }
+        batch += '}';
         seq++;
+        count++;
       }
-      if (events.size() >= 1024) {
-        h_.respond(m, {{"events", std::move(events)}});
-        events = Json::array();
-      }
+      if (count >= 1024) send();
     }
-    if (!events.empty()) h_.respond(m, {{"events", std::move(events)}});
+    if (count > 0) send();
     h_.respond(m, {{"events", Json::array()}});
   }
   writer_.add_listener(m);

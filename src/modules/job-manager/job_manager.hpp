@@ -105,7 +105,10 @@ class JobManager {
   Task<bool> restart_from_checkpoint();
   Task<void> restart_from_eventlogs();
   void resume_after_restart();
-  void load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r);
+  // compact_jobspec: jobspec is already as the job-manager keeps it (the
+  // checkpoint's), not as submitted.
+  void load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r,
+                bool compact_jobspec);
 
   Handle& h_;
   modules::ModuleLog& log_;

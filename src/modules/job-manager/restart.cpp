@@ -2,9 +2,10 @@
 // stay listable; pending jobs go on pending; jobs that were running have
 // lost their processes and are ended with an exception.
 //
-// The jobs come from checkpoint.job-manager when the last unload wrote
-// them there (one value: {"version":1,"max_jobid":N,"jobs":[[id, eventlog,
-// jobspec, R], ...]}; flux-core's checkpoint has the first two keys), else
+// The jobs come from the checkpoint when the last unload wrote one:
+// checkpoint.job-manager = {"version":1,"max_jobid":N,"chunks":K} (flux-core
+// has the first two keys) and checkpoint.job-manager-jobs.0..K-1, each an
+// array of [id, eventlog, jobspec, R] (jobspec and R as JSON text). Else
 // from each job's eventlog, jobspec and R in the KVS (the job directory is
 // job.AAAA.BBBB.CCCC.DDDD, RFC 16/19). A start consumes the jobs list, so
 // after a crash (no unload) the eventlogs, which are always current, rule.
@@ -26,6 +27,11 @@ struct JobLoad {
 }  // namespace
 
 constexpr const char* kCheckpointKey = "checkpoint.job-manager";
+// The jobs go in chunks of kChunkJobs (checkpoint.job-manager-jobs.N): many
+// values of a few hundred KB move through the KVS far faster than one of
+// tens of MB, and are read in parallel.
+constexpr const char* kChunkDir = "checkpoint.job-manager-jobs";
+constexpr size_t kChunkJobs = 256;
 
 void JobManager::save_checkpoint() {
   auto wait = [this](bool& done) {
@@ -46,20 +52,38 @@ void JobManager::save_checkpoint() {
     log_.err("checkpoint not written: the last events did not commit");
     return;
   }
-  Json jobs = Json::array();
-  for (const auto& [id, job] : jobs_)
-    jobs.push_back({id, job->eventlog, job->active() ? job->jobspec.dump() : job->jobspec_text,
-                    job->active() ? (job->R.is_null() ? "" : job->R.dump()) : job->R_text});
-  kvs::Txn txn;
-  txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}, {"jobs", jobs}});
+  double t0 = monotime();
   try {
+    // The chunks first, all at once; the key that names them only after.
+    std::vector<Rpc> commits;
+    Json chunk = Json::array();
+    size_t n = 0;
+    auto put_chunk = [&] {
+      kvs::Txn txn;
+      txn.put_json(std::string(kChunkDir) + "." + std::to_string(commits.size()), chunk);
+      commits.push_back(kvs::commit(h_, txn));
+      chunk = Json::array();
+    };
+    for (const auto& [id, job] : jobs_) {
+      chunk.push_back({id, job->eventlog, job->active() ? job->jobspec.dump() : job->jobspec_text,
+                       job->active() ? (job->R.is_null() ? "" : job->R.dump()) : job->R_text});
+      if (++n % kChunkJobs == 0) put_chunk();
+    }
+    if (!chunk.empty()) put_chunk();
+    for (auto& c : commits) c.timeout(60).get();
+    kvs::Txn txn;
+    txn.put_json(kCheckpointKey,
+                 {{"version", 1}, {"max_jobid", max_jobid_}, {"chunks", commits.size()}});
     kvs::commit(h_, txn).timeout(60).get();
+    log_.debug("checkpoint of " + std::to_string(jobs_.size()) + " jobs in " +
+               std::to_string(monotime() - t0) + " s");
   } catch (const FluxError& e) {
     log_.err(std::string("checkpoint not written: ") + e.what());
   }
 }
 
 Task<bool> JobManager::restart_from_checkpoint() {
+  double t0 = monotime();
   Json cp;
   try {
     Message m = co_await kvs::lookup(h_, kCheckpointKey);
@@ -67,19 +91,32 @@ Task<bool> JobManager::restart_from_checkpoint() {
   } catch (const FluxError& e) {
     if (e.errnum() != ENOENT) throw;
   }
-  auto jobs = cp.is_object() ? cp.find("jobs") : cp.end();
-  if (!cp.is_object() || jobs == cp.end() || !jobs->is_array()) co_return false;
-  for (auto& j : *jobs) {
-    if (!j.is_array() || j.size() != 4 || !j[0].is_number_unsigned() || !j[1].is_string() ||
-        !j[2].is_string() || !j[3].is_string())
-      continue;
-    load_job(j[0].get<uint64_t>(), j[1].get<std::string>(), j[2].get<std::string>(),
-             j[3].get<std::string>());
+  if (!cp.is_object() || !cp.contains("chunks") || !cp["chunks"].is_number_unsigned())
+    co_return false;
+  size_t chunks = cp["chunks"].get<size_t>();
+  std::vector<Rpc> lookups;
+  for (size_t i = 0; i < chunks; i++)
+    lookups.push_back(kvs::lookup(h_, std::string(kChunkDir) + "." + std::to_string(i)));
+  for (auto& l : lookups) {
+    Message m = co_await l;
+    Json jobs = Json::parse(kvs::lookup_value(m), nullptr, false);
+    if (!jobs.is_array()) throw FluxError(EPROTO, "checkpoint: a chunk is not an array");
+    for (auto& j : jobs) {
+      if (!j.is_array() || j.size() != 4 || !j[0].is_number_unsigned() || !j[1].is_string() ||
+          !j[2].is_string() || !j[3].is_string())
+        continue;
+      load_job(j[0].get<uint64_t>(), std::move(j[1].get_ref<std::string&>()),
+               std::move(j[2].get_ref<std::string&>()), std::move(j[3].get_ref<std::string&>()),
+               true);
+    }
   }
   // Consumed: what happens from now on is only in the eventlogs.
   kvs::Txn txn;
   txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}});
+  txn.unlink(kChunkDir);
   co_await kvs::commit(h_, txn);
+  log_.debug("restart: " + std::to_string(jobs_.size()) + " jobs from the checkpoint in " +
+             std::to_string(monotime() - t0) + " s");
   co_return true;
 }
 
@@ -147,7 +184,7 @@ Task<void> JobManager::restart_from_eventlogs() {
       } catch (const FluxError&) {
         // No R: the job never got resources.
       }
-      if (ok) load_job(l.id, std::move(eventlog), std::move(jobspec), std::move(r));
+      if (ok) load_job(l.id, std::move(eventlog), std::move(jobspec), std::move(r), false);
     }
   }
 }
@@ -169,7 +206,8 @@ void JobManager::resume_after_restart() {
               " active");
 }
 
-void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r) {
+void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r,
+                          bool compact_jobspec) {
   auto entries = eventlog_decode(eventlog);
   if (!entries || entries->empty()) {
     log_.err("restart: job " + JobId{id}.encode() + ": unreadable eventlog, skipped");
@@ -179,11 +217,12 @@ void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec
   job->id = JobId{id};
   for (const auto& e : *entries) apply_event(*job, e);
   job->eventlog = std::move(eventlog);
-  Json js = parse_jobspec(jobspec);
   if (job->active())
-    job->jobspec = std::move(js);
+    job->jobspec = parse_jobspec(jobspec);
+  else if (compact_jobspec)
+    job->jobspec_text = std::move(jobspec);  // from the checkpoint: as we keep it
   else
-    job->jobspec_text = js.dump();
+    job->jobspec_text = parse_jobspec(jobspec).dump();
   if (!r.empty() && job->active())
     job->R = Json::parse(r, nullptr, false);
   else if (!r.empty())
