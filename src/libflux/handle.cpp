@@ -126,8 +126,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
     }
     for (const auto& h : handlers) {
       if (h->type == m.type() && topic_match(h->route.topic, m.topic())) {
-        auto keep = h;  // the handler may close its handle
-        run(keep->route, m);
+        run(h, m);
         return;
       }
     }
@@ -138,7 +137,10 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
 
   // No handler's failure may escape into the reactor (it would end the
   // broker or module): a request gets it as an error response.
-  void run(const Route& r, const Message& m) {
+  // The entry is held (not the reference into handlers): a handler may
+  // close its handle, and a coroutine handler outlives this call.
+  void run(std::shared_ptr<const HandlerEntry> entry, const Message& m) {
+    const Route& r = entry->route;
     bool request = m.type() == MsgType::Request;
     if (r.access == Access::kOwner && !(m.rolemask() & role::kOwner)) {
       if (request) respond_error(m, EPERM, "Request requires owner credentials");
@@ -153,10 +155,8 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
           respond(m, r.value(m));
           break;
         case Route::Kind::kTask:
-          spawn(answer_with(weak_from_this(), r.task, m));
-          break;
         case Route::Kind::kSelfTask:
-          spawn(run_self_task(weak_from_this(), r.self_task, m));
+          spawn(run_task(weak_from_this(), std::move(entry), m));
           break;
       }
     } catch (...) {
@@ -176,22 +176,18 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
     send(std::move(r));
   }
 
-  // The coroutine kinds run detached; each holds its own copy of the request.
-  static Task<void> answer_with(std::weak_ptr<HandleCore> weak,
-                                std::function<Task<Json>(const Message&)> fn, Message req) {
-    Json result;
+  // The coroutine kinds run detached, each with its own copy of the
+  // request; a kTask's value is the response, a kSelfTask answers itself.
+  static Task<void> run_task(std::weak_ptr<HandleCore> weak,
+                             std::shared_ptr<const HandlerEntry> entry, Message req) {
+    const Route& r = entry->route;
     try {
-      result = co_await fn(req);
-    } catch (...) {
-      if (auto core = weak.lock()) core->respond_error_of(req, std::current_exception());
-      co_return;
-    }
-    if (auto core = weak.lock()) core->respond(req, result);
-  }
-  static Task<void> run_self_task(std::weak_ptr<HandleCore> weak,
-                                  std::function<Task<void>(const Message&)> fn, Message req) {
-    try {
-      co_await fn(req);
+      if (r.kind == Route::Kind::kSelfTask) {
+        co_await r.self_task(req);
+      } else {
+        Json result = co_await r.task(req);
+        if (auto core = weak.lock()) core->respond(req, result);
+      }
     } catch (...) {
       if (auto core = weak.lock()) core->respond_error_of(req, std::current_exception());
     }
