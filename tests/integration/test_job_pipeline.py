@@ -327,6 +327,10 @@ def test_restart_after_a_crash_ignores_a_used_checkpoint(workdir):
         assert "jobs" not in json.loads(r.stdout)  # consumed by this start
         (second,) = submit(inst, SIM, "true")
         wait_event(inst, second, "clean")
+        # A damaged checkpoint is only a lost shortcut.
+        for kv in ('checkpoint.job-manager={"version":1,"max_jobid":0,"chunks":2}',
+                   "checkpoint.job-manager-jobs.0=garbage"):
+            assert inst.run("kvs", "put", kv).returncode == 0
         assert inst.run("content", "flush").returncode == 0
     finally:
         inst.kill()  # SIGKILL: no checkpoint this time
@@ -335,6 +339,7 @@ def test_restart_after_a_crash_ignores_a_used_checkpoint(workdir):
         assert r.returncode == 0, r.stderr
         rows = dict(line.split(" ", 1) for line in r.stdout.splitlines())
         assert rows.get(first) == "COMPLETED" and rows.get(second) == "COMPLETED", rows
+        assert "checkpoint unusable" in inst.broker_log()
 
 
 def test_memo_and_nonfatal_exception(jobs_instance):

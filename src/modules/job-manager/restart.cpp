@@ -32,6 +32,7 @@ constexpr const char* kCheckpointKey = "checkpoint.job-manager";
 // tens of MB, and are read in parallel.
 constexpr const char* kChunkDir = "checkpoint.job-manager-jobs";
 constexpr size_t kChunkJobs = 256;
+constexpr size_t kMaxChunks = 1 << 16;  // 16M jobs: beyond that it is not ours
 
 void JobManager::save_checkpoint() {
   auto wait = [this](bool& done) {
@@ -93,14 +94,33 @@ Task<bool> JobManager::restart_from_checkpoint() {
   }
   if (!cp.is_object() || !cp.contains("chunks") || !cp["chunks"].is_number_unsigned())
     co_return false;
+  // Whatever is wrong with it (it is only a shortcut), the eventlogs rule.
+  auto unusable = [this](const std::string& why) {
+    log_.err("restart: checkpoint unusable (" + why + "), reading the eventlogs");
+  };
   size_t chunks = cp["chunks"].get<size_t>();
+  if (chunks > kMaxChunks) {
+    unusable(std::to_string(chunks) + " chunks");
+    co_return false;
+  }
   std::vector<Rpc> lookups;
   for (size_t i = 0; i < chunks; i++)
     lookups.push_back(kvs::lookup(h_, std::string(kChunkDir) + "." + std::to_string(i)));
+  std::vector<Json> parsed;
   for (auto& l : lookups) {
-    Message m = co_await l;
-    Json jobs = Json::parse(kvs::lookup_value(m), nullptr, false);
-    if (!jobs.is_array()) throw FluxError(EPROTO, "checkpoint: a chunk is not an array");
+    try {
+      Message m = co_await l;
+      parsed.push_back(Json::parse(kvs::lookup_value(m), nullptr, false));
+    } catch (const FluxError& e) {
+      unusable(e.what());
+      co_return false;
+    }
+    if (!parsed.back().is_array()) {
+      unusable("a chunk is not an array");
+      co_return false;
+    }
+  }
+  for (auto& jobs : parsed) {
     for (auto& j : jobs) {
       if (!j.is_array() || j.size() != 4 || !j[0].is_number_unsigned() || !j[1].is_string() ||
           !j[2].is_string() || !j[3].is_string())
