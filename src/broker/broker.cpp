@@ -217,6 +217,13 @@ void Broker::setup_rundir() {
   } else {
     std::error_code ec;
     rundir_existed = fs::exists(rundir, ec);
+    if (rundir_existed) {  // checked before boot: nothing else is set up yet
+      struct stat sb {};
+      if (::stat(rundir.c_str(), &sb) < 0 || !S_ISDIR(sb.st_mode))
+        throw FluxError(ENOTDIR, "run directory " + rundir + " is not a directory");
+      if (sb.st_uid != getuid())
+        throw FluxError(EPERM, "run directory " + rundir + " is not owned by the instance owner");
+    }
     if (fs::create_directories(rundir, ec)) {
       rundir_created = true;
       auto perms = fs::perms::owner_all;
@@ -235,11 +242,6 @@ void Broker::setup_rundir() {
 // instance's KVS), and jobs' FLUX_JOB_TMPDIRs, which go unless another
 // broker is alive in it (brokers of a test instance share one).
 void Broker::clean_stale_rundir(const std::string& rundir) {
-  struct stat sb {};
-  if (::stat(rundir.c_str(), &sb) < 0 || !S_ISDIR(sb.st_mode))
-    throw FluxError(ENOTDIR, "run directory " + rundir + " is not a directory");
-  if (sb.st_uid != getuid())
-    throw FluxError(EPERM, "run directory " + rundir + " is not owned by the instance owner");
   std::string own_socket = "local-" + std::to_string(router.rank());
   std::error_code ec;
   if (router.rank() == 0 && !attrs.get("statedir"))
