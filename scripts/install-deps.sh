@@ -11,7 +11,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
   clang libclang-rt-14-dev
   mpich libmpich-dev
-  iproute2
+  iproute2 passwd util-linux
 "
 
 missing=""
