@@ -180,9 +180,9 @@ class Instance:
 
 
 @contextlib.contextmanager
-def state_instance(base, statedir):
+def state_instance(base, statedir, broker_args=()):
     """A broker keeping its content in statedir, stopped (or killed) at the end."""
-    inst = Instance(base, statedir)
+    inst = Instance(base, statedir, broker_args)
     inst.start()
     try:
         yield inst

@@ -7,6 +7,7 @@ run one at a time, whatever the machine's core count.
 
 import base64
 import json
+import re
 
 import pytest
 
@@ -340,6 +341,54 @@ def test_restart_after_a_crash_ignores_a_used_checkpoint(workdir):
         rows = dict(line.split(" ", 1) for line in r.stdout.splitlines())
         assert rows.get(first) == "COMPLETED" and rows.get(second) == "COMPLETED", rows
         assert "checkpoint unusable" in inst.broker_log()
+
+
+def test_restart_rewrites_only_the_checkpoint_chunks_that_changed(workdir):
+    """Inactive jobs never change, so a stop after a restart writes again
+    only the chunks that held an active job and the jobs since; every job
+    is still there, and `flux job last` still lists the newest first."""
+    statedir = workdir / "state"
+    statedir.mkdir()
+    debug = ["-Slog-stderr-level=7"]
+
+    def written(inst):
+        m = re.findall(r"checkpoint of (\d+) jobs \((\d+) written\)", inst.broker_log())
+        assert m, inst.broker_log()
+        return tuple(map(int, m[-1]))
+
+    def results(inst):
+        r = inst.run("jobs", "-a", "-n", "-o", "{id.f58} {state_single}")
+        assert r.returncode == 0, r.stderr
+        return dict(line.split(" ", 1) for line in r.stdout.splitlines())
+
+    with state_instance(workdir / "a", statedir, debug) as inst:
+        (first,) = submit(inst, SIM, "true")
+        wait_event(inst, first, "clean")
+        inst.stop()
+        assert written(inst) == (1, 1)
+    with state_instance(workdir / "b", statedir, debug) as inst:
+        (held,) = submit(inst, "--urgency=0", SIM, "true")
+        wait_event(inst, held, "priority")
+        inst.stop()
+        assert written(inst) == (2, 1)  # the first job's chunk was kept
+    with state_instance(workdir / "c", statedir, debug) as inst:
+        (last,) = submit(inst, SIM, "true")
+        wait_event(inst, last, "clean")
+        assert results(inst) == {first: "I", held: "S", last: "I"}
+        r = inst.run("job", "last", "3")
+        assert r.stdout.split() == [last, held, first], r.stdout
+        inst.stop()
+        assert written(inst) == (3, 2)  # the held job's chunk again, and the new job
+    with state_instance(workdir / "d", statedir, debug) as inst:
+        assert results(inst) == {first: "I", held: "S", last: "I"}
+        assert inst.run("cancel", held).returncode == 0
+        wait_event(inst, held, "clean")
+        inst.stop()
+        assert written(inst) == (3, 2)
+    with state_instance(workdir / "e", statedir, debug) as inst:
+        assert results(inst) == {first: "I", held: "I", last: "I"}
+        inst.stop()
+        assert written(inst) == (3, 0)
 
 
 def test_memo_and_nonfatal_exception(jobs_instance):

@@ -7,8 +7,16 @@
 // has the first two keys) and checkpoint.job-manager-jobs.0..K-1, each an
 // array of [id, eventlog, jobspec, R] (jobspec and R as JSON text). Else
 // from each job's eventlog, jobspec and R in the KVS (the job directory is
-// job.AAAA.BBBB.CCCC.DDDD, RFC 16/19). A start consumes the jobs list, so
-// after a crash (no unload) the eventlogs, which are always current, rule.
+// job.AAAA.BBBB.CCCC.DDDD, RFC 16/19). A start consumes the checkpoint
+// (drops "chunks"), so after a crash (no unload) the eventlogs, which are
+// always current, rule.
+//
+// Inactive jobs never change (nothing is posted to them), so a chunk whose
+// jobs were all inactive when it was read is still true at the next unload:
+// it stays in the KVS and only the other jobs are written again, into the
+// slots of the chunks that changed and then after the last. A restart with
+// many old jobs then writes little. (A purge of inactive jobs would have to
+// mark its jobs' chunks changed.)
 #include "job_manager.hpp"
 #include "libflux/kvs.hpp"
 
@@ -55,28 +63,43 @@ void JobManager::save_checkpoint() {
   }
   double t0 = monotime();
   try {
-    // The chunks first, all at once; the key that names them only after.
+    // The changed chunks first, all at once; the key that names them only
+    // after. Slots to fill: the changed ones, then new ones past the end.
+    std::vector<size_t> slots;
+    for (size_t i = 0; i < kept_chunks_.size(); i++)
+      if (!kept_chunks_[i]) slots.push_back(i);
+    size_t next_slot = kept_chunks_.size();
+    auto take_slot = [&]() -> size_t {
+      if (!slots.empty()) {
+        size_t i = slots.front();
+        slots.erase(slots.begin());
+        return i;
+      }
+      return next_slot++;
+    };
     std::vector<Rpc> commits;
     Json chunk = Json::array();
-    size_t n = 0;
-    auto put_chunk = [&] {
+    auto put_chunk = [&](size_t slot) {
       kvs::Txn txn;
-      txn.put_json(std::string(kChunkDir) + "." + std::to_string(commits.size()), chunk);
+      txn.put_json(std::string(kChunkDir) + "." + std::to_string(slot), chunk);
       commits.push_back(kvs::commit(h_, txn));
       chunk = Json::array();
     };
+    size_t written = 0;
     for (const auto& [id, job] : jobs_) {
+      if (job->checkpointed) continue;
       chunk.push_back({id, job->eventlog, job->active() ? job->jobspec.dump() : job->jobspec_text,
                        job->active() ? (job->R.is_null() ? "" : job->R.dump()) : job->R_text});
-      if (++n % kChunkJobs == 0) put_chunk();
+      if (++written % kChunkJobs == 0) put_chunk(take_slot());
     }
-    if (!chunk.empty()) put_chunk();
+    if (!chunk.empty()) put_chunk(take_slot());
+    while (!slots.empty()) put_chunk(take_slot());  // changed slots left over: empty
     for (auto& c : commits) c.timeout(60).get();
     kvs::Txn txn;
-    txn.put_json(kCheckpointKey,
-                 {{"version", 1}, {"max_jobid", max_jobid_}, {"chunks", commits.size()}});
+    txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}, {"chunks", next_slot}});
     kvs::commit(h_, txn).timeout(60).get();
-    log_.debug("checkpoint of " + std::to_string(jobs_.size()) + " jobs in " +
+    log_.debug("checkpoint of " + std::to_string(jobs_.size()) + " jobs (" +
+               std::to_string(written) + " written) in " +
                std::to_string(monotime() - t0) + " s");
   } catch (const FluxError& e) {
     log_.err(std::string("checkpoint not written: ") + e.what());
@@ -120,20 +143,31 @@ Task<bool> JobManager::restart_from_checkpoint() {
       co_return false;
     }
   }
-  for (auto& jobs : parsed) {
-    for (auto& j : jobs) {
-      if (!j.is_array() || j.size() != 4 || !j[0].is_number_unsigned() || !j[1].is_string() ||
-          !j[2].is_string() || !j[3].is_string())
-        continue;
-      load_job(j[0].get<uint64_t>(), std::move(j[1].get_ref<std::string&>()),
-               std::move(j[2].get_ref<std::string&>()), std::move(j[3].get_ref<std::string&>()),
-               true);
+  kept_chunks_.assign(parsed.size(), false);
+  for (size_t i = 0; i < parsed.size(); i++) {
+    bool all_inactive = true;
+    std::vector<Job*> loaded;
+    for (auto& j : parsed[i]) {
+      Job* job = nullptr;
+      if (j.is_array() && j.size() == 4 && j[0].is_number_unsigned() && j[1].is_string() &&
+          j[2].is_string() && j[3].is_string())
+        job = load_job(j[0].get<uint64_t>(), std::move(j[1].get_ref<std::string&>()),
+                       std::move(j[2].get_ref<std::string&>()),
+                       std::move(j[3].get_ref<std::string&>()), true);
+      if (job && !job->active())
+        loaded.push_back(job);
+      else
+        all_inactive = false;
     }
+    parsed[i] = Json();  // each chunk's text freed as soon as it is read
+    if (!all_inactive) continue;
+    kept_chunks_[i] = true;
+    for (Job* job : loaded) job->checkpointed = true;
   }
-  // Consumed: what happens from now on is only in the eventlogs.
+  // Consumed: what happens from now on is only in the eventlogs. The chunks
+  // stay, for the unchanged ones to be named again at unload.
   kvs::Txn txn;
   txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}});
-  txn.unlink(kChunkDir);
   co_await kvs::commit(h_, txn);
   log_.debug("restart: " + std::to_string(jobs_.size()) + " jobs from the checkpoint in " +
              std::to_string(monotime() - t0) + " s");
@@ -142,7 +176,15 @@ Task<bool> JobManager::restart_from_checkpoint() {
 
 Task<void> JobManager::restart() {
   bool fast = co_await restart_from_checkpoint();
-  if (!fast) co_await restart_from_eventlogs();
+  if (!fast) {
+    // Whatever chunks a crashed instance left are stale: the jobs' own
+    // records are read, and the next unload writes every chunk again.
+    kept_chunks_.clear();
+    kvs::Txn txn;
+    txn.unlink(kChunkDir);
+    co_await kvs::commit(h_, txn);
+    co_await restart_from_eventlogs();
+  }
   resume_after_restart();
 }
 
@@ -210,6 +252,16 @@ Task<void> JobManager::restart_from_eventlogs() {
 }
 
 void JobManager::resume_after_restart() {
+  // flux job last: each user's newest first (the chunks are in no order).
+  std::map<uint32_t, std::vector<uint64_t>> by_user;
+  for (auto& [id, job] : jobs_) by_user[job->userid].push_back(id);
+  history_.clear();
+  for (auto& [userid, ids] : by_user) {
+    size_t n = std::min(ids.size(), kHistoryMax);
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<long>(n), ids.end(),
+                      std::greater<>());
+    history_[userid].assign(ids.begin(), ids.begin() + static_cast<long>(n));
+  }
   size_t active = 0;
   for (auto& [id, job] : jobs_) {
     if (!job->active()) continue;
@@ -226,12 +278,16 @@ void JobManager::resume_after_restart() {
               " active");
 }
 
-void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r,
+Job* JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec, std::string r,
                           bool compact_jobspec) {
   auto entries = eventlog_decode(eventlog);
   if (!entries || entries->empty()) {
     log_.err("restart: job " + JobId{id}.encode() + ": unreadable eventlog, skipped");
-    return;
+    return nullptr;
+  }
+  if (jobs_.count(id)) {
+    log_.err("restart: job " + JobId{id}.encode() + " listed twice, the second skipped");
+    return nullptr;
   }
   auto job = std::make_unique<Job>();
   job->id = JobId{id};
@@ -254,10 +310,9 @@ void JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec
     active_++;
     if (job->waitable()) waitable_active_[job->userid]++;
   }
-  auto& hist = history_[job->userid];
-  hist.push_front(id);
-  if (hist.size() > kHistoryMax) hist.pop_back();
+  Job* out = job.get();
   jobs_.emplace(id, std::move(job));
+  return out;
 }
 
 }  // namespace flux::jobmgr
