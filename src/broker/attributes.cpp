@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 namespace flux::broker {
 namespace {
@@ -89,6 +90,25 @@ const AttrSpec* lookup(const std::string& name) {
   return nullptr;
 }
 
+// Values the broker reads as numbers or words are checked when set, so a
+// typo is an error at once rather than a default in silence.
+void validate(const std::string& name, const std::string& value) {
+  auto integer = [&](long lo, long hi, const char* what) {
+    char* end = nullptr;
+    errno = 0;
+    long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end || errno || n < lo || n > hi)
+      throw FluxError(EINVAL, name + ": '" + value + "' is not " + what);
+  };
+  if (name == "log-level" || name == "log-stderr-level" || name == "log-forward-level" ||
+      name == "log-critical-level")
+    integer(0, 7, "a log level (0-7)");
+  else if (name == "log-ring-size")
+    integer(1, 1 << 24, "a number of entries (1 or more)");
+  else if (name == "log-stderr-mode" && value != "leader" && value != "local")
+    throw FluxError(EINVAL, name + ": '" + value + "' is not leader or local");
+}
+
 }  // namespace
 
 void Attributes::set_internal(const std::string& name, const std::string& value) {
@@ -100,6 +120,7 @@ void Attributes::set_cmdline(const std::string& name, const std::string& value) 
   if (!s) throw FluxError(ENOENT, name + ": unknown attribute");
   if (s->flags & kReadonly)
     throw FluxError(EINVAL, name + ": attribute may not be set on the command line");
+  validate(name, value);
   values_[name] = value;
 }
 
@@ -110,6 +131,7 @@ void Attributes::set_runtime(const std::string& name, const std::string& value) 
     throw FluxError(EPERM, name + ": attribute is read-only");
   if (values_.count(name) && !(s->flags & kRuntime))
     throw FluxError(EINVAL, name + ": attribute may not be updated");
+  validate(name, value);
   values_[name] = value;
 }
 

@@ -92,7 +92,10 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   prefix = fs::path(bindir).parent_path().string();
   uuid = make_uuid();
   router.log = [this](int sev, const std::string& msg) { log(sev, msg); };
+  if (opts.config_path.empty())
+    if (const char* dir = std::getenv("FLUX_CONF_DIR"); dir && *dir) opts.config_path = dir;
   if (!opts.config_path.empty()) config = config_load(opts.config_path);
+  for (const auto& c : opts.conf) config_update(config, c);
   access = access_policy(config);
   setup_attributes();
   setup_rundir();

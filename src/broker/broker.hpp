@@ -26,6 +26,7 @@ struct BrokerOptions {
   std::vector<std::pair<std::string, std::string>> setattrs;  // -S
   std::vector<std::string> initial_program;                   // empty: a shell
   std::string config_path;                                    // -c: TOML file or dir
+  std::vector<std::string> conf;                              // --conf, in order
   int verbose = 0;
 };
 

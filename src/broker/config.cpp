@@ -2,6 +2,8 @@
 #include "config.hpp"
 
 #include <toml++/toml.h>
+
+#include <fstream>
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
@@ -35,7 +37,17 @@ Json to_json(const toml::node& n) {
   return os.str();
 }
 
+Json load_json_file(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw FluxError(ENOENT, "config: " + path.string() + ": cannot be read");
+  Json j = Json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw FluxError(EINVAL, "config: " + path.string() + ": not a JSON object");
+  return j;
+}
+
 Json load_file(const fs::path& path) {
+  if (path.extension() == ".json") return load_json_file(path);
   try {
     toml::table t = toml::parse_file(path.string());
     return to_json(t);
@@ -59,7 +71,60 @@ void merge(Json& into, const Json& from, const std::string& file, const std::str
   }
 }
 
+// --conf: later values win, tables merge.
+void overlay(Json& into, const Json& from) {
+  for (const auto& [k, v] : from.items()) {
+    if (into.contains(k) && into[k].is_object() && v.is_object())
+      overlay(into[k], v);
+    else
+      into[k] = v;
+  }
+}
+
+Json parse_toml_text(const std::string& text) {
+  try {
+    return to_json(toml::parse(text));
+  } catch (const toml::parse_error& e) {
+    throw FluxError(EINVAL, "--conf: line " + std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+}
+
 }  // namespace
+
+void config_update(Json& config, const std::string& value) {
+  if (!config.is_object()) config = Json::object();
+  if (!value.empty() && value[0] == '{') {
+    Json j = Json::parse(value, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      throw FluxError(EINVAL, "--conf: not a JSON object: " + value);
+    overlay(config, j);
+  } else if (value.find('\n') != std::string::npos) {
+    overlay(config, parse_toml_text(value));
+  } else if (size_t eq = value.find('='); eq != std::string::npos) {
+    std::string key = value.substr(0, eq);
+    Json v = Json::parse(value.substr(eq + 1), nullptr, false);
+    if (v.is_discarded()) v = value.substr(eq + 1);
+    Json* at = &config;
+    size_t start = 0;
+    while (true) {
+      size_t dot = key.find('.', start);
+      std::string part = key.substr(start, dot == std::string::npos ? dot : dot - start);
+      if (part.empty()) throw FluxError(EINVAL, "--conf: bad key: " + key);
+      if (dot == std::string::npos) {
+        (*at)[part] = std::move(v);
+        break;
+      }
+      if (!(*at)[part].is_object()) (*at)[part] = Json::object();
+      at = &(*at)[part];
+      start = dot + 1;
+    }
+  } else {
+    std::error_code ec;
+    if (!fs::exists(value, ec)) throw FluxError(ENOENT, "--conf: " + value + ": no such file");
+    overlay(config, load_file(value));
+  }
+}
 
 Json config_load(const std::string& path) {
   std::error_code ec;

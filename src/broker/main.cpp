@@ -12,7 +12,8 @@ namespace {
 
 void usage(FILE* f) {
   std::fprintf(f,
-               "Usage: flux-broker [-v] [-c,--config-path=PATH] [-S,--setattr=NAME=VALUE]... [--] "
+               "Usage: flux-broker [-v] [-c,--config-path=PATH] [--conf=VALUE]... "
+               "[-S,--setattr=NAME=VALUE]... [--] "
                "[COMMAND [ARGS...]]\n");
 }
 
@@ -64,6 +65,16 @@ int main(int argc, char** argv) {
       continue;
     } else if (a.rfind("-c", 0) == 0 && a.size() > 2) {
       opts.config_path = a.substr(2);
+      continue;
+    } else if (a == "--conf") {
+      if (i + 1 >= argc) {
+        usage(stderr);
+        return 1;
+      }
+      opts.conf.push_back(argv[++i]);
+      continue;
+    } else if (a.rfind("--conf=", 0) == 0) {
+      opts.conf.push_back(a.substr(7));
       continue;
     } else if (a == "-v" || a == "--verbose") {
       opts.verbose++;

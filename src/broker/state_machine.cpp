@@ -1,6 +1,7 @@
 #include "state_machine.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "broker.hpp"
@@ -223,12 +224,29 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
   }
 }
 
+namespace {
+
+// flux-broker(1): no command is an interactive shell; one argument is a
+// shell command line ($SHELL -c ARG) unless it names an executable file
+// outright; several are a command and its arguments, run as they are.
+std::vector<std::string> initial_program_argv(const std::vector<std::string>& args) {
+  const char* env_shell = std::getenv("SHELL");
+  std::string shell = env_shell && *env_shell ? env_shell : "/bin/bash";
+  if (args.empty()) return {shell};
+  if (args.size() > 1) return args;
+  const std::string& a = args[0];
+  struct stat st {};
+  bool plain_file = a.find_first_of(" \t\n\r\f\v") == std::string::npos &&
+                    ::stat(a.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                    ::access(a.c_str(), R_OK | X_OK) == 0;
+  if (plain_file) return args;
+  return {shell, "-c", a};
+}
+
+}  // namespace
+
 void StateMachine::start_initial_program() {
-  std::vector<std::string> argv = b_.opts.initial_program;
-  if (argv.empty()) {
-    const char* shell = std::getenv("SHELL");
-    argv.push_back(shell && *shell ? shell : "/bin/sh");
-  }
+  std::vector<std::string> argv = initial_program_argv(b_.opts.initial_program);
   try {
     rc2_pid_ = b_.children.spawn(argv, b_.child_env(), [this](int status) {
       rc2_pid_ = -1;

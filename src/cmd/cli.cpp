@@ -1,17 +1,111 @@
 #include "cli.hpp"
 
+#include <cstring>
+#include <set>
+
 namespace flux::cmd {
 
+namespace {
+
+// flux-core writes these commands in Python: their usage errors are
+// argparse's ("PROG: error: ...", exit 2). The others are C, with
+// optparse's ("PROG: unrecognized option '...'" and a hint, exit 1).
+bool argparse_style(const std::string& prog) {
+  static const std::set<std::string> kPython = {
+      "flux-alloc",  "flux-batch",    "flux-bulksubmit", "flux-cancel", "flux-hostlist",
+      "flux-jobs",   "flux-jobtap",   "flux-modprobe",   "flux-pgrep",  "flux-pstree",
+      "flux-queue",  "flux-resource", "flux-run",        "flux-submit", "flux-update",
+      "flux-uri",    "flux-watch",    "flux-housekeeping"};
+  return kPython.count(prog) > 0;
+}
+
+// "flux-kvs get" when a subcommand was parsed: the name a user typed.
+std::string full_name(const CLI::App& app, const std::string& prog) {
+  std::string name = prog;
+  const CLI::App* a = &app;
+  while (true) {
+    auto subs = a->get_subcommands();
+    if (subs.empty()) break;
+    a = subs.front();
+    name += " " + a->get_name();
+  }
+  return name;
+}
+
+int usage_error(const CLI::App& app, const std::string& prog, const std::string& what,
+                const std::string& bad_option) {
+  std::string name = full_name(app, prog);
+  if (argparse_style(prog)) {
+    std::string msg = bad_option.empty() ? what : "unrecognized arguments: " + bad_option;
+    std::fprintf(stderr, "%s: error: %s\n", name.c_str(), msg.c_str());
+    return 2;
+  }
+  if (!bad_option.empty())
+    std::fprintf(stderr, "%s: unrecognized option '%s'\n", name.c_str(), bad_option.c_str());
+  else
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), what.c_str());
+  std::fprintf(stderr, "Try `%s --help' for more information.\n", name.c_str());
+  return 1;
+}
+
+bool looks_like_option(const std::string& a) {
+  return a.size() > 1 && a[0] == '-' && a != "--";
+}
+
+// The innermost parsed app (the subcommand that ran).
+const CLI::App& innermost(const CLI::App& app) {
+  const CLI::App* a = &app;
+  while (!a->get_subcommands().empty()) a = a->get_subcommands().front();
+  return *a;
+}
+
+}  // namespace
+
 int parse(CLI::App& app, int argc, char** argv) {
-  app.name(argv[0]);
+  std::string prog = argv[0];
+  app.name(prog);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::printf("%s", app.help().c_str());
     return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::printf("%s", app.help("", CLI::AppFormatMode::All).c_str());
+    return 0;
+  } catch (const CLI::ExtrasError& e) {
+    // The first thing CLI11 did not take: an unknown option or a stray word.
+    std::string bad;
+    for (const auto& a : app.remaining(true))
+      if (looks_like_option(a)) {
+        bad = a.substr(0, a.find('='));
+        break;
+      }
+    return usage_error(app, prog, e.what(), bad);
+  } catch (const CLI::RequiredError& e) {
+    // A command with subcommands given a word that is none of them.
+    const CLI::App& capp = app;
+    auto any = [](const CLI::App*) { return true; };
+    if (!capp.get_subcommands(std::function<bool(const CLI::App*)>(any)).empty() &&
+        capp.get_subcommands().empty()) {
+      for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') continue;
+        std::fprintf(stderr, "%s: unknown command '%s'\n%s", prog.c_str(), argv[i],
+                     app.help().c_str());
+        return 1;
+      }
+    }
+    return usage_error(app, prog, e.what(), "");
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
+    return usage_error(app, prog, e.what(), "");
+  }
+  // A command that takes a command (flux submit, run, start, exec, env):
+  // CLI11 starts the command at the first word it does not know, so an
+  // unknown option would become the command. Refuse it instead.
+  const CLI::App& last = innermost(app);
+  if (last.get_prefix_command()) {
+    auto rest = last.remaining();
+    if (!rest.empty() && looks_like_option(rest.front()))
+      return usage_error(app, prog, "", rest.front().substr(0, rest.front().find('=')));
   }
   return -1;
 }

@@ -23,6 +23,10 @@ int cmd_run(int argc, char** argv) {
   std::vector<std::string> command = app.remaining();
   if (command.empty()) throw FluxError(EINVAL, "job command and arguments are missing");
   if (!opts.cc.empty()) throw FluxError(EINVAL, "--cc is for flux submit, not flux run");
+  if (opts.dry_run) {
+    std::printf("%s\n", opts.jobspec(command).dump().c_str());
+    return 0;
+  }
   auto h = open_instance();
   auto ids = submit_jobspecs(*h, {opts.jobspec(command).dump()}, opts.urgency, opts.flag_bits());
   AttachOptions ao;

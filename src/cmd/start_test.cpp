@@ -56,7 +56,7 @@ pid_t spawn_broker(const std::vector<std::string>& argv, const std::vector<std::
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execve(a[0], a.data(), e.data());
+    execvpe(a[0], a.data(), e.data());  // a[0] may be a --wrap program
     std::fprintf(stderr, "flux-start: exec %s: %s\n", a[0], std::strerror(errno));
     _exit(127);
   }

@@ -28,25 +28,30 @@ int cmd_submit(int argc, char** argv) {
     if (!in.contains("stdin")) in["stdin"] = {{"type", "file"}, {"path", "/dev/null"}};
     return js.dump();
   };
-  std::vector<std::string> jobspecs;
   auto cc = opts.cc_ids();
   bool per_copy = std::any_of(command.begin(), command.end(),
                               [](const std::string& a) { return a.find("{cc}") != a.npos; });
-  if (cc.empty()) {
-    jobspecs.push_back(jobspec(-1));
-  } else if (!per_copy) {
-    jobspecs.assign(cc.size(), jobspec(-1));  // identical copies: build one
-  } else {
-    for (long id : cc) jobspecs.push_back(jobspec(id));
+  if (opts.dry_run) {
+    // flux-core prints the first copy's jobspec only.
+    long first = cc && !cc->empty() && per_copy ? static_cast<long>(*cc->begin()) : -1;
+    std::printf("%s\n", jobspec(first).c_str());
+    return 0;
   }
   auto h = open_instance();
-  auto ids = submit_jobspecs(*h, jobspecs, opts.urgency, opts.flag_bits());
-  if (!opts.quiet) {
-    std::string out;
-    for (const auto& id : ids) out += id.encode() + "\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
+  std::vector<JobId> ids;  // kept only when they are waited for
+  bool keep = watch || opts.wait;
+  JobSubmitter submitter(*h, opts.urgency, opts.flag_bits(), [&](JobId id) {
+    if (!opts.quiet) std::printf("%s\n", id.encode().c_str());
+    if (keep) ids.push_back(id);
+  });
+  if (!cc) {
+    submitter.submit(jobspec(-1));
+  } else {
+    std::string same = per_copy ? std::string() : jobspec(-1);  // identical copies: build one
+    for (uint32_t id : *cc) submitter.submit(per_copy ? jobspec(id) : same);
   }
+  submitter.finish();
+  std::fflush(stdout);
   if (watch) {
     // Each job's output in turn, then the largest exit code.
     int rc = 0;

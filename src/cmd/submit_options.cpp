@@ -132,7 +132,10 @@ void SubmitOptions::add_to(CLI::App& app) {
   app.add_option("-N,--nodes", nnodes, "Number of nodes to allocate");
   app.add_flag("-x,--exclusive", exclusive, "Allocate whole nodes (with -N)");
   app.add_option("-t,--time-limit", time_limit, "Time limit (Flux Standard Duration, e.g. 10m)");
-  app.add_option("--urgency", urgency, "Urgency (0-31, default 16; 0 holds, 31 expedites)");
+  app.add_option("--urgency", urgency, "Urgency: 0-31, hold (0), default (16), expedite (31)")
+      ->transform(CLI::Transformer(
+          std::map<std::string, std::string>{{"hold", "0"}, {"default", "16"}, {"expedite", "31"}}));
+  app.add_flag("--dry-run", dry_run, "Print the jobspec instead of submitting the job");
   app.add_option("--dependency", dependencies, "Dependency URI (afterok:JOBID, ...)")
       ->allow_extra_args(false);
   app.add_option("--begin-time", begin_time, "Start no earlier than +DURATION or epoch seconds");
@@ -177,13 +180,11 @@ uint32_t SubmitOptions::flag_bits() const {
   return bits;
 }
 
-std::vector<long> SubmitOptions::cc_ids() const {
-  if (cc.empty()) return {};
+std::optional<Idset> SubmitOptions::cc_ids() const {
+  if (cc.empty()) return std::nullopt;
   auto ids = Idset::decode(cc);
   if (!ids) throw FluxError(EINVAL, "--cc: invalid idset " + cc);
-  std::vector<long> out;
-  for (uint32_t id : *ids) out.push_back(id);
-  return out;
+  return std::move(*ids);
 }
 
 Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
@@ -266,25 +267,38 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
   return js;
 }
 
+JobSubmitter::JobSubmitter(Handle& h, int urgency, uint32_t flags,
+                           std::function<void(JobId)> on_id)
+    : h_(h), urgency_(urgency), flags_(flags), on_id_(std::move(on_id)) {}
+
+void JobSubmitter::submit(const std::string& jobspec) {
+  if (!have_req_ || jobspec != last_) {
+    have_req_ = true;
+    req_ = Message::request("job-ingest.submit");
+    req_.set_json({{"J", sign_none(jobspec, getuid())}, {"urgency", urgency_}, {"flags", flags_}});
+    last_ = jobspec;
+  }
+  pending_.push_back(h_.rpc_message(req_));
+  if (pending_.size() >= kWindow) take_one();
+}
+
+void JobSubmitter::take_one() {
+  JobId id{pending_.front().get_json().at("id").get<uint64_t>()};
+  pending_.pop_front();
+  on_id_(id);
+}
+
+void JobSubmitter::finish() {
+  while (!pending_.empty()) take_one();
+}
+
 std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jobspecs, int urgency,
                                    uint32_t flags) {
-  uint32_t uid = getuid();
-  std::vector<Rpc> rpcs;
-  rpcs.reserve(jobspecs.size());
-  // --cc copies are usually identical: sign and encode each distinct one once.
-  const std::string* last = nullptr;
-  Message req;
-  for (const auto& js : jobspecs) {
-    if (!last || *last != js) {
-      req = Message::request("job-ingest.submit");
-      req.set_json({{"J", sign_none(js, uid)}, {"urgency", urgency}, {"flags", flags}});
-      last = &js;
-    }
-    rpcs.push_back(h.rpc_message(req));
-  }
   std::vector<JobId> ids;
-  ids.reserve(rpcs.size());
-  for (auto& r : rpcs) ids.push_back(JobId{r.get_json().at("id").get<uint64_t>()});
+  ids.reserve(jobspecs.size());
+  JobSubmitter s(h, urgency, flags, [&ids](JobId id) { ids.push_back(id); });
+  for (const auto& js : jobspecs) s.submit(js);
+  s.finish();
   return ids;
 }
 

@@ -5,7 +5,12 @@
 #include <string>
 #include <vector>
 
+#include <deque>
+#include <functional>
+#include <optional>
+
 #include "libflux/handle.hpp"
+#include "libflux/idset.hpp"
 #include "libflux/jobid.hpp"
 #include "libflux/json.hpp"
 
@@ -19,7 +24,7 @@ struct SubmitOptions {
   int nnodes = 0;
   bool exclusive = false;
   std::string time_limit;
-  int urgency = 16;
+  int urgency = 16;  // --urgency: 0-31, or hold, default, expedite
   std::vector<std::string> dependencies;
   std::string begin_time;
   std::string job_name;
@@ -43,8 +48,32 @@ struct SubmitOptions {
   Json jobspec(std::vector<std::string> argv, long cc = -1) const;
   // Submit flags as the bits job-ingest takes.
   uint32_t flag_bits() const;
-  // The ids of --cc (empty: submit once).
-  std::vector<long> cc_ids() const;
+  // The ids of --cc (none: submit once); iterated, never listed, so a huge
+  // set costs no memory.
+  std::optional<Idset> cc_ids() const;
+  bool dry_run = false;  // --dry-run: print the jobspec, submit nothing
+};
+
+// Submits jobspecs with at most kWindow requests outstanding, handing each
+// id to on_id in submission order. Consecutive identical jobspecs (--cc
+// copies) are signed and encoded once.
+class JobSubmitter {
+ public:
+  JobSubmitter(Handle& h, int urgency, uint32_t flags, std::function<void(JobId)> on_id);
+  void submit(const std::string& jobspec);
+  void finish();  // wait for every answer (the first refusal throws)
+
+ private:
+  static constexpr size_t kWindow = 1024;
+  void take_one();
+  Handle& h_;
+  int urgency_;
+  uint32_t flags_;
+  std::function<void(JobId)> on_id_;
+  std::string last_;
+  Message req_;
+  bool have_req_ = false;
+  std::deque<Rpc> pending_;
 };
 
 // Submit jobspecs all at once (each request sent before any answer is

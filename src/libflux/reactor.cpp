@@ -11,6 +11,11 @@ class SteadyTimer : public Timer {
  public:
   SteadyTimer(asio::io_context& ctx, double seconds, std::function<void()> fn)
       : state_(std::make_shared<State>(ctx)) {
+    // Beyond about 292 years the clock's nanoseconds overflow and the timer
+    // would fire at once; 30 years is never enough for any timer here.
+    constexpr double kMaxSeconds = 30.0 * 365 * 86400;
+    if (!(seconds > 0)) seconds = 0;
+    if (seconds > kMaxSeconds) seconds = kMaxSeconds;
     state_->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(seconds)));
     state_->timer.async_wait([s = state_, fn = std::move(fn)](const asio::error_code& ec) {
