@@ -289,8 +289,21 @@ std::map<std::string, std::string> Broker::child_env() const {
   return env;
 }
 
+void Broker::update_config(Json c) {
+  if (router.rank() != 0)
+    throw FluxError(EINVAL, "the configuration may only be changed on the leader broker");
+  access_policy(c);  // what the broker reads of it must be right
+  config = std::move(c);
+  Message ev = Message::event("config.update");
+  ev.set_json(config);
+  ev.set_userid(getuid());
+  ev.set_rolemask(role::kOwner);
+  router.publish(std::move(ev));
+}
+
 void Broker::serve_builtins() {
   Handle& h = *handle;
+  handle_config_updates(h);
   h.add_module_services("broker", uuid, 0);
   logbuf_.serve(h);
   modules->serve(h);
@@ -344,6 +357,22 @@ void Broker::serve_builtins() {
          return nullptr;
        }},
       {"config.get", Access::kUser, [this](const Message&) -> Json { return config; }},
+      // A new configuration is taken on the leader and sent down to every
+      // broker as a config.update event.
+      {"config.load", Access::kOwner,
+       [this](const Message& m) -> Json {
+         Json c = m.json().value();
+         if (!c.is_object()) throw FluxError(EPROTO, "config.load: the configuration is an object");
+         update_config(std::move(c));
+         return nullptr;
+       }},
+      {"config.reload", Access::kOwner,
+       [this](const Message&) -> Json {
+         if (router.rank() != 0)
+           throw FluxError(EINVAL, "the configuration may only be changed on the leader broker");
+         if (!opts.config_path.empty()) update_config(config_load(opts.config_path));
+         return nullptr;
+       }},
       {"event.pub", Access::kUser,
        [this](const Message& m) -> Json {
          Json req = m.json().value();
@@ -405,6 +434,13 @@ void Broker::serve_builtins() {
   });
 }
 
+void Broker::handle_config_updates(Handle& h) {
+  h.on_event("config.update", [this](const Message& m) {
+    if (router.rank() == 0) return;  // the leader changed it already
+    if (auto c = m.json(); c && c->is_object()) config = std::move(*c);
+  });
+}
+
 // After a busy spell, once a period passes quietly, give the allocator's
 // free pages back to the system: a burst of jobs (megabytes of messages in
 // flight) must not leave the broker's RSS at its peak for good.
@@ -425,6 +461,7 @@ int Broker::run() {
   auto self = std::make_shared<SelfEndpoint>(reactor, uuid);
   self->userid = getuid();
   self->rolemask = role::kOwner;
+  self->subscriptions.push_back("config.update");
   router.attach(self);
   for (const char* svc : {"broker", "attr", "log", "local", "service", "module", "state-machine",
                           "shutdown", "config", "rexec", "overlay"})

@@ -44,6 +44,9 @@ class Broker {
   Reactor reactor;
   BrokerOptions opts;
   Json config = Json::object();  // the TOML configuration (config.get)
+  // config.load/reload on the leader: check, take, and send to every broker.
+  void update_config(Json c);
+  void handle_config_updates(Handle& h);
   AccessPolicy access;           // its [access] table
   Attributes attrs;
   Router router{0, 1};

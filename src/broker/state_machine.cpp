@@ -193,6 +193,31 @@ void StateMachine::enter(BrokerState s) {
   }
 }
 
+namespace {
+
+std::string user_shell() {
+  const char* env_shell = std::getenv("SHELL");
+  return env_shell && *env_shell ? env_shell : "/bin/bash";
+}
+
+// flux-broker(1): no command is an interactive shell; one argument is a
+// shell command line ($SHELL -c ARG) unless it names an executable file
+// outright; several are a command and its arguments, run as they are.
+std::vector<std::string> initial_program_argv(const std::vector<std::string>& args) {
+  std::string shell = user_shell();
+  if (args.empty()) return {shell};
+  if (args.size() > 1) return args;
+  const std::string& a = args[0];
+  struct stat st {};
+  bool plain_file = a.find_first_of(" \t\n\r\f\v") == std::string::npos &&
+                    ::stat(a.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                    ::access(a.c_str(), R_OK | X_OK) == 0;
+  if (plain_file) return args;
+  return {shell, "-c", a};
+}
+
+}  // namespace
+
 void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerState next_fail) {
   auto path = b_.attrs.get(attr);
   if (!path || path->empty()) {
@@ -206,7 +231,8 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
   auto env = b_.child_env();
   env["FLUX_BROKER_RANK"] = std::to_string(b_.router.rank());
   try {
-    rc_pid_ = b_.children.spawn({*path}, env, [this, name, next_ok, next_fail](int status) {
+    // Through $SHELL -c, as flux-core runs them (a path may carry arguments).
+    rc_pid_ = b_.children.spawn({user_shell(), "-c", *path}, env, [this, name, next_ok, next_fail](int status) {
       rc_pid_ = -1;
       int rc = exit_code_of(status);
       if (rc != 0) {
@@ -224,26 +250,6 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
   }
 }
 
-namespace {
-
-// flux-broker(1): no command is an interactive shell; one argument is a
-// shell command line ($SHELL -c ARG) unless it names an executable file
-// outright; several are a command and its arguments, run as they are.
-std::vector<std::string> initial_program_argv(const std::vector<std::string>& args) {
-  const char* env_shell = std::getenv("SHELL");
-  std::string shell = env_shell && *env_shell ? env_shell : "/bin/bash";
-  if (args.empty()) return {shell};
-  if (args.size() > 1) return args;
-  const std::string& a = args[0];
-  struct stat st {};
-  bool plain_file = a.find_first_of(" \t\n\r\f\v") == std::string::npos &&
-                    ::stat(a.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-                    ::access(a.c_str(), R_OK | X_OK) == 0;
-  if (plain_file) return args;
-  return {shell, "-c", a};
-}
-
-}  // namespace
 
 void StateMachine::start_initial_program() {
   std::vector<std::string> argv = initial_program_argv(b_.opts.initial_program);
@@ -260,7 +266,8 @@ void StateMachine::start_initial_program() {
   } catch (const FluxError& e) {
     b_.log(kLogErr, std::string("initial program: ") + e.what());
     std::fprintf(stderr, "flux-broker: %s\n", e.what());
-    exit_code_ = e.errnum() == EACCES ? 126 : 127;  // as a shell says it
+    // As a shell says it: found but not runnable is 126.
+    exit_code_ = e.errnum() == EACCES || e.errnum() == ENOEXEC ? 126 : 127;
     enter(BrokerState::Cleanup);
   }
 }

@@ -67,10 +67,13 @@ int parse(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    std::printf("%s", app.help().c_str());
+    // As flux-core: its Python commands print help on stdout, its C ones
+    // (optparse) on stderr.
+    std::fprintf(argparse_style(prog) ? stdout : stderr, "%s", app.help().c_str());
     return 0;
   } catch (const CLI::CallForAllHelp&) {
-    std::printf("%s", app.help("", CLI::AppFormatMode::All).c_str());
+    std::fprintf(argparse_style(prog) ? stdout : stderr, "%s",
+                 app.help("", CLI::AppFormatMode::All).c_str());
     return 0;
   } catch (const CLI::ExtrasError& e) {
     // The first thing CLI11 did not take: an unknown option or a stray word.
@@ -82,8 +85,8 @@ int parse(CLI::App& app, int argc, char** argv) {
       }
     return usage_error(app, prog, e.what(), bad);
   } catch (const CLI::RequiredError& e) {
-    // A command with subcommands given a word that is none of them.
     const CLI::App& capp = app;
+    // A command with subcommands given a word that is none of them.
     auto any = [](const CLI::App*) { return true; };
     if (!capp.get_subcommands(std::function<bool(const CLI::App*)>(any)).empty() &&
         capp.get_subcommands().empty()) {
@@ -94,6 +97,8 @@ int parse(CLI::App& app, int argc, char** argv) {
         return 1;
       }
     }
+    if (argc < 2 && capp.get_subcommands().empty())
+      return usage_error(app, prog, "missing subcommand", "");
     return usage_error(app, prog, e.what(), "");
   } catch (const CLI::ParseError& e) {
     return usage_error(app, prog, e.what(), "");

@@ -51,5 +51,6 @@ int cmd_resource(int, char**);
 int cmd_keygen(int, char**);
 int cmd_overlay(int, char**);
 int cmd_uptime(int, char**);
+int cmd_config(int, char**);
 
 }  // namespace flux::cmd

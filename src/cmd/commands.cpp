@@ -31,6 +31,7 @@ const std::vector<Command>& builtin_commands() {
       {"exec", "run a command on broker ranks", cmd_exec},
       {"keygen", "generate a CURVE certificate for the overlay network", cmd_keygen},
       {"overlay", "show and manage the overlay network", cmd_overlay},
+      {"config", "manage and query the instance's configuration", cmd_config},
       {"uptime", "tell how long the instance has been running", cmd_uptime},
       {"help", "show a command's manual page", cmd_help},
   };
@@ -54,10 +55,20 @@ std::vector<std::pair<std::string, std::string>> flux_environment() {
     if (s.find(dflt) != std::string::npos) return s;
     return s.empty() ? dflt : s + ":" + dflt;
   };
+  // NAME_PREPEND (flux(1)) goes in front, once.
+  auto prepend = [](const char* env, std::string path) {
+    const char* pre = std::getenv((std::string(env) + "_PREPEND").c_str());
+    if (!pre || !*pre) return path;
+    std::string p = pre;
+    if (path == p || path.rfind(p + ":", 0) == 0) return path;
+    return path.empty() ? p : p + ":" + path;
+  };
   std::string pre = prefix();
   std::vector<std::pair<std::string, std::string>> env = {
-      {"FLUX_EXEC_PATH", join("FLUX_EXEC_PATH", pre + "/libexec/flux/cmd")},
-      {"FLUX_MODULE_PATH", join("FLUX_MODULE_PATH", pre + "/lib/flux/modules")},
+      {"FLUX_EXEC_PATH",
+       prepend("FLUX_EXEC_PATH", join("FLUX_EXEC_PATH", pre + "/libexec/flux/cmd"))},
+      {"FLUX_MODULE_PATH",
+       prepend("FLUX_MODULE_PATH", join("FLUX_MODULE_PATH", pre + "/lib/flux/modules"))},
   };
   if (const char* uri = std::getenv("FLUX_URI"); uri && *uri) env.emplace_back("FLUX_URI", uri);
   return env;

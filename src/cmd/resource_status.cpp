@@ -17,7 +17,7 @@ constexpr const char* kDrainDefault =
 constexpr const char* kDrainLong =
     "{timestamp!d:%FT%T::<20} {state:<8.8} {ranks:<8.8+} {reason:<30.30+} {nodelist}";
 
-const std::vector<std::string> kValidStates = {"all",     "online", "avail",    "offline",
+const std::vector<std::string> kStatusStates = {"all",     "online", "avail",    "offline",
                                                "exclude", "drain",  "draining", "drained"};
 
 struct Line {
@@ -45,7 +45,7 @@ int show(Handle& h, const std::string& states_arg, const std::string& include,
       split_commas(states_arg.empty() ? "avail,exclude,draining,drained" : states_arg);
   for (const auto& s : states) {
     bool ok = false;
-    for (const auto& v : kValidStates) ok = ok || v == s;
+    for (const auto& v : kStatusStates) ok = ok || v == s;
     if (!ok) throw FluxError(EINVAL, "Invalid resource state " + s + " specified");
   }
   std::set<std::string> want(states.begin(), states.end());

@@ -14,11 +14,11 @@ namespace flux::cmd {
 
 namespace {
 
-std::vector<std::string> split_start_list(const std::string& s) {
+std::vector<std::string> split_start_list(const std::string& s, char sep = ',') {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= s.size()) {
-    size_t comma = s.find(',', start);
+    size_t comma = s.find(sep, start);
     std::string one = s.substr(start, comma == std::string::npos ? comma : comma - start);
     if (!one.empty()) out.push_back(one);
     if (comma == std::string::npos) break;
@@ -31,6 +31,17 @@ std::string join_words(const std::vector<std::string>& v) {
   std::string line;
   for (const auto& a : v) line += (line.empty() ? "" : " ") + a;
   return line;
+}
+
+// The broker: the first flux-broker on FLUX_EXEC_PATH (which the flux
+// front end set, with FLUX_EXEC_PATH_PREPEND in front), else ours.
+std::string find_broker() {
+  if (const char* path = std::getenv("FLUX_EXEC_PATH"))
+    for (const auto& dir : split_start_list(std::string(path) + ":", ':')) {
+      std::string candidate = dir + "/flux-broker";
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  return bindir() + "/flux-broker";
 }
 
 }  // namespace
@@ -84,10 +95,15 @@ int cmd_start(int argc, char** argv) {
     if (!t) throw FluxError(EINVAL, "--test-exit-timeout: " + t.error().message);
     test.exit_timeout = *t;
   }
+  if (!app.count("--test-size"))
+    for (const auto* opt : app.get_options())
+      if (opt->get_lnames().size() == 1 && opt->get_lnames()[0].rfind("test-", 0) == 0 &&
+          opt->count() > 0)
+        throw FluxError(EINVAL, "--" + opt->get_lnames()[0] + " only works with --test-size");
   if (!test.rundir.empty() && !std::filesystem::is_directory(test.rundir))
     throw FluxError(ENOENT, "--test-rundir: " + test.rundir + " is not a directory");
 
-  std::string broker = bindir() + "/flux-broker";
+  std::string broker = find_broker();
   std::vector<std::string> args;
   for (const auto& w : wraps)
     for (auto& one : split_start_list(w)) args.push_back(one);
@@ -110,7 +126,7 @@ int cmd_start(int argc, char** argv) {
   for (int i = 1; i < verbose; i++) args.push_back("-v");
   // One broker is exec'd (its exit code is ours); more are launched and
   // watched, with this process as their PMI server.
-  if (test_size > 1 || !test.hosts.empty() || !test.rundir.empty()) {
+  if (app.count("--test-size")) {
     test.size = std::max(test_size, 1);
     test.verbose = verbose;
     if (noexec) {
