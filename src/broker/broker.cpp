@@ -304,7 +304,7 @@ void Broker::update_config(Json c) {
 void Broker::serve_builtins() {
   Handle& h = *handle;
   handle_config_updates(h);
-  h.add_module_services("broker", uuid, 0);
+  h.add_module_services("broker", uuid, router.rank());
   logbuf_.serve(h);
   modules->serve(h);
   state->serve(h);

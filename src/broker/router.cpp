@@ -108,7 +108,8 @@ void Router::route_request(Message&& m, const Endpoint* from) {
     overlay_->send_parent(std::move(m));
     return;
   }
-  respond_error(m, ENOSYS, "");
+  // Upstream of the root there is nothing.
+  respond_error(m, upstream && nodeid == rank_ ? EHOSTUNREACH : ENOSYS, "");
 }
 
 void Router::route_response(Message&& m) {

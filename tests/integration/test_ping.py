@@ -3,6 +3,8 @@
 import os
 import re
 
+from conftest import flux
+
 REPLY_RE = re.compile(
     r"^(?P<prefix>(\d+!)?)(?P<topic>[\w.-]+\.ping) pad=(?P<pad>\d+)"
     r".* seq=(?P<seq>\d+) time=(?P<ms>[0-9.]+) ms \((?P<route>[^)]*)\)$"
@@ -123,3 +125,26 @@ def test_ping_many_fast(instance):
     assert r.returncode == 0, r.stderr
     _, reps = replies(r.stdout)
     assert [int(m["seq"]) for m in reps] == list(range(200))
+
+
+def test_ping_targets_as_flux_core():
+    """--rank, size suffixes on --pad, the answering rank in each reply,
+    upstream (EHOSTUNREACH above the root), and hostnames."""
+    script = (
+        "flux ping -c1 -r 1 broker && flux ping -c1 --pad=10K 1 && "
+        "flux ping -c1 $(flux getattr hostname) && "
+        "flux exec -r 1 flux ping -c1 upstream && "
+        "! flux ping -c1 -r upstream broker && "
+        "! flux ping -c1 -r 1 1!broker"
+    )
+    r = flux("start", "--test-size=2", "-Sbroker.rc1_path=", "-Sbroker.rc3_path=", script,
+             timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "flux-ping 1!broker"
+    assert lines[1].startswith("1!broker.ping pad=0 seq=0 time=")
+    assert lines[3].startswith("1!broker.ping pad=10240 ")
+    assert lines[4].endswith("!broker (rank 0)")
+    assert lines[6] == "flux-ping upstream!broker" and lines[7].startswith("0!broker.ping")
+    assert "upstream!broker.ping: No route to host" in r.stderr
+    assert "--rank and TARGET both try to specify a nodeid" in r.stderr
