@@ -52,5 +52,6 @@ int cmd_keygen(int, char**);
 int cmd_overlay(int, char**);
 int cmd_uptime(int, char**);
 int cmd_config(int, char**);
+int cmd_startlog(int, char**);
 
 }  // namespace flux::cmd
