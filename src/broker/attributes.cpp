@@ -79,6 +79,7 @@ constexpr AttrSpec kRegistry[] = {
     {"tbon.zmq_io_threads", kImmutable},
     {"tbon.child_rcvhwm", kImmutable},
     {"test.*", kRuntime},
+    {"test-nr.*", 0},
     {"test-ro.*", kReadonly},
     {"test-im.*", kImmutable},
     {"vendor.*", kRuntime},
@@ -124,12 +125,12 @@ void Attributes::set_cmdline(const std::string& name, const std::string& value) 
   values_[name] = value;
 }
 
-void Attributes::set_runtime(const std::string& name, const std::string& value) {
+void Attributes::set_runtime(const std::string& name, const std::string& value, bool force) {
   const AttrSpec* s = lookup(name);
   if (!s) throw FluxError(ENOENT, name + ": unknown attribute");
   if (s->flags & (kImmutable | kReadonly))
     throw FluxError(EPERM, name + ": attribute is read-only");
-  if (values_.count(name) && !(s->flags & kRuntime))
+  if (values_.count(name) && !(s->flags & kRuntime) && !force)
     throw FluxError(EINVAL, name + ": attribute may not be updated");
   validate(name, value);
   values_[name] = value;

@@ -31,7 +31,7 @@ class Attributes {
   // From the command line (-S): name must be known and not read-only.
   void set_cmdline(const std::string& name, const std::string& value);
   // From attr.set while running.
-  void set_runtime(const std::string& name, const std::string& value);
+  void set_runtime(const std::string& name, const std::string& value, bool force = false);
   void remove(const std::string& name);
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& dflt) const;

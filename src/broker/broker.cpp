@@ -16,6 +16,7 @@
 #include "config.hpp"
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
+#include "libflux/idset.hpp"
 #include "libflux/log_line.hpp"
 #include "libflux/version.hpp"
 #include "uuid.hpp"
@@ -98,6 +99,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   for (const auto& c : opts.conf) config_update(config, c);
   access = access_policy(config);
   setup_attributes();
+  check_local_uri();
   setup_rundir();
   // PMI_FD (if unused by the boot method) must not leak into children.
   if (const char* fd = std::getenv("PMI_FD")) fcntl(std::atoi(fd), F_SETFD, FD_CLOEXEC);
@@ -108,6 +110,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
     throw;
   }
   if (overlay) router.set_overlay(overlay.get());
+  check_critical_ranks();
   if (rundir_existed) clean_stale_rundir(attrs.get_or("rundir", ""));
   logbuf_.set_rank(router.rank());
   if (!attrs.get("local-uri")) {
@@ -206,8 +209,53 @@ size_t Broker::max_client_backlog() {
   return size_attr("broker.max-client-backlog", size_t{64} << 20, 1024, kMaxMessageSize);
 }
 
+// A local-uri given on the command line must name a socket path that can
+// be bound: checked before anything else is set up, with flux-core's words.
+void Broker::check_local_uri() {
+  auto uri = attrs.get("local-uri");
+  if (!uri) return;
+  constexpr std::string_view kScheme = "local://";
+  if (uri->rfind(kScheme, 0) != 0 || uri->size() == kScheme.size())
+    throw FluxError(EINVAL, "local-uri is malformed");
+  std::string path = uri->substr(kScheme.size());
+  if (path.size() >= 1024) throw FluxError(EOVERFLOW, "buffer overflow while checking local-uri");
+  constexpr size_t kSunPathMax = sizeof(sockaddr_un::sun_path) - 1;
+  if (path.size() > kSunPathMax)
+    throw FluxError(EINVAL, "local-uri length of " + std::to_string(path.size()) +
+                                " bytes exceeds max " + std::to_string(kSunPathMax) +
+                                " AF_UNIX socket path length");
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  struct stat sb {};
+  if (::stat(dir.c_str(), &sb) < 0)
+    throw FluxError(errno, "local-uri directory cannot stat " + dir + ": " + std::strerror(errno));
+  if ((sb.st_mode & S_IRWXU) != S_IRWXU)
+    throw FluxError(EPERM, "local-uri directory " + dir + " does not have owner=rwx permissions");
+}
+
+// broker.critical-ranks: ranks whose loss ends the instance (default 0);
+// once the size is known, every one must be a rank of the instance.
+void Broker::check_critical_ranks() {
+  std::string value = attrs.get_or("broker.critical-ranks", "0");
+  auto ids = Idset::decode(value);
+  bool ok = ids && !ids.value().empty();
+  if (ok)
+    for (uint32_t id : ids.value())
+      if (id >= router.size()) ok = false;
+  if (!ok)
+    throw FluxError(EINVAL, "bootstrap.finalize: invalid value for broker.critical-ranks='" + value +
+                                "'");
+  attrs.set_internal("broker.critical-ranks", value);
+}
+
 void Broker::setup_rundir() {
   std::string rundir = attrs.get_or("rundir", "");
+  // The socket local-N goes inside: the path must fit AF_UNIX's.
+  constexpr size_t kRundirMax = sizeof(sockaddr_un::sun_path) - 12;
+  if (!attrs.get("local-uri") && rundir.size() > kRundirMax)
+    throw FluxError(EINVAL, "rundir length of " + std::to_string(rundir.size()) +
+                                " bytes exceeds max " + std::to_string(kRundirMax) +
+                                " to allow for AF_UNIX socket creation.");
   if (rundir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/flux-XXXXXX";
@@ -348,7 +396,7 @@ void Broker::serve_builtins() {
          if (req.at("value").is_null())
            attrs.remove(name);
          else
-           attrs.set_runtime(name, req.at("value").get<std::string>());
+           attrs.set_runtime(name, req.at("value").get<std::string>(), req.value("force", false));
          return nullptr;
        }},
       {"attr.rm", Access::kOwner,

@@ -46,6 +46,8 @@ class Broker {
   Json config = Json::object();  // the TOML configuration (config.get)
   // config.load/reload on the leader: check, take, and send to every broker.
   void update_config(Json c);
+  void check_local_uri();
+  void check_critical_ranks();
   void handle_config_updates(Handle& h);
   AccessPolicy access;           // its [access] table
   Attributes attrs;

@@ -24,12 +24,17 @@ int cmd_setattr(int argc, char** argv) {
   std::string name, value;
   app.add_option("name", name, "Attribute name")->required();
   app.add_option("value", value, "New value")->required();
+  bool force = false;
+  app.add_flag("-f,--force", force, "Update an attribute that may be set only once");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto h = open_instance();
   try {
-    h->rpc("attr.set", {{"name", name}, {"value", value}}).get();
+    Json req = {{"name", name}, {"value", value}};
+    if (force) req["force"] = true;
+    h->rpc("attr.set", req).get();
   } catch (const FluxError& e) {
-    throw FluxError(e.errnum(), name + ": " + e.what());
+    std::string what = e.what();
+    throw FluxError(e.errnum(), what.rfind(name + ":", 0) == 0 ? what : name + ": " + what);
   }
   return 0;
 }

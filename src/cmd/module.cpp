@@ -224,6 +224,12 @@ int cmd_module(int argc, char** argv) {
   auto* stats_rank_opt =
       stats->add_option("-r,--rank", stats_rank, "Ask the module on broker RANK");
   stats->add_option("name", name, "Module name")->required();
+  std::string stats_parse, stats_type;
+  double stats_scale = 1.0;
+  stats->add_option("-p,--parse", stats_parse, "Print only the value at this dotted path");
+  stats->add_option("-t,--type", stats_type, "Print the value as int or double")
+      ->check(CLI::IsMember({"int", "double"}));
+  stats->add_option("-s,--scale", stats_scale, "Multiply the (int or double) value by N");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto h = open_instance();
 
@@ -248,7 +254,28 @@ int cmd_module(int argc, char** argv) {
   if (*stats) {
     uint32_t nodeid = stats_rank_opt->count() ? stats_rank : kNodeidAny;
     auto r = h->rpc(name + ".stats-get", Json::object(), nodeid).get_json();
-    std::printf("%s\n", r.dump(1).c_str());
+    const Json* v = &r;
+    for (size_t start = 0; !stats_parse.empty() && start <= stats_parse.size();) {
+      size_t dot = stats_parse.find('.', start);
+      std::string part = stats_parse.substr(start, dot == std::string::npos ? dot : dot - start);
+      if (!v->is_object() || !v->contains(part))
+        throw FluxError(ENOENT, "'" + stats_parse + "' not found");
+      v = &(*v)[part];
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (v->is_number() && (!stats_type.empty() || stats_scale != 1.0)) {
+      double d = v->get<double>() * stats_scale;
+      bool as_int = stats_type == "int" || (stats_type.empty() && v->is_number_integer());
+      if (as_int)
+        std::printf("%lld\n", static_cast<long long>(d));
+      else
+        std::printf("%f\n", d);
+    } else if (v->is_object() || v->is_array()) {
+      std::printf("%s\n", v->dump(1).c_str());
+    } else {
+      std::printf("%s\n", v->dump().c_str());
+    }
   }
   return 0;
 }

@@ -100,8 +100,17 @@ int cmd_start(int argc, char** argv) {
       if (opt->get_lnames().size() == 1 && opt->get_lnames()[0].rfind("test-", 0) == 0 &&
           opt->count() > 0)
         throw FluxError(EINVAL, "--" + opt->get_lnames()[0] + " only works with --test-size");
-  if (!test.rundir.empty() && !std::filesystem::is_directory(test.rundir))
-    throw FluxError(ENOENT, "--test-rundir: " + test.rundir + " is not a directory");
+  if (!test.rundir.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(test.rundir, ec))
+      throw FluxError(ENOENT, test.rundir + ": No such file or directory");
+    if (!std::filesystem::is_directory(test.rundir, ec))
+      throw FluxError(ENOTDIR, test.rundir + ": not a directory");
+  }
+  // The brokers and the initial program start here: it must exist.
+  if (char cwd[4096]; !::getcwd(cwd, sizeof cwd))
+    throw FluxError(errno, std::string("Unable to get current working directory: ") +
+                               std::strerror(errno));
 
   std::string broker = find_broker();
   std::vector<std::string> args;
