@@ -12,6 +12,7 @@ PACKAGES="
   clang libclang-rt-14-dev
   mpich libmpich-dev
   iproute2 passwd util-linux
+  go-md2man man-db
 "
 
 missing=""

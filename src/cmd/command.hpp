@@ -53,5 +53,6 @@ int cmd_overlay(int, char**);
 int cmd_uptime(int, char**);
 int cmd_config(int, char**);
 int cmd_startlog(int, char**);
+int cmd_archive(int, char**);
 
 }  // namespace flux::cmd

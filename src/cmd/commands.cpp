@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 
 #include "command.hpp"
@@ -25,6 +26,7 @@ const std::vector<Command>& builtin_commands() {
       {"resource", "list, drain and undrain resources", cmd_resource},
       {"job", "work with one job: submit, cancel, info, eventlog, ...", cmd_job},
       {"jobs", "list jobs", cmd_jobs},
+      {"archive", "store files in the KVS and extract them", cmd_archive},
       {"content", "store and load blobs in the content store", cmd_content},
       {"version", "print version information", cmd_version},
       {"env", "print or run in the flux environment", cmd_env},
@@ -72,6 +74,31 @@ std::vector<std::pair<std::string, std::string>> flux_environment() {
        prepend("FLUX_MODULE_PATH", join("FLUX_MODULE_PATH", pre + "/lib/flux/modules"))},
   };
   if (const char* uri = std::getenv("FLUX_URI"); uri && *uri) env.emplace_back("FLUX_URI", uri);
+  // Search paths a user may have set twice: each directory once, in order.
+  for (const char* name : {"FLUX_RC_EXTRA", "FLUX_SHELL_RC_PATH"}) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) continue;
+    std::string out, rest = v;
+    std::vector<std::string> seen;
+    size_t start = 0;
+    while (start <= rest.size()) {
+      size_t colon = rest.find(':', start);
+      std::string dir = rest.substr(start, colon == std::string::npos ? colon : colon - start);
+      if (!dir.empty() && std::find(seen.begin(), seen.end(), dir) == seen.end()) {
+        seen.push_back(dir);
+        out += (out.empty() ? "" : ":") + dir;
+      }
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+    env.emplace_back(name, out);
+  }
+  // Our manual pages first; a trailing ':' keeps man's own path after them.
+  std::string mandir = pre + "/share/man";
+  const char* manpath = std::getenv("MANPATH");
+  std::string mp = manpath && *manpath ? manpath : "";
+  if (mp.rfind(mandir + ":", 0) != 0 && mp != mandir) mp = mandir + ":" + mp;
+  env.emplace_back("MANPATH", mp);
   return env;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "content_client.hpp"
 #include "libflux/blobref.hpp"
 
 namespace flux::cmd {
@@ -40,7 +41,8 @@ void write_all(int fd, const std::string& data) {
   }
 }
 
-// The instance's hash algorithm (content.hash, sha1 when unset).
+}  // namespace
+
 HashAlg instance_hash(Handle& h) {
   try {
     auto v = h.rpc("attr.get", {{"name", "content.hash"}}).get_json().at("value");
@@ -51,14 +53,11 @@ HashAlg instance_hash(Handle& h) {
   }
 }
 
-// A raw request; an empty payload is sent as no payload (RFC 10).
 Message raw_request(const std::string& topic, const std::string& payload) {
   Message m = Message::request(topic);
   if (!payload.empty()) m.set_payload(payload);
   return m;
 }
-
-}  // namespace
 
 int cmd_content(int argc, char** argv) {
   CLI::App app{"Access the instance's content store."};

@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "cli.hpp"
@@ -30,11 +31,14 @@ struct Proc {
   rexec::Process process;
   bool done = false;
   int exit_code = 0;
+  int status = 0;              // wait status, once finished
+  bool launch_failed = false;  // reported already
   std::array<std::string, 2> partial;  // --label-io: the unfinished line per stream
 };
 
 struct Exec {
   Handle* h = nullptr;
+  std::string argv0;
   bool label = false;
   int verbose = 0;
   std::vector<std::unique_ptr<Proc>> procs;
@@ -63,8 +67,7 @@ void output(Exec& x, Proc& p, const rexec::Event& ev) {
     buf.erase(0, start);
     if (ev.eof && !buf.empty()) {
       put(f, prefix);
-      put(f, buf);
-      put(f, "\n");
+      put(f, buf);  // a last line without newline stays so
       buf.clear();
     }
   }
@@ -90,13 +93,9 @@ Task<void> watch(Exec* x, Proc* p) {
           break;
         case rexec::Event::Type::Finished:
           p->exit_code = exit_code_of(ev->status);
-          if (x->verbose || WIFSIGNALED(ev->status)) {
-            if (WIFSIGNALED(ev->status))
-              std::fprintf(stderr, "flux-exec: rank %u: %s\n", rank,
-                           strsignal(WTERMSIG(ev->status)));
-            else
-              std::fprintf(stderr, "flux-exec: rank %u: exit %d\n", rank, p->exit_code);
-          }
+          p->status = ev->status;
+          if (x->verbose)
+            std::fprintf(stderr, "flux-exec: rank %u: exit %d\n", rank, p->exit_code);
           break;
         case rexec::Event::Type::Stopped:
           break;
@@ -106,8 +105,13 @@ Task<void> watch(Exec* x, Proc* p) {
     // flux-core's rules: 127 if the command was not found, 126 if it
     // could not be executed.
     int err = e.errnum();
-    p->exit_code = err == ENOENT ? 127 : (err == EACCES || err == EPERM) ? 126 : 1;
-    std::fprintf(stderr, "flux-exec: Error: rank %u: %s\n", rank, e.what());
+    p->exit_code = err == ENOENT ? 127 : (err == EACCES || err == EPERM || err == ENOEXEC) ? 126 : 1;
+    if (p->exit_code != 1)
+      std::fprintf(stderr, "flux-exec: Error: rank %u: %s: error launching process: %s\n", rank,
+                   x->argv0.c_str(), std::strerror(err));
+    else
+      std::fprintf(stderr, "flux-exec: Error: rank %u: %s\n", rank, e.what());
+    p->launch_failed = true;
   }
   finish(*x, *p);
 }
@@ -171,12 +175,16 @@ std::vector<uint32_t> parse_ranks(const std::string& spec, uint32_t size) {
 
 int cmd_exec(int argc, char** argv) {
   CLI::App app{"Run a command on broker ranks (an administrative and test tool, not for jobs)."};
-  std::string ranks = "all", dir;
-  std::vector<std::string> setenvs;
-  bool noinput = false;
+  std::string ranks = "all", dir, exclude;
+  std::vector<std::string> setenvs, setopts;
+  bool noinput = false, with_imp = false;
   Exec x;
   app.add_option("-r,--rank", ranks, "Run on the ranks in IDSET (default: all)");
-  app.add_option("-d,--dir", dir, "Working directory of the command (default: ours)");
+  app.add_option("-x,--exclude", exclude, "Do not run on the ranks in IDSET");
+  app.add_option("-d,--dir", dir, "Working directory of the command (default: ours; none: unset)");
+  app.add_option("--setopt", setopts, "Subprocess option NAME=VALUE (e.g. stdin_BUFSIZE)")
+      ->allow_extra_args(false);
+  app.add_flag("--with-imp", with_imp, "Run the command through the IMP (exec.imp)");
   app.add_option("--setenv", setenvs, "Set VAR=VAL in the command's environment")
       ->allow_extra_args(false);
   app.add_flag("-n,--noinput", noinput, "Do not forward stdin; send EOF to the processes");
@@ -187,6 +195,10 @@ int cmd_exec(int argc, char** argv) {
   std::vector<std::string> command = app.remaining();
   if (!command.empty() && command[0] == "--") command.erase(command.begin());
   if (command.empty()) throw FluxError(EINVAL, "command is required");
+  x.argv0 = command[0];
+  for (const auto& o : setopts)
+    if (o.find('=') == std::string::npos || o.front() == '=')
+      throw FluxError(EINVAL, "--setopt: expected NAME=VALUE, got '" + o + "'");
 
   rexec::Command cmd;
   cmd.argv = command;
@@ -202,13 +214,22 @@ int cmd_exec(int argc, char** argv) {
       throw FluxError(EINVAL, "--setenv: expected VAR=VAL, got '" + s + "'");
     cmd.env[s.substr(0, eq)] = s.substr(eq + 1);
   }
-  if (dir.empty()) {
+  if (dir == "none") {
+    dir.clear();  // the broker's own
+  } else if (dir.empty()) {
     std::array<char, 4096> cwd;
     if (getcwd(cwd.data(), cwd.size())) dir = cwd.data();
   }
   cmd.cwd = dir;
 
   auto h = open_instance();
+  if (with_imp) {
+    Json config = h->rpc("config.get", Json::object()).get_json();
+    if (!config.contains("exec") || !config["exec"].contains("imp"))
+      throw FluxError(ENOENT, "--with-imp: exec.imp path not found in config: " +
+                                  std::string(std::strerror(ENOENT)));
+    throw FluxError(ENOSYS, "--with-imp: running through the IMP is not supported yet");
+  }
   x.h = h.get();
   Json size_attr = h->rpc("attr.get", {{"name", "size"}}).get_json();
   uint32_t size = static_cast<uint32_t>(std::stoul(size_attr.at("value").get<std::string>()));
@@ -218,6 +239,11 @@ int cmd_exec(int argc, char** argv) {
       std::fprintf(stderr, "flux-exec: Error: rank %u is not in the instance (size %u)\n", r, size);
       return kExitNoHost;
     }
+  }
+  if (!exclude.empty()) {
+    auto ex = Idset::decode(exclude);
+    if (!ex) throw FluxError(EINVAL, "invalid --exclude argument '" + exclude + "'");
+    std::erase_if(targets, [&](uint32_t r) { return ex.value().contains(r); });
   }
   if (targets.empty()) throw FluxError(EINVAL, "no ranks to run on");
 
@@ -260,8 +286,18 @@ int cmd_exec(int argc, char** argv) {
   signals.cancel(ignore);
   input.reset();
   if (forced) return 128 + SIGINT;
+  // As flux-core: the ranks that failed, grouped by how ("[0-3]: Exit 2").
+  std::map<std::string, Idset> failed;
   int rc = 0;
-  for (auto& p : x.procs) rc = std::max(rc, p->exit_code);
+  for (auto& p : x.procs) {
+    rc = std::max(rc, p->exit_code);
+    if (!p->done || p->launch_failed || p->exit_code == 0) continue;
+    std::string how = WIFSIGNALED(p->status) ? strsignal(WTERMSIG(p->status))
+                                             : "Exit " + std::to_string(p->exit_code);
+    failed[how].insert(p->process.rank());
+  }
+  for (auto& [how, ranks] : failed)
+    std::fprintf(stderr, "[%s]: %s\n", ranks.encode().c_str(), how.c_str());
   return rc;
 }
 

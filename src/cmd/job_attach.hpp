@@ -12,7 +12,7 @@ namespace flux::cmd {
 
 struct AttachOptions {
   bool label_io = false;          // prefix output lines with "TASKID: "
-  bool show_exec = false;         // print the exec eventlog too (-E)
+  bool show_exec = false;         // print the exec eventlog too (-X)
   bool verbose = false;           // print job events on stderr
   bool read_only = false;         // no stdin, no signals to the job
   std::string input_ranks = "0";  // which tasks get our stdin ("all" or an idset)

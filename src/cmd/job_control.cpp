@@ -59,8 +59,8 @@ void add_control(CLI::App& job, Registry& reg) {
     auto o = std::make_shared<Opts>();
     app->add_option("id", o->id, "Job id")->required();
     app->add_flag("-l,--label-io", o->a.label_io, "Prefix output lines with the task id");
-    app->add_flag("-E,--show-exec", o->a.show_exec, "Print the exec eventlog too");
-    app->add_flag("-v,--verbose", o->a.verbose, "Print the job's events");
+    app->add_flag("-X,--show-exec", o->a.show_exec, "Print the exec eventlog too");
+    app->add_flag("-E,--show-events,-v,--verbose", o->a.verbose, "Print the job's events");
     app->add_flag("-r,--read-only", o->a.read_only, "Do not forward stdin or signals");
     app->add_option("-i,--stdin-ranks", o->a.input_ranks, "Tasks that get stdin (default 0)");
     reg.push_back({app, [o] {

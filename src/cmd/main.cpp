@@ -29,6 +29,12 @@ int run_external(const std::string& name, char** argv) {
     setenv(k.c_str(), v.c_str(), 1);
     if (k == "FLUX_EXEC_PATH") exec_path = v;
   }
+  // A path is run as it is, in the flux environment (flux /usr/bin/env).
+  if (name.find('/') != std::string::npos) {
+    execv(name.c_str(), argv);
+    std::fprintf(stderr, "flux: %s: %s\n", name.c_str(), std::strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+  }
   exec_path += ":" + bindir();
   if (auto prog = flux::search_path(exec_path, "flux-" + name, X_OK)) {
     argv[0] = prog->data();

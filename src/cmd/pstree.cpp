@@ -45,7 +45,9 @@ int cmd_pstree(int argc, char** argv) {
   bool details = false;
   app.add_flag("-a,--all", all, "Include inactive jobs");
   app.add_flag("--skip-root", skip_root, "Do not print the root (the instance)");
-  app.add_flag("-n,--no-combine", no_fold, "Do not fold jobs with the same label");
+  app.add_flag("-X,--no-combine", no_fold, "Do not fold jobs with the same label");
+  bool no_header = false;  // there is no details header yet: nothing to leave out
+  app.add_flag("-n,--no-header", no_header, "Do not print the details header");
   app.add_flag("-x,--extended", details, "Label jobs with their id as well");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto h = open_instance();

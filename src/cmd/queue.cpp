@@ -46,7 +46,7 @@ int cmd_queue(int argc, char** argv) {
   bool all = false, nocheckpoint = false, stop_quiet = false;
   stop->add_flag("-a,--all", all, "Stop all queues (there is one)");
   stop->add_flag("--nocheckpoint", nocheckpoint, "Do not keep the stop across a restart");
-  stop->add_flag("-q,--quiet", stop_quiet, "Print nothing");
+  stop->add_flag("--quiet", stop_quiet, "Print nothing");
   std::string timeout;
   bool quiet = false;
   auto* drain = app.add_subcommand("drain", "Wait until no jobs are active");

@@ -160,7 +160,8 @@ void SubmitOptions::add_to(CLI::App& app) {
                  "Resource limits for the tasks: NAME=VALUE, -NAME or -* (default: all of ours)")
       ->delimiter(',')
       ->allow_extra_args(false);
-  app.add_flag("-q,--quiet", quiet, "Do not print job ids");
+  app.add_flag("--quiet", quiet, "Do not print job ids");
+  app.add_option("-q,--queue", queue, "Submit to the named queue");
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
 }
 
@@ -208,6 +209,7 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
     if (getcwd(buf, sizeof buf)) sys["cwd"] = buf;
   }
   if (!job_name.empty()) sys["job"]["name"] = job_name;
+  if (!queue.empty()) sys["queue"] = queue;
   Json deps = Json::array();
   for (const auto& d : dependencies) {
     size_t colon = d.find(':');

@@ -41,6 +41,7 @@ struct SubmitOptions {
   std::string input;                      // --input=RANKS (flux run: which tasks get stdin)
   std::vector<std::string> rlimit_rules;  // --rlimit: applied after "*" (all soft limits)
   bool quiet = false;
+  std::string queue;  // -q: attributes.system.queue
   bool wait = false;
 
   void add_to(CLI::App& app);

@@ -214,7 +214,7 @@ def test_taskmap_and_pstree(inst):
         assert inst.run("job", "wait-event", "-t", "30", j, "start").returncode == 0
     r = inst.run("pstree")
     assert r.stdout.splitlines() == [".", "└── 2*[sleep:R]"]
-    r = inst.run("pstree", "-a", "--skip-root", "-n")
+    r = inst.run("pstree", "-a", "--skip-root", "-X")
     assert "true:I" in r.stdout.splitlines()
     assert inst.run("cancel", *running).returncode == 0
 
