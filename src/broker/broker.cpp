@@ -360,6 +360,9 @@ void Broker::serve_builtins() {
   ropts.rank = router.rank();
   ropts.local_uri = attrs.get_or("local-uri", "");
   ropts.default_env = [this] { return child_env(); };
+  ropts.log = [this](int severity, const std::string& text) {
+    logbuf_.log(severity, "rexec", text);
+  };
   rexec = std::make_unique<RexecService>(reactor, children, std::move(ropts));
   rexec->serve(h);
 

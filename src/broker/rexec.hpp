@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <array>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,8 @@ class RexecService {
     std::string local_uri;  // FLUX_URI of the processes
     // The environment of a command that brings none (the broker's children's).
     std::function<std::map<std::string, std::string>()> default_env;
+    // The broker log, as appname "rexec" (background output and exits).
+    std::function<void(int severity, const std::string& text)> log;
   };
   RexecService(Reactor& r, ChildWatcher& children, Options opts);
   // Kills (SIGKILL) the process groups of every process still running.
@@ -37,8 +41,13 @@ class RexecService {
   void kill(const Message& m);
   void list(const Message& m);
   void disconnect(const Message& m);
+  void wait(const Message& m);
+  void attach(const Message& m);
   void check_done(pid_t pid);
+  void output(Proc& p, const std::string& rank, const char* stream, std::string data, bool eof);
+  void log(int severity, const std::string& text);
   Proc* find_pid(pid_t pid);
+  Proc* find_target(const Json& req);
 
   Reactor& r_;
   ChildWatcher& children_;

@@ -54,5 +54,6 @@ int cmd_uptime(int, char**);
 int cmd_config(int, char**);
 int cmd_startlog(int, char**);
 int cmd_archive(int, char**);
+int cmd_sproc(int, char**);
 
 }  // namespace flux::cmd

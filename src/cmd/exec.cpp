@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <climits>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -39,6 +40,7 @@ struct Proc {
 struct Exec {
   Handle* h = nullptr;
   std::string argv0;
+  std::string attach_hint;  // --attach: the PID|LABEL given (SIGINT detaches)
   bool label = false;
   int verbose = 0;
   std::vector<std::unique_ptr<Proc>> procs;
@@ -106,7 +108,9 @@ Task<void> watch(Exec* x, Proc* p) {
     // could not be executed.
     int err = e.errnum();
     p->exit_code = err == ENOENT ? 127 : (err == EACCES || err == EPERM || err == ENOEXEC) ? 126 : 1;
-    if (p->exit_code != 1)
+    if (!x->attach_hint.empty())
+      std::fprintf(stderr, "flux-exec: Error: rank %u: %s: %s\n", rank, x->argv0.c_str(), e.what());
+    else if (p->exit_code != 1)
       std::fprintf(stderr, "flux-exec: Error: rank %u: %s: error launching process: %s\n", rank,
                    x->argv0.c_str(), std::strerror(err));
     else
@@ -171,13 +175,42 @@ std::vector<uint32_t> parse_ranks(const std::string& spec, uint32_t size) {
   return out;
 }
 
+// --bg: one non-streaming exec per rank; each answers once with the pid.
+int start_background(Handle& h, const std::vector<uint32_t>& targets, const rexec::Command& cmd,
+                     bool waitable) {
+  std::vector<Rpc> rpcs;
+  for (uint32_t r : targets) {
+    Message m = Message::request("rexec.exec", r);
+    m.set_json({{"cmd", cmd.to_json()},
+                {"flags", rexec::kFlagStdout | rexec::kFlagStderr |
+                              (waitable ? rexec::kFlagWaitable : 0)}});
+    rpcs.push_back(h.rpc_message(std::move(m)));
+  }
+  int rc = 0;
+  for (size_t i = 0; i < rpcs.size(); i++) {
+    try {
+      Json r = rpcs[i].get_json();
+      std::printf("%u: %d\n", targets[i], r.value("pid", -1));
+    } catch (const FluxError& e) {
+      int err = e.errnum();
+      int code = err == ENOENT ? 127 : (err == EACCES || err == EPERM || err == ENOEXEC) ? 126 : 1;
+      std::fprintf(stderr, "flux-exec: Error: rank %u: %s: error launching process: %s\n",
+                   targets[i], cmd.argv[0].c_str(),
+                   code == 1 ? e.what() : std::strerror(err));
+      rc = std::max(rc, code);
+    }
+  }
+  std::fflush(stdout);
+  return rc;
+}
+
 }  // namespace
 
 int cmd_exec(int argc, char** argv) {
   CLI::App app{"Run a command on broker ranks (an administrative and test tool, not for jobs)."};
-  std::string ranks = "all", dir, exclude;
+  std::string ranks = "all", dir, exclude, label;
   std::vector<std::string> setenvs, setopts;
-  bool noinput = false, with_imp = false;
+  bool noinput = false, with_imp = false, bg = false, waitable = false, attach = false;
   Exec x;
   app.add_option("-r,--rank", ranks, "Run on the ranks in IDSET (default: all)");
   app.add_option("-x,--exclude", exclude, "Do not run on the ranks in IDSET");
@@ -185,15 +218,29 @@ int cmd_exec(int argc, char** argv) {
   app.add_option("--setopt", setopts, "Subprocess option NAME=VALUE (e.g. stdin_BUFSIZE)")
       ->allow_extra_args(false);
   app.add_flag("--with-imp", with_imp, "Run the command through the IMP (exec.imp)");
+  app.add_flag("--bg", bg, "Start in background; print RANK: PID and exit");
+  app.add_flag("--waitable", waitable, "With --bg: keep the exit status for flux sproc wait");
+  app.add_option("--label", label, "Name the process (for flux sproc and --attach)");
+  app.add_flag("--attach", attach, "Follow the background process PID|LABEL (the argument)");
   app.add_option("--setenv", setenvs, "Set VAR=VAL in the command's environment")
       ->allow_extra_args(false);
   app.add_flag("-n,--noinput", noinput, "Do not forward stdin; send EOF to the processes");
   app.add_flag("-l,--label-io", x.label, "Label lines of output with the source rank");
   app.add_flag("-v,--verbose", x.verbose, "Say when processes start and end");
   app.prefix_command();
+  // CLI11 would take the next word as the value of an empty --label=.
+  for (int i = 1; i < argc && argv[i][0] == '-'; i++)
+    if (std::string_view(argv[i]) == "--label=")
+      throw FluxError(EINVAL, std::string("failed to set label: ") + std::strerror(EINVAL));
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   std::vector<std::string> command = app.remaining();
   if (!command.empty() && command[0] == "--") command.erase(command.begin());
+  if (waitable && !bg) throw FluxError(EINVAL, "--waitable can only be used with --bg");
+  if (attach && bg) throw FluxError(EINVAL, "--attach cannot be used with --bg");
+  if (app.count("--label") && label.empty())
+    throw FluxError(EINVAL, std::string("failed to set label: ") + std::strerror(EINVAL));
+  if (attach && command.size() != 1)
+    throw FluxError(EINVAL, "--attach takes a single PID|LABEL argument");
   if (command.empty()) throw FluxError(EINVAL, "command is required");
   x.argv0 = command[0];
   for (const auto& o : setopts)
@@ -221,6 +268,7 @@ int cmd_exec(int argc, char** argv) {
     if (getcwd(cwd.data(), cwd.size())) dir = cwd.data();
   }
   cmd.cwd = dir;
+  cmd.label = label;
 
   auto h = open_instance();
   if (with_imp) {
@@ -247,8 +295,28 @@ int cmd_exec(int argc, char** argv) {
   }
   if (targets.empty()) throw FluxError(EINVAL, "no ranks to run on");
 
+  if (bg) return start_background(*h, targets, cmd, waitable);
+  // --attach: a number that is a pid_t is a pid, anything else a label.
+  pid_t attach_pid = -1;
+  std::string attach_label;
+  if (attach) {
+    const std::string& t = command[0];
+    char* end = nullptr;
+    errno = 0;
+    long v = std::strtol(t.c_str(), &end, 10);
+    if (!t.empty() && !*end && errno == 0 && v > 0 && v <= INT32_MAX)
+      attach_pid = static_cast<pid_t>(v);
+    else
+      attach_label = t;
+    if (attach_pid > 0 && targets.size() > 1)
+      throw FluxError(EINVAL, "--attach by pid requires a single target rank (use --rank)");
+    x.argv0 = attach_pid > 0 ? "pid " + t : "label " + t;
+    x.attach_hint = t;
+  }
   for (uint32_t r : targets)
-    x.procs.push_back(std::make_unique<Proc>(rexec::Process::start(*h, r, cmd)));
+    x.procs.push_back(std::make_unique<Proc>(
+        attach ? rexec::Process::attach(*h, r, attach_pid, attach_label)
+               : rexec::Process::start(*h, r, cmd)));
   x.running = x.procs.size();
   for (auto& p : x.procs) spawn(watch(&x, p.get()));
 
@@ -265,9 +333,17 @@ int cmd_exec(int argc, char** argv) {
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   auto last_int = std::chrono::steady_clock::time_point{};
   bool forced = false;
+  bool detached = false;
   std::function<void(const asio::error_code&, int)> on_signal = [&](const asio::error_code& ec,
                                                                     int sig) {
     if (ec) return;
+    if (sig == SIGINT && !x.attach_hint.empty()) {
+      std::fprintf(stderr, "flux-exec: detached; use 'flux sproc kill %s' to signal it\n",
+                   x.attach_hint.c_str());
+      detached = true;
+      h->reactor().stop();
+      return;
+    }
     auto now = std::chrono::steady_clock::now();
     if (sig == SIGINT && now - last_int < std::chrono::seconds(2)) {
       forced = true;
@@ -286,6 +362,7 @@ int cmd_exec(int argc, char** argv) {
   signals.cancel(ignore);
   input.reset();
   if (forced) return 128 + SIGINT;
+  if (detached) return 0;
   // As flux-core: the ranks that failed, grouped by how ("[0-3]: Exit 2").
   std::map<std::string, Idset> failed;
   int rc = 0;

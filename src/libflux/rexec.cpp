@@ -21,7 +21,7 @@ Result<Event> parse_event(const Message& m) {
   std::string type = p.value("type", std::string());
   if (auto pid = p.find("pid"); pid != p.end() && pid->is_number_integer())
     ev.pid = pid->get<pid_t>();
-  if (type == "started") {
+  if (type == "started" || type == "attached") {
     ev.type = Event::Type::Started;
   } else if (type == "output") {
     ev.type = Event::Type::Output;
@@ -53,6 +53,12 @@ Message exec_request(uint32_t rank, const Command& cmd, int flags, const std::st
 
 Process Process::start(Handle& h, uint32_t rank, const Command& cmd, int flags) {
   return Process(h, rank, h.rpc_message(exec_request(rank, cmd, flags)));
+}
+
+Process Process::attach(Handle& h, uint32_t rank, pid_t pid, const std::string& label, int flags) {
+  Json req = {{"pid", pid}, {"flags", flags}};
+  if (!label.empty()) req["label"] = label;
+  return Process(h, rank, h.rpc("rexec.attach", req, rank, msgflag::kStreaming));
 }
 
 std::optional<Event> Process::take(std::optional<Message> m) {

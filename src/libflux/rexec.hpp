@@ -63,6 +63,10 @@ class Process {
  public:
   static Process start(Handle& h, uint32_t rank, const Command& cmd,
                        int flags = kFlagStdout | kFlagStderr);
+  // Follow a background process by pid, or by label when one is given (its
+  // "attached" response comes as a Started event).
+  static Process attach(Handle& h, uint32_t rank, pid_t pid, const std::string& label,
+                        int flags = kFlagStdout | kFlagStderr);
   // The next event, or nullopt once the process is gone (after Finished).
   // Throws FluxError for an exec failure or a lost connection.
   std::optional<Event> next();

@@ -6,6 +6,7 @@ Nothing here sleeps for a fixed time: every wait is for an event (a
 response, a process leaving /proc) with a deadline.
 """
 
+import errno
 import os
 import signal
 import stat
@@ -15,7 +16,7 @@ import time
 import pytest
 
 import fluxmsg
-from conftest import flux
+from conftest import flux, wait_until_running
 
 STREAMING = fluxmsg.F_STREAMING
 ENODATA = 61
@@ -307,10 +308,15 @@ def test_guests_are_refused(instance, topic, payload):
         assert r.errnum == EPERM, r
 
 
-def test_non_streaming_exec_is_refused(instance):
+def test_non_streaming_exec_is_background_mode(instance):
+    """RFC 42: a non-streaming exec answers once (started) and the process
+    runs on; the waitable flag is refused for a streaming one."""
     with fluxmsg.Client(instance.sock) as c:
         m = rpc(c, "rexec.exec", {"cmd": cmd(["true"]), "flags": FLAGS})
-        assert m.errnum == EPROTO
+        assert m.errnum == 0 and m.json()["type"] == "started"
+        m = rpc(c, "rexec.exec", {"cmd": cmd(["true"]), "flags": FLAGS | 16}, flags=STREAMING)
+        assert m.errnum == errno.EINVAL
+        assert b"only supported in background mode" in m.payload
 
 
 # --- flux exec ----------------------------------------------------------------
@@ -439,3 +445,62 @@ def test_flux_exec_exclude_dir_none_and_failure_summary(tmp_path):
     assert "rc=2" in out and "rc=139" in out
     assert "[0-2]: Exit 2" in r.stderr
     assert "[1]: Segmentation fault" in r.stderr
+
+
+def test_background_processes_wait_kill_attach(instance):
+    """--bg (RANK: PID, output and exit in the log), --waitable zombies
+    collected once by flux sproc wait, labels, kill by label with --wait,
+    and --attach following a background process to its exit status."""
+    inst = instance
+    wait_until_running(inst)
+
+    def ok(*args, code=0):
+        r = inst.run(*args)
+        assert r.returncode == code, (args, r.returncode, r.stdout, r.stderr)
+        return r
+
+    r = ok("exec", "-r", "0", "--bg", "--waitable", "sh", "-c", "echo out; echo err >&2; exit 3")
+    rank, pid = r.stdout.strip().split(": ")
+    assert rank == "0" and int(pid) > 0
+    assert ok("sproc", "wait", pid, code=3).stdout == ""
+    ok("sproc", "wait", pid, code=1)  # collected already
+    log = ok("dmesg").stdout
+    assert f"rexec.info[0]: sh[{pid}]: out" in log
+    assert f"rexec.info[0]: sh[{pid}]: err" in log
+    assert f"rexec.info[0]: sh[{pid}]: Exit 3" in log
+
+    ok("exec", "-r", "0", "--bg", "--waitable", "--label=sleeper", "sleep", "300")
+    ps = ok("sproc", "ps").stdout.splitlines()
+    assert ps[0].split() == ["PID", "ST", "LABEL", "COMMAND"]
+    assert any(line.split()[1:] == ["R", "sleeper", "sleep"] for line in ps[1:]), ps
+    ok("exec", "-r", "0", "--label=sleeper", "true", code=1)  # labels are unique
+    ok("sproc", "wait", "nosuch", code=1)
+    ok("sproc", "kill", "--wait", "15", "sleeper", code=143)
+    assert "sleeper: sleep[" in ok("dmesg").stdout
+
+    # Not waitable: nothing to wait for, and gone once it has exited.
+    ok("exec", "-r", "0", "--bg", "--label=plain", "sleep", "300")
+    ok("sproc", "wait", "plain", code=1)
+    ok("sproc", "kill", "9", "plain")
+
+    # Attach: the output from now on, then the exit status as ours.
+    ok("exec", "-r", "0", "--bg", "--label=att", "sh", "-c", "sleep 1; echo late; exit 4")
+    r = ok("exec", "-r", "0", "--attach", "att", code=4)
+    assert r.stdout == "late\n"
+    ok("exec", "-r", "0", "--attach", "att", code=127)  # gone
+    # A waitable zombie is collected by an attach.
+    ok("exec", "-r", "0", "--bg", "--waitable", "--label=z", "sh", "-c", "exit 7")
+    deadline = time.monotonic() + 30
+    while " Z " not in ok("sproc", "ps").stdout:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ok("exec", "-r", "0", "--attach", "z", code=7)
+    ok("sproc", "wait", "z", code=1)
+
+    # Usage errors as flux-core's.
+    assert "--waitable can only be used with --bg" in ok("exec", "--waitable", "true", code=1).stderr
+    assert "failed to set label" in ok("exec", "--label=", "true", code=1).stderr
+    ok("exec", "--attach", "--bg", "x", code=1)
+    ok("exec", "-r", "0", "--attach", "x", "y", code=1)
+    ok("exec", "-r", "0", "--bg", "nosuchcommand", code=127)
+    assert "nosuchcommand" not in ok("sproc", "ps").stdout
