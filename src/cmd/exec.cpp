@@ -192,12 +192,12 @@ int start_background(Handle& h, const std::vector<uint32_t>& targets, const rexe
       Json r = rpcs[i].get_json();
       std::printf("%u: %d\n", targets[i], r.value("pid", -1));
     } catch (const FluxError& e) {
+      // As flux-core: 1 here (no process of ours ran to say 127 or 126).
       int err = e.errnum();
-      int code = err == ENOENT ? 127 : (err == EACCES || err == EPERM || err == ENOEXEC) ? 126 : 1;
+      bool launch = err == ENOENT || err == EACCES || err == EPERM || err == ENOEXEC;
       std::fprintf(stderr, "flux-exec: Error: rank %u: %s: error launching process: %s\n",
-                   targets[i], cmd.argv[0].c_str(),
-                   code == 1 ? e.what() : std::strerror(err));
-      rc = std::max(rc, code);
+                   targets[i], cmd.argv[0].c_str(), launch ? std::strerror(err) : e.what());
+      rc = 1;
     }
   }
   std::fflush(stdout);

@@ -502,5 +502,5 @@ def test_background_processes_wait_kill_attach(instance):
     assert "failed to set label" in ok("exec", "--label=", "true", code=1).stderr
     ok("exec", "--attach", "--bg", "x", code=1)
     ok("exec", "-r", "0", "--attach", "x", "y", code=1)
-    ok("exec", "-r", "0", "--bg", "nosuchcommand", code=127)
+    ok("exec", "-r", "0", "--bg", "nosuchcommand", code=1)
     assert "nosuchcommand" not in ok("sproc", "ps").stdout
