@@ -55,5 +55,7 @@ int cmd_config(int, char**);
 int cmd_startlog(int, char**);
 int cmd_archive(int, char**);
 int cmd_sproc(int, char**);
+int cmd_python(int, char**);
+int cmd_modprobe(int, char**);
 
 }  // namespace flux::cmd

@@ -34,6 +34,8 @@ const std::vector<Command>& builtin_commands() {
       {"keygen", "generate a CURVE certificate for the overlay network", cmd_keygen},
       {"overlay", "show and manage the overlay network", cmd_overlay},
       {"config", "manage and query the instance's configuration", cmd_config},
+      {"python", "run python with the flux package", cmd_python},
+      {"modprobe", "load and remove modules from Python rc files", cmd_modprobe},
       {"sproc", "list, signal and wait for broker subprocesses", cmd_sproc},
       {"startlog", "list the instance's start and stop times", cmd_startlog},
       {"uptime", "tell how long the instance has been running", cmd_uptime},

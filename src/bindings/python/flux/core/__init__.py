@@ -1,0 +1,1 @@
+"""The handle and its futures."""

@@ -1,0 +1,75 @@
+"""The flux Python package (flux._core over libflux): flux python imports
+it, RPCs and their errors, the KVS, IDset, and flux modprobe running a
+Python rc file against a real broker."""
+
+import textwrap
+
+from conftest import flux, wait_until_running
+
+
+def py(inst, code, **kw):
+    return inst.run("python", "-c", textwrap.dedent(code), **kw)
+
+
+def test_rpc_errors_kvs_and_idset(instance):
+    wait_until_running(instance)
+    r = py(instance, """
+        import errno, flux, flux.kvs
+        from flux.idset import IDset
+        h = flux.Flux()
+        print(h.rpc("broker.ping", {"seq": 7}).get()["seq"])
+        print(h.attr_get("size"))
+        try:
+            h.rpc("nosuch.service").get()
+        except OSError as e:
+            print("error", e.errno == errno.ENOSYS)
+        flux.kvs.put(h, "py.a", {"x": [1, 2]})
+        flux.kvs.put_mkdir(h, "py.dir")
+        flux.kvs.commit(h)
+        print(flux.kvs.get(h, "py.a")["x"], flux.kvs.isdir(h, "py.dir"),
+              flux.kvs.exists(h, "py.none"))
+        print(IDset("0-3,7"), IDset().set(0, 2).set(5), len(IDset("1-4")))
+        h.log(6, "hello from python")
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["7", "1", "error True", "[1, 2] True False",
+                                     "0-3,7 0-2,5 4"]
+    assert "hello from python" in instance.run("dmesg").stdout
+
+
+def test_flux_python_outside_an_instance():
+    r = flux("python", "-c", "import flux, flux.constants; print(flux.constants.FLUX_NODEID_ANY)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(0xFFFFFFFF)
+    assert flux("python", "--get-path").stdout.strip() == "/usr/bin/python3"
+
+
+def test_modprobe_runs_an_rc_file(tmp_path):
+    """rc1/rc3 as flux-core's test personalities write them: modules loaded
+    in dependency order with their options, tasks before/after modules."""
+    rc1 = tmp_path / "rc1.py"
+    rc1.write_text(textwrap.dedent("""
+        from flux.modprobe import task
+
+        def setup(context):
+            context.setopt("content", "purge-target-size=1048576")
+            context.load_modules(["kvs", "content", "content-backing", "kvs-watch"])
+
+        @task("mark", ranks="0", after=["kvs"])
+        def mark(context):
+            import flux.kvs
+            flux.kvs.put(context.handle, "marked", 1)
+            flux.kvs.commit(context.handle)
+    """))
+    rc3 = tmp_path / "rc3.py"
+    rc3.write_text("def setup(context):\n    context.remove_modules()\n")
+    script = ("flux module list | sort && flux kvs get marked && "
+              "flux modprobe list-dependencies kvs-watch")
+    r = flux("start", f"-Sbroker.rc1_path=flux modprobe run {rc1}",
+             f"-Sbroker.rc3_path=flux modprobe run {rc3}", script, timeout=120)
+    assert r.returncode == 0, r.stderr
+    names = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+    for m in ("content", "content-sqlite", "kvs", "kvs-watch"):
+        assert m in names, r.stdout
+    assert "1" in r.stdout.splitlines()
+    assert r.stdout.splitlines()[-2:] == ["content", "kvs"]
