@@ -19,7 +19,7 @@ import pytest
 
 import conftest
 import fluxmsg
-from conftest import FLUX
+from conftest import FLUX, flux
 
 ENOENT = 2
 ENOSYS = 38
@@ -376,3 +376,17 @@ def test_database_in_use(workdir):
         rc, out = _start_expect_failure(workdir, statedir)
         assert rc != 0, out
         assert "content.sqlite" in out and "locked" in out, out
+
+
+def test_content_module_options_as_flux_core():
+    """blob-size-limit=N refuses larger stores (EFBIG); purge-old-entry and
+    flush-batch-limit are accepted; anything else stops the module."""
+    script = ("flux module load content blob-size-limit=1000 purge-old-entry=5 "
+              "flush-batch-limit=256 && "
+              "head -c 1000 /dev/zero | flux content store && "
+              "! (head -c 1001 /dev/zero | flux content store) && "
+              "flux module remove content && ! flux module load content frobnicate=1")
+    r = flux("start", "-Sbroker.rc1_path=", "-Sbroker.rc3_path=", script, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "larger than the limit of 1000 bytes" in r.stderr
+    assert "unknown module option: frobnicate=1" in r.stderr

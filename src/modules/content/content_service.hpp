@@ -24,6 +24,7 @@ struct ContentConfig {
   uint32_t rank = 0;
   HashAlg hash = HashAlg::Sha1;
   size_t purge_target = kDefaultPurgeTarget;
+  size_t blob_size_limit = kBlobSizeLimit;  // blob-size-limit=N: larger stores are EFBIG
 };
 
 class ContentService {

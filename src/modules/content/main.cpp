@@ -38,10 +38,19 @@ flux::Task<ContentConfig> read_config(flux::Handle& h, std::vector<std::string> 
   cfg.hash = *alg;
   if (auto v = co_await get_attr_async(h, "content.purge-target-size"))
     cfg.purge_target = parse_size("content.purge-target-size", *v);
+  // flux-core's module options; purge-old-entry and flush-batch-limit are
+  // checked and accepted (this cache purges by size and writes back at once).
   for (const auto& a : args) {
-    if (a.rfind("purge-target-size=", 0) != 0)
-      throw flux::FluxError(EINVAL, "bad argument: " + a + " (expected purge-target-size=BYTES)");
-    cfg.purge_target = parse_size("purge-target-size", a.substr(18));
+    size_t eq = a.find('=');
+    std::string name = a.substr(0, eq), value = eq == std::string::npos ? "" : a.substr(eq + 1);
+    if (name == "purge-target-size")
+      cfg.purge_target = parse_size(name, value);
+    else if (name == "blob-size-limit")
+      cfg.blob_size_limit = std::min(parse_size(name, value), flux::content::kBlobSizeLimit);
+    else if (name == "purge-old-entry" || name == "flush-batch-limit")
+      (void)parse_size(name, value);
+    else
+      throw flux::FluxError(EINVAL, "unknown module option: " + a);
   }
   co_return cfg;
 }
