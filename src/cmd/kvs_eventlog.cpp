@@ -27,30 +27,26 @@ class EntryPrinter {
   EventlogFormatter formatter_;
 };
 
-// Splits the text of watch responses into entries. A response should hold
-// whole lines, but a partial last line is kept until the rest arrives.
+// Splits the text of (watch) responses into entries. Each response holds
+// whole lines (the KVS sends a whole value, then whole appends): one that
+// does not is not an eventlog, and waiting for "the rest" would wait forever.
 class EntryReader {
  public:
   explicit EntryReader(std::string key) : key_(std::move(key)) {}
   std::vector<EventlogEntry> add(std::string_view chunk) {
-    buf_.append(chunk);
-    size_t end = buf_.rfind('\n');
-    if (end == std::string::npos) return {};
-    auto entries = eventlog_decode(std::string_view(buf_).substr(0, end + 1));
-    if (!entries) throw FluxError(entries.error().errnum, key_ + ": " + entries.error().message);
-    buf_.erase(0, end + 1);
+    if (chunk.empty()) return {};
+    if (chunk.back() != '\n')
+      throw FluxError(EINVAL, key_ + ": cannot decode eventlog: missing newline");
+    auto entries = eventlog_decode(chunk);
+    if (!entries)
+      throw FluxError(entries.error().errnum, key_ + ": cannot decode eventlog: " +
+                                                  entries.error().message);
     return std::move(*entries);
   }
-  // A whole log was read: a partial last line is an error.
-  void finish() const {
-    if (buf_.empty()) return;
-    auto r = eventlog_decode(buf_);
-    throw FluxError(EINVAL, key_ + ": " + (r ? "eventlog: missing newline" : r.error().message));
-  }
+  void finish() const {}
 
  private:
   std::string key_;
-  std::string buf_;
 };
 
 // The next response of a watch, nullopt at its end, or "KEY: reason".

@@ -383,9 +383,15 @@ void Handle::respond_error(const Message& req, int errnum, const std::string& er
 }
 
 void Handle::serve(std::vector<Route> routes) {
-  for (auto& r : routes)
+  for (auto& r : routes) {
+    // A later row for the same topic replaces the earlier one, so that a
+    // module may serve its own NAME.stats-get instead of the default.
+    std::erase_if(core_->handlers, [&](const auto& h) {
+      return h->type == MsgType::Request && h->route.topic == r.topic;
+    });
     core_->handlers.push_back(
         std::make_shared<const HandlerEntry>(HandlerEntry{MsgType::Request, std::move(r)}));
+  }
 }
 
 void Handle::on_event(std::string topic_glob, MessageHandler fn, Access from) {

@@ -933,3 +933,12 @@ def test_no_kvs_module(instance):
     r = instance.run("kvs", "get", "a", timeout=10)
     assert r.returncode == 1
     assert r.stderr.startswith("flux-kvs: a: ")
+
+
+def test_eventlog_commands_refuse_a_value_that_is_not_an_eventlog(kvs_instance):
+    """Not an eventlog (no newline): an error at once, not a wait forever."""
+    assert kvs(kvs_instance, "put", "plain=foo").returncode == 0
+    for args in (["eventlog", "get", "plain"], ["eventlog", "wait-event", "plain", "foo"]):
+        r = kvs(kvs_instance, *args)
+        assert r.returncode == 1, args
+        assert "plain: cannot decode eventlog" in r.stderr

@@ -36,6 +36,20 @@ Task<void> WatchService::start() {
       {"kvs-watch.lookup", Access::kUser, [this](const Message& m) { add(m); }},
       {"kvs-watch.cancel", Access::kUser, [drop](const Message& m) { drop(m, true); }},
       {"kvs-watch.disconnect", Access::kUser, [drop](const Message& m) { drop(m, false); }},
+      // As flux-core's: watchers in all and per namespace (tests wait on it).
+      {"kvs-watch.stats-get", Access::kUser,
+       [this](const Message&) -> Json {
+         Json per = Json::object();
+         size_t total = 0;
+         for (const auto& w : watchers_) {
+           if (w->done) continue;
+           total++;
+           Json& n = per[w->ns];
+           if (!n.is_object()) n = {{"watchers", 0}};
+           n["watchers"] = n["watchers"].get<int>() + 1;
+         }
+         return {{"watchers", total}, {"namespace-count", per.size()}, {"namespaces", per}};
+       }},
   });
 }
 
