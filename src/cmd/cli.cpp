@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <set>
 
@@ -113,6 +115,19 @@ int parse(CLI::App& app, int argc, char** argv) {
       return usage_error(app, prog, "", rest.front().substr(0, rest.front().find('=')));
   }
   return -1;
+}
+
+bool color_wanted(const std::string& when) {
+  if (when == "always" || when.empty()) return true;
+  if (when == "never") return false;
+  if (when == "auto") return isatty(STDOUT_FILENO);
+  throw FluxError(EINVAL, "invalid value: --color=" + when);
+}
+
+void add_color_option(CLI::App* cmd, std::string& when) {
+  cmd->add_option("-L,--color", when, "Colorize output: always, never or auto (default)")
+      ->expected(0, 1)
+      ->default_str("always");
 }
 
 int run_subcommand(CLI::App& app, const Registry& reg, int argc, char** argv) {

@@ -27,6 +27,12 @@ using Registry = std::vector<Subcommand>;
 // Parse argv into app and run the parsed subcommand; its exit code.
 int run_subcommand(CLI::App& app, const Registry& reg, int argc, char** argv);
 
+// -L/--color[=WHEN]: always (or no value), never, or auto (when stdout is
+// a terminal). Throws FluxError(EINVAL) for anything else.
+bool color_wanted(const std::string& when);
+// Adds -L/--color[=WHEN] to cmd, storing WHEN in `when` (default auto).
+void add_color_option(CLI::App* cmd, std::string& when);
+
 // Connect to the enclosing instance (FLUX_URI).
 inline std::unique_ptr<Handle> open_instance() {
   return Handle::open();

@@ -37,9 +37,7 @@ void EventFormatOptions::add(CLI::App* cmd) {
   cmd->add_option("-f,--format", format, "Output format: text or json");
   cmd->add_option("-T,--time-format", time_format, "Time format: raw, iso, offset or human");
   cmd->add_flag("-H,--human", human, "Human-readable output (text with human times)");
-  cmd->add_option("-L,--color", color, "Colorize output: always, never or auto")
-      ->expected(0, 1)
-      ->default_str("always");
+  add_color_option(cmd, color);
 }
 
 namespace {
@@ -51,16 +49,9 @@ EventlogTimeFormat time_format(const std::string& name) {
   throw FluxError(EINVAL, "invalid time-format type '" + name + "'");
 }
 
-bool use_color(const std::string& when) {
-  if (when == "always" || when.empty()) return true;
-  if (when == "never") return false;
-  if (when == "auto") return isatty(STDOUT_FILENO);
-  throw FluxError(EINVAL, "invalid value: --color=" + when);
-}
-
 EventlogFormatter make_formatter(const EventFormatOptions& o) {
   std::string tf = o.human ? "human" : o.time_format;
-  return EventlogFormatter(time_format(tf), use_color(o.human ? "auto" : o.color));
+  return EventlogFormatter(time_format(tf), color_wanted(o.human ? "auto" : o.color));
 }
 }  // namespace
 

@@ -12,9 +12,10 @@ namespace {
 // ("TIMESTAMP NAME key=value ..."), with -H's human timestamps.
 class EntryPrinter {
  public:
-  EntryPrinter(bool unformatted, bool human)
+  EntryPrinter(bool unformatted, bool human, const std::string& color)
       : unformatted_(unformatted),
-        formatter_(human ? EventlogTimeFormat::kHuman : EventlogTimeFormat::kRaw) {}
+        formatter_(human ? EventlogTimeFormat::kHuman : EventlogTimeFormat::kRaw,
+                   !unformatted && color_wanted(color)) {}
   void print(const EventlogEntry& e) {
     if (unformatted_)
       std::fputs(eventlog_entry_encode(e).c_str(), stdout);
@@ -75,12 +76,13 @@ struct EventlogGetOptions {
   int count = 0;
   bool unformatted = false;
   bool human = false;
+  std::string color = "auto";  // -L/--color
   std::string key;
 };
 
 int run_eventlog_get(const EventlogGetOptions& o) {
   auto h = open_instance();
-  EntryPrinter printer(o.unformatted, o.human);
+  EntryPrinter printer(o.unformatted, o.human, o.color);
   EntryReader reader(o.key);
   int shown = 0;
   // Print entries up to --count; true once the count is reached.
@@ -121,6 +123,7 @@ void add_eventlog_get(CLI::App& ev, Registry& reg) {
   auto* u = cmd->add_flag("-u,--unformatted", o->unformatted, "Print events in raw RFC 18 form");
   auto* hu = cmd->add_flag("-H,--human", o->human, "Print human-readable timestamps");
   u->excludes(hu);
+  add_color_option(cmd, o->color);
   cmd->add_option("key", o->key, "Eventlog key")->required();
   reg.push_back({cmd, [o] { return run_eventlog_get(*o); }});
 }
@@ -179,6 +182,7 @@ struct WaitOptions {
   double timeout = -1;
   bool unformatted = false;
   bool human = false;
+  std::string color = "auto";  // -L/--color
   bool waitcreate = false;
   bool quiet = false;
   bool verbose = false;
@@ -188,7 +192,7 @@ struct WaitOptions {
 
 int run_wait_event(const WaitOptions& o) {
   auto h = open_instance();
-  EntryPrinter printer(o.unformatted, o.human);
+  EntryPrinter printer(o.unformatted, o.human, o.color);
   EntryReader reader(o.key);
   int flags = kvs::kWatchAppend | (o.waitcreate ? kvs::kWaitCreate : 0);
   Rpc rpc = kvs::lookup_watch(*h, o.key, flags, o.ns);
@@ -240,6 +244,7 @@ void add_wait_event(CLI::App& ev, Registry& reg) {
   auto* u = cmd->add_flag("-u,--unformatted", o->unformatted, "Print events in raw RFC 18 form");
   auto* hu = cmd->add_flag("-H,--human", o->human, "Print human-readable timestamps");
   u->excludes(hu);
+  add_color_option(cmd, o->color);
   cmd->add_flag("-W,--waitcreate", o->waitcreate, "Wait for the eventlog to be created");
   cmd->add_flag("-q,--quiet", o->quiet, "Do not print the matching event");
   cmd->add_flag("-v,--verbose", o->verbose, "Also print the events before it");

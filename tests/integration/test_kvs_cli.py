@@ -942,3 +942,19 @@ def test_eventlog_commands_refuse_a_value_that_is_not_an_eventlog(kvs_instance):
         r = kvs(kvs_instance, *args)
         assert r.returncode == 1, args
         assert "plain: cannot decode eventlog" in r.stderr
+
+
+def test_eventlog_color_options(kvs_instance):
+    """-L/--color[=WHEN] as flux-core's: always forces escapes, never and a
+    pipe (auto) leave them out, anything else is an error."""
+    assert kvs(kvs_instance, "eventlog", "append", "colorlog", "primus", '{"a":1}').returncode == 0
+    for args in (["-L"], ["--color=always"], ["-Lalways"]):
+        for sub in (["get"], ["wait-event"]):
+            extra = ["primus"] if sub == ["wait-event"] else []
+            r = kvs(kvs_instance, "eventlog", *sub, *args, "colorlog", *extra)
+            assert r.returncode == 0 and "\x1b[" in r.stdout, (args, sub, r.stdout)
+    for args in ([], ["--color=never"], ["--color=auto"]):
+        r = kvs(kvs_instance, "eventlog", "get", *args, "colorlog")
+        assert r.returncode == 0 and "\x1b[" not in r.stdout
+    r = kvs(kvs_instance, "eventlog", "get", "--color=foo", "colorlog")
+    assert r.returncode == 1 and "--color=foo" in r.stderr
