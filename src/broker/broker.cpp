@@ -515,7 +515,7 @@ int Broker::run() {
   self->subscriptions.push_back("config.update");
   router.attach(self);
   for (const char* svc : {"broker", "attr", "log", "local", "service", "module", "state-machine",
-                          "shutdown", "config", "rexec", "overlay"})
+                          "shutdown", "config", "rexec", "overlay", "runat"})
     router.add_service(svc, uuid);
   // Events are published through rank 0: elsewhere event.pub goes upstream.
   if (router.rank() == 0) router.add_service("event", uuid);

@@ -220,19 +220,25 @@ std::vector<std::string> initial_program_argv(const std::vector<std::string>& ar
 
 void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerState next_fail) {
   auto path = b_.attrs.get(attr);
-  if (!path || path->empty()) {
-    enter(next_ok);
-    return;
-  }
   std::string name = attr == "broker.rc1_path"   ? "rc1"
                      : attr == "broker.rc3_path" ? "rc3"
                                                  : "cleanup";
+  // Commands pushed with runat.push run first, newest push first.
+  std::string cmdline;
+  if (name == "cleanup")
+    for (auto it = pushed_cleanup_.rbegin(); it != pushed_cleanup_.rend(); ++it)
+      for (const auto& c : *it) cmdline += (cmdline.empty() ? "" : "; ") + c;
+  if (path && !path->empty()) cmdline += (cmdline.empty() ? "" : "; ") + *path;
+  if (cmdline.empty()) {
+    enter(next_ok);
+    return;
+  }
   // The rc scripts differ by rank; saying it here saves each a flux getattr.
   auto env = b_.child_env();
   env["FLUX_BROKER_RANK"] = std::to_string(b_.router.rank());
   try {
     // Through $SHELL -c, as flux-core runs them (a path may carry arguments).
-    rc_pid_ = b_.children.spawn({user_shell(), "-c", *path}, env, [this, name, next_ok, next_fail](int status) {
+    rc_pid_ = b_.children.spawn({user_shell(), "-c", cmdline}, env, [this, name, next_ok, next_fail](int status) {
       rc_pid_ = -1;
       int rc = exit_code_of(status);
       if (rc != 0) {
@@ -337,6 +343,23 @@ void StateMachine::serve(Handle& h) {
            waiters_.push_back(m);
        }},
       {"state-machine.disconnect", Access::kUser, drop},
+      // runat.push {"name":"cleanup","commands":[...]}: more for the
+      // cleanup phase (flux-core's runat; only cleanup is kept here).
+      {"runat.push", Access::kOwner,
+       [this](const Message& m) -> Json {
+         Json req = m.json().value();
+         std::string name = req.at("name").get<std::string>();
+         if (name != "cleanup")
+           throw FluxError(EINVAL, "runat.push: only cleanup commands may be added");
+         if (state_ >= BrokerState::Cleanup)
+           throw FluxError(EINVAL, "runat.push: the cleanup phase has begun");
+         auto cmds = req.at("commands").get<std::vector<std::string>>();
+         if (cmds.empty() || cmds.size() > 64)
+           throw FluxError(EINVAL, "runat.push: 1 to 64 commands");
+         if (pushed_cleanup_.size() >= 64) throw FluxError(ENOSPC, "runat.push: too many pushes");
+         pushed_cleanup_.push_back(std::move(cmds));
+         return nullptr;
+       }},
       {"state-machine.online", Access::kOwner,
        [this, rank0](const Message& m) {
          rank0();

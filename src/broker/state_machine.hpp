@@ -80,6 +80,7 @@ class StateMachine {
   std::unique_ptr<Timer> shutdown_timer_, warn_timer_;
   std::vector<Message> waiters_;           // state-machine.wait
   std::vector<Message> shutdown_waiters_;  // streaming shutdown.start
+  std::vector<std::vector<std::string>> pushed_cleanup_;  // runat.push, in push order
 };
 
 }  // namespace flux::broker

@@ -56,6 +56,7 @@ int cmd_startlog(int, char**);
 int cmd_archive(int, char**);
 int cmd_sproc(int, char**);
 int cmd_python(int, char**);
+int cmd_R(int, char**);
 int cmd_modprobe(int, char**);
 
 }  // namespace flux::cmd

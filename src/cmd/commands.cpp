@@ -23,6 +23,7 @@ const std::vector<Command>& builtin_commands() {
       {"cancel", "cancel jobs", cmd_cancel},
       {"queue", "manage the job queue", cmd_queue},
       {"pstree", "show jobs as a tree", cmd_pstree},
+      {"R", "encode, combine and decode resource sets (RFC 20)", cmd_R},
       {"resource", "list, drain and undrain resources", cmd_resource},
       {"job", "work with one job: submit, cancel, info, eventlog, ...", cmd_job},
       {"jobs", "list jobs", cmd_jobs},
