@@ -243,8 +243,8 @@ void Broker::check_critical_ranks() {
     for (uint32_t id : ids.value())
       if (id >= router.size()) ok = false;
   if (!ok)
-    throw FluxError(EINVAL, "bootstrap.finalize: invalid value for broker.critical-ranks='" + value +
-                                "'");
+    throw FluxError(EINVAL,
+                    "bootstrap.finalize: invalid value for broker.critical-ranks='" + value + "'");
   attrs.set_internal("broker.critical-ranks", value);
 }
 

@@ -49,7 +49,7 @@ class Broker {
   void check_local_uri();
   void check_critical_ranks();
   void handle_config_updates(Handle& h);
-  AccessPolicy access;           // its [access] table
+  AccessPolicy access;  // its [access] table
   Attributes attrs;
   Router router{0, 1};
   LogBuffer logbuf_{attrs, 0};

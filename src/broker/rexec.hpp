@@ -5,11 +5,11 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <array>
+#include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "libflux/handle.hpp"

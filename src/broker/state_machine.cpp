@@ -238,24 +238,24 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
   env["FLUX_BROKER_RANK"] = std::to_string(b_.router.rank());
   try {
     // Through $SHELL -c, as flux-core runs them (a path may carry arguments).
-    rc_pid_ = b_.children.spawn({user_shell(), "-c", cmdline}, env, [this, name, next_ok, next_fail](int status) {
-      rc_pid_ = -1;
-      int rc = exit_code_of(status);
-      if (rc != 0) {
-        b_.log(kLogErr, name + " exited with code " + std::to_string(rc));
-        if (exit_code_ == 0 && name != "cleanup") exit_code_ = rc;
-        enter(next_fail);
-      } else {
-        enter(next_ok);
-      }
-    });
+    rc_pid_ = b_.children.spawn(
+        {user_shell(), "-c", cmdline}, env, [this, name, next_ok, next_fail](int status) {
+          rc_pid_ = -1;
+          int rc = exit_code_of(status);
+          if (rc != 0) {
+            b_.log(kLogErr, name + " exited with code " + std::to_string(rc));
+            if (exit_code_ == 0 && name != "cleanup") exit_code_ = rc;
+            enter(next_fail);
+          } else {
+            enter(next_ok);
+          }
+        });
   } catch (const FluxError& e) {
     b_.log(kLogErr, name + ": " + e.what());
     if (exit_code_ == 0) exit_code_ = 1;
     enter(next_fail);
   }
 }
-
 
 void StateMachine::start_initial_program() {
   std::vector<std::string> argv = initial_program_argv(b_.opts.initial_program);

@@ -78,8 +78,8 @@ class StateMachine {
   Idset online_;  // rank 0: ranks that finished rc1
   uint32_t quorum_ = 1;
   std::unique_ptr<Timer> shutdown_timer_, warn_timer_;
-  std::vector<Message> waiters_;           // state-machine.wait
-  std::vector<Message> shutdown_waiters_;  // streaming shutdown.start
+  std::vector<Message> waiters_;                          // state-machine.wait
+  std::vector<Message> shutdown_waiters_;                 // streaming shutdown.start
   std::vector<std::vector<std::string>> pushed_cleanup_;  // runat.push, in push order
 };
 

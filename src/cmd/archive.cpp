@@ -125,8 +125,9 @@ struct Creator {
       pending.pop_front();
     };
     for (size_t off = 0; off < size; off += step) {
-      pending.emplace_back(off, h.rpc_message(raw_request(
-                                    "content.store", read_file(path, off, std::min(step, size - off)))));
+      pending.emplace_back(
+          off, h.rpc_message(
+                   raw_request("content.store", read_file(path, off, std::min(step, size - off)))));
       if (pending.size() >= 8) take();
     }
     while (!pending.empty()) take();
@@ -152,8 +153,8 @@ std::optional<Json> fetch(Handle& h, const std::string& key, const std::string& 
 void write_all(int fd, const std::string& data, off_t offset, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         offset + static_cast<off_t>(done));
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, offset + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw FluxError(errno, path + ": " + std::strerror(errno));
     done += static_cast<size_t>(n);
@@ -287,11 +288,8 @@ int cmd_archive(int argc, char** argv) {
   if (create->parsed()) {
     auto existing = fetch(*h, key, ns, false);
     if (existing && !overwrite && !append) throw FluxError(EEXIST, key + " exists");
-    Creator c{*h,
-              instance_hash(*h),
-              parse_bytes("--chunksize", chunksize),
-              parse_bytes("--small-file-threshold", threshold),
-              verbose > 0};
+    Creator c{*h, instance_hash(*h), parse_bytes("--chunksize", chunksize),
+              parse_bytes("--small-file-threshold", threshold), verbose > 0};
     if (existing && append) c.archive = std::move(*existing);
     for (const auto& p : paths) c.add(fs::path(p).lexically_normal().string());
     kvs::Txn txn;

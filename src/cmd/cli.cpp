@@ -14,10 +14,10 @@ namespace {
 // optparse's ("PROG: unrecognized option '...'" and a hint, exit 1).
 bool argparse_style(const std::string& prog) {
   static const std::set<std::string> kPython = {
-      "flux-alloc",  "flux-batch",    "flux-bulksubmit", "flux-cancel", "flux-hostlist",
-      "flux-jobs",   "flux-jobtap",   "flux-modprobe",   "flux-pgrep",  "flux-pstree",
-      "flux-queue",  "flux-resource", "flux-run",        "flux-submit", "flux-update",
-      "flux-uri",    "flux-watch",    "flux-housekeeping"};
+      "flux-alloc", "flux-batch",    "flux-bulksubmit",  "flux-cancel", "flux-hostlist",
+      "flux-jobs",  "flux-jobtap",   "flux-modprobe",    "flux-pgrep",  "flux-pstree",
+      "flux-queue", "flux-resource", "flux-run",         "flux-submit", "flux-update",
+      "flux-uri",   "flux-watch",    "flux-housekeeping"};
   return kPython.count(prog) > 0;
 }
 

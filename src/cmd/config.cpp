@@ -19,7 +19,7 @@ namespace flux::cmd {
 
 namespace {
 
-const char* const kTypes[] = {"string", "integer", "real",      "boolean",  "object",
+const char* const kTypes[] = {"string", "integer", "real",        "boolean", "object",
                               "array",  "fsd",     "fsd-integer", "fsd-real"};
 
 bool known_type(const std::string& t) {
@@ -171,9 +171,10 @@ int cmd_config(int argc, char** argv) {
   get->add_option("NAME", get_name, "A dotted key (the whole object if none)");
   get->add_option("-d,--default", get_default, "Print VALUE if NAME is not set");
   get->add_flag("-q,--quiet", quiet, "Do not say that NAME is not set");
-  get->add_option("-t,--type", get_type, "Require a type: " + std::string("string, integer, real, "
-                                                                          "boolean, object, array, "
-                                                                          "fsd, fsd-integer, fsd-real"));
+  get->add_option("-t,--type", get_type,
+                  "Require a type: " + std::string("string, integer, real, "
+                                                   "boolean, object, array, "
+                                                   "fsd, fsd-integer, fsd-real"));
   get->add_option("-c,--config-path", get_path, "Read files at PATH (or system, security, imp)");
 
   std::string set_name, set_value, set_type;
@@ -207,8 +208,7 @@ int cmd_config(int argc, char** argv) {
     // In the build tree unless told, when this flux is not the installed one.
     bool in = intree || (!installed && prefix() != kInstallPrefix);
     Json b = builtins(in);
-    if (!b.contains(builtin_name))
-      throw FluxError(EINVAL, builtin_name + " is invalid");
+    if (!b.contains(builtin_name)) throw FluxError(EINVAL, builtin_name + " is invalid");
     std::printf("%s\n", b[builtin_name].get<std::string>().c_str());
     return 0;
   }

@@ -7,16 +7,16 @@
 #include <unistd.h>
 
 #include <array>
-#include <climits>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <map>
 #include <memory>
 
 #include "cli.hpp"
-#include "libflux/child_reaper.hpp"
 #include "command.hpp"
 #include "libflux/asio_reactor.hpp"
+#include "libflux/child_reaper.hpp"
 #include "libflux/idset.hpp"
 #include "libflux/rexec.hpp"
 
@@ -32,8 +32,8 @@ struct Proc {
   rexec::Process process;
   bool done = false;
   int exit_code = 0;
-  int status = 0;              // wait status, once finished
-  bool launch_failed = false;  // reported already
+  int status = 0;                      // wait status, once finished
+  bool launch_failed = false;          // reported already
   std::array<std::string, 2> partial;  // --label-io: the unfinished line per stream
 };
 
@@ -96,8 +96,7 @@ Task<void> watch(Exec* x, Proc* p) {
         case rexec::Event::Type::Finished:
           p->exit_code = exit_code_of(ev->status);
           p->status = ev->status;
-          if (x->verbose)
-            std::fprintf(stderr, "flux-exec: rank %u: exit %d\n", rank, p->exit_code);
+          if (x->verbose) std::fprintf(stderr, "flux-exec: rank %u: exit %d\n", rank, p->exit_code);
           break;
         case rexec::Event::Type::Stopped:
           break;
@@ -107,7 +106,9 @@ Task<void> watch(Exec* x, Proc* p) {
     // flux-core's rules: 127 if the command was not found, 126 if it
     // could not be executed.
     int err = e.errnum();
-    p->exit_code = err == ENOENT ? 127 : (err == EACCES || err == EPERM || err == ENOEXEC) ? 126 : 1;
+    p->exit_code = err == ENOENT                                       ? 127
+                   : (err == EACCES || err == EPERM || err == ENOEXEC) ? 126
+                                                                       : 1;
     if (!x->attach_hint.empty())
       std::fprintf(stderr, "flux-exec: Error: rank %u: %s: %s\n", rank, x->argv0.c_str(), e.what());
     else if (p->exit_code != 1)
@@ -182,8 +183,8 @@ int start_background(Handle& h, const std::vector<uint32_t>& targets, const rexe
   for (uint32_t r : targets) {
     Message m = Message::request("rexec.exec", r);
     m.set_json({{"cmd", cmd.to_json()},
-                {"flags", rexec::kFlagStdout | rexec::kFlagStderr |
-                              (waitable ? rexec::kFlagWaitable : 0)}});
+                {"flags",
+                 rexec::kFlagStdout | rexec::kFlagStderr | (waitable ? rexec::kFlagWaitable : 0)}});
     rpcs.push_back(h.rpc_message(std::move(m)));
   }
   int rc = 0;
@@ -314,9 +315,9 @@ int cmd_exec(int argc, char** argv) {
     x.attach_hint = t;
   }
   for (uint32_t r : targets)
-    x.procs.push_back(std::make_unique<Proc>(
-        attach ? rexec::Process::attach(*h, r, attach_pid, attach_label)
-               : rexec::Process::start(*h, r, cmd)));
+    x.procs.push_back(
+        std::make_unique<Proc>(attach ? rexec::Process::attach(*h, r, attach_pid, attach_label)
+                                      : rexec::Process::start(*h, r, cmd)));
   x.running = x.procs.size();
   for (auto& p : x.procs) spawn(watch(&x, p.get()));
 

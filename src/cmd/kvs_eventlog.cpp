@@ -40,8 +40,8 @@ class EntryReader {
       throw FluxError(EINVAL, key_ + ": cannot decode eventlog: missing newline");
     auto entries = eventlog_decode(chunk);
     if (!entries)
-      throw FluxError(entries.error().errnum, key_ + ": cannot decode eventlog: " +
-                                                  entries.error().message);
+      throw FluxError(entries.error().errnum,
+                      key_ + ": cannot decode eventlog: " + entries.error().message);
     return std::move(*entries);
   }
   void finish() const {}

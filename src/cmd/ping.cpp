@@ -66,7 +66,8 @@ Target parse_target(Handle& h, const std::string& text, const std::string& rank_
   std::string shown = "any";
   size_t bang = text.find('!');
   if (bang != std::string::npos) {
-    if (!rank_opt.empty()) throw FluxError(EINVAL, "--rank and TARGET both try to specify a nodeid");
+    if (!rank_opt.empty())
+      throw FluxError(EINVAL, "--rank and TARGET both try to specify a nodeid");
     if (!parse_nodeid(h, text.substr(0, bang), t, shown))
       throw FluxError(EINVAL, "invalid nodeid/host: '" + text.substr(0, bang) + "'");
     t.service = text.substr(bang + 1);
@@ -140,7 +141,7 @@ int cmd_ping(int argc, char** argv) {
     t.nodeid = static_cast<uint32_t>(std::stoul(attr_get(*h, "rank").value_or("0")));
     flags = msgflag::kUpstream;
   }
-  std::string prefix = t.upstream                ? "upstream!"
+  std::string prefix = t.upstream               ? "upstream!"
                        : t.nodeid == kNodeidAny ? ""
                                                 : std::to_string(t.nodeid) + "!";
   std::printf("flux-ping %s\n", t.header.c_str());

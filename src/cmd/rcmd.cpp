@@ -142,7 +142,8 @@ int cmd_R(int argc, char** argv) {
       size_t colon = p.find(':');
       std::string name = p.substr(0, colon);
       if (name.empty()) throw FluxError(EINVAL, "--property: empty name in '" + p + "'");
-      Idset on = colon == std::string::npos ? r.ranks() : idset_arg("--property", p.substr(colon + 1));
+      Idset on =
+          colon == std::string::npos ? r.ranks() : idset_arg("--property", p.substr(colon + 1));
       for (uint32_t rank : on)
         if (!r.ranks().contains(rank))
           throw FluxError(EINVAL, "--property: rank " + std::to_string(rank) + " is not in R");
@@ -226,9 +227,9 @@ int cmd_R(int argc, char** argv) {
     bool printed = false;
     if (!count.empty()) {
       size_t n = count == "ranks" || count == "node" ? result.nnodes()
-                 : count == "core"                  ? result.ncores()
-                 : count == "gpu"                   ? result.ngpus()
-                                                    : SIZE_MAX;
+                 : count == "core"                   ? result.ncores()
+                 : count == "gpu"                    ? result.ngpus()
+                                                     : SIZE_MAX;
       if (n == SIZE_MAX) throw FluxError(EINVAL, "--count: unknown type '" + count + "'");
       std::printf("%zu\n", n);
       printed = true;
@@ -242,8 +243,9 @@ int cmd_R(int argc, char** argv) {
       printed = true;
     }
     if (shortform) {
-      std::printf("rank%s/core%s\n", result.ranks().encode(true).c_str(),
-                  result.nodes().empty() ? "" : result.nodes().begin()->second.cores.encode(true).c_str());
+      std::printf(
+          "rank%s/core%s\n", result.ranks().encode(true).c_str(),
+          result.nodes().empty() ? "" : result.nodes().begin()->second.cores.encode(true).c_str());
       printed = true;
     }
     if (!printed) print(result);

@@ -18,7 +18,7 @@ constexpr const char* kDrainLong =
     "{timestamp!d:%FT%T::<20} {state:<8.8} {ranks:<8.8+} {reason:<30.30+} {nodelist}";
 
 const std::vector<std::string> kStatusStates = {"all",     "online", "avail",    "offline",
-                                               "exclude", "drain",  "draining", "drained"};
+                                                "exclude", "drain",  "draining", "drained"};
 
 struct Line {
   std::string state;

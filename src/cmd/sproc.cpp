@@ -18,8 +18,7 @@ Json target(const std::string& word) {
   char* end = nullptr;
   errno = 0;
   long v = std::strtol(word.c_str(), &end, 10);
-  if (!word.empty() && !*end && errno == 0 && v > 0 && v <= INT32_MAX)
-    return {{"pid", v}};
+  if (!word.empty() && !*end && errno == 0 && v > 0 && v <= INT32_MAX) return {{"pid", v}};
   return {{"pid", -1}, {"label", word}};
 }
 

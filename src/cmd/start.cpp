@@ -67,8 +67,7 @@ int cmd_start(int argc, char** argv) {
   app.add_option("--rundir", rundir, "Run directory of the instance (created if missing)");
   app.add_option("--wrap", wraps, "Run the broker under these comma-separated arguments")
       ->allow_extra_args(false);
-  app.add_option("-r,--recovery", recovery, "Recovery mode (not supported yet)")
-      ->expected(0, 1);
+  app.add_option("-r,--recovery", recovery, "Recovery mode (not supported yet)")->expected(0, 1);
   app.add_flag("--sysconfig", sysconfig, "Use the system instance's configuration directory");
   app.add_option("-s,--test-size", test_size, "Number of brokers (test mode)");
   app.add_option("--test-hosts", test.hosts, "Hostnames of the brokers (a hostlist)");
@@ -109,8 +108,8 @@ int cmd_start(int argc, char** argv) {
   }
   // The brokers and the initial program start here: it must exist.
   if (char cwd[4096]; !::getcwd(cwd, sizeof cwd))
-    throw FluxError(errno, std::string("Unable to get current working directory: ") +
-                               std::strerror(errno));
+    throw FluxError(
+        errno, std::string("Unable to get current working directory: ") + std::strerror(errno));
 
   std::string broker = find_broker();
   std::vector<std::string> args;

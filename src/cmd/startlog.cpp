@@ -31,8 +31,7 @@ std::string local_minute(double t) {
 
 int cmd_startlog(int argc, char** argv) {
   CLI::App app{"List the instance's start and stop times."};
-  bool check = false, quiet = false, show_version = false, post_start = false,
-       post_finish = false;
+  bool check = false, quiet = false, show_version = false, post_start = false, post_finish = false;
   std::string key = "admin.eventlog";
   int version = kStartlogVersion;
   app.add_flag("--check", check, "Exit 1 if the instance last restarted from a crash");
@@ -110,7 +109,8 @@ int cmd_startlog(int argc, char** argv) {
     }
     last = t;
   }
-  if (started && !quiet) std::printf("running (%s)\n", fsd_format_digits(wallclock() - last, 2).c_str());
+  if (started && !quiet)
+    std::printf("running (%s)\n", fsd_format_digits(wallclock() - last, 2).c_str());
   return check && crashed ? 1 : 0;
 }
 

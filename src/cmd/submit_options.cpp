@@ -133,8 +133,8 @@ void SubmitOptions::add_to(CLI::App& app) {
   app.add_flag("-x,--exclusive", exclusive, "Allocate whole nodes (with -N)");
   app.add_option("-t,--time-limit", time_limit, "Time limit (Flux Standard Duration, e.g. 10m)");
   app.add_option("--urgency", urgency, "Urgency: 0-31, hold (0), default (16), expedite (31)")
-      ->transform(CLI::Transformer(
-          std::map<std::string, std::string>{{"hold", "0"}, {"default", "16"}, {"expedite", "31"}}));
+      ->transform(CLI::Transformer(std::map<std::string, std::string>{
+          {"hold", "0"}, {"default", "16"}, {"expedite", "31"}}));
   app.add_flag("--dry-run", dry_run, "Print the jobspec instead of submitting the job");
   app.add_option("--dependency", dependencies, "Dependency URI (afterok:JOBID, ...)")
       ->allow_extra_args(false);
@@ -269,8 +269,7 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
   return js;
 }
 
-JobSubmitter::JobSubmitter(Handle& h, int urgency, uint32_t flags,
-                           std::function<void(JobId)> on_id)
+JobSubmitter::JobSubmitter(Handle& h, int urgency, uint32_t flags, std::function<void(JobId)> on_id)
     : h_(h), urgency_(urgency), flags_(flags), on_id_(std::move(on_id)) {}
 
 void JobSubmitter::submit(const std::string& jobspec) {

@@ -3,10 +3,10 @@
 
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "libflux/result.hpp"

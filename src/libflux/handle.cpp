@@ -161,7 +161,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
           r.self(m);
           break;
         case Route::Kind::kValue:
-          respond(m, r.value(m));
+          respond_value(m, r.value(m));
           break;
         case Route::Kind::kTask:
         case Route::Kind::kSelfTask:
@@ -176,6 +176,13 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
         std::fprintf(stderr, "flux: %s handler failed: %s\n", std::string(m.topic()).c_str(),
                      errstr.c_str());
     }
+  }
+
+  // A handler's value: the one response; a streaming request (RFC 6) also
+  // gets the ENODATA that ends its stream, so stream readers finish.
+  void respond_value(const Message& req, const Json& payload) {
+    respond(req, payload);
+    if (req.has_flag(msgflag::kStreaming)) respond_error(req, ENODATA, "");
   }
 
   void respond(const Message& req, const Json& payload) {
@@ -195,7 +202,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
         co_await r.self_task(req);
       } else {
         Json result = co_await r.task(req);
-        if (auto core = weak.lock()) core->respond(req, result);
+        if (auto core = weak.lock()) core->respond_value(req, result);
       }
     } catch (...) {
       if (auto core = weak.lock()) core->respond_error_of(req, std::current_exception());

@@ -508,3 +508,17 @@ def test_job_whose_shell_cannot_start_fails_clearly(jobs_instance):
     assert exc["context"]["severity"] == 0
     assert "cannot start flux-shell" in exc["context"]["note"]
     assert "start" not in names(log)
+
+
+def test_debug_flag_records_requests(jobs_instance):
+    """--flags=debug: the job-manager posts debug.alloc-request when it asks
+    the scheduler and debug.start-request when it asks exec, as flux-core."""
+    inst = jobs_instance
+    (jobid,) = submit(inst, "--flags=debug", SIM, "true")
+    wait_event(inst, jobid, "clean")
+    got = names(eventlog(inst, jobid))
+    assert got.index("debug.alloc-request") < got.index("alloc")
+    assert got.index("debug.start-request") < got.index("start")
+    (plain,) = submit(inst, SIM, "true")
+    wait_event(inst, plain, "clean")
+    assert not [n for n in names(eventlog(inst, plain)) if n.startswith("debug.")]

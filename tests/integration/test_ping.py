@@ -148,3 +148,16 @@ def test_ping_targets_as_flux_core():
     assert lines[6] == "flux-ping upstream!broker" and lines[7].startswith("0!broker.ping")
     assert "upstream!broker.ping: No route to host" in r.stderr
     assert "--rank and TARGET both try to specify a nodeid" in r.stderr
+
+
+def test_streaming_request_to_a_single_answer_service_ends_with_enodata(instance):
+    """RFC 6: a streaming request's responses end with an ENODATA error;
+    a service that answers once (ping) still ends the stream."""
+    import fluxmsg
+
+    with fluxmsg.Client(instance.sock) as c:
+        c.send(fluxmsg.request("broker.ping", {"seq": 1}, matchtag=5, flags=fluxmsg.F_STREAMING))
+        first = c.recv(timeout=10)
+        second = c.recv(timeout=10)
+    assert first.errnum == 0 and first.json()["seq"] == 1
+    assert second.errnum == 61  # ENODATA

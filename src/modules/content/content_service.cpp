@@ -123,9 +123,9 @@ Task<void> ContentService::load_from_next_level(std::string digest) {
 void ContentService::store(const Message& m) {
   const std::string& blob = m.payload();
   if (blob.size() > cfg_.blob_size_limit)
-    return h_.respond_error(m, EFBIG,
-                            "blob is larger than the limit of " +
-                                std::to_string(cfg_.blob_size_limit) + " bytes");
+    return h_.respond_error(
+        m, EFBIG,
+        "blob is larger than the limit of " + std::to_string(cfg_.blob_size_limit) + " bytes");
   std::string digest = hash_digest(cfg_.hash, blob);
   CacheEntry& e = cache_.find_or_insert(digest);
   if (!e.valid) {

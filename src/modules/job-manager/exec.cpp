@@ -69,6 +69,7 @@ void JobManager::send_start(Job& job) {
   m.set_json(
       {{"id", job.id.value}, {"userid", job.userid}, {"jobspec", job.jobspec}, {"R", job.R}});
   h_.send(std::move(m));
+  if (job.flags & kFlagDebug) post(job, "debug.start-request");
 }
 
 void JobManager::exec_kill(Job& job, int signal) {

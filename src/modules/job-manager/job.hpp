@@ -60,7 +60,7 @@ struct Job {
   std::string R_text;
   Json annotations = Json::object();
   State state = State::kNew;
-  int eventlog_seq = -1;  // index of the last entry in the eventlog
+  int eventlog_seq = -1;      // index of the last entry in the eventlog
   bool checkpointed = false;  // inactive and in a kept checkpoint chunk
 
   std::vector<std::string> dependencies;  // outstanding descriptions

@@ -96,11 +96,11 @@ void JobManager::save_checkpoint() {
     while (!slots.empty()) put_chunk(take_slot());  // changed slots left over: empty
     for (auto& c : commits) c.timeout(60).get();
     kvs::Txn txn;
-    txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}, {"chunks", next_slot}});
+    txn.put_json(kCheckpointKey,
+                 {{"version", 1}, {"max_jobid", max_jobid_}, {"chunks", next_slot}});
     kvs::commit(h_, txn).timeout(60).get();
     log_.debug("checkpoint of " + std::to_string(jobs_.size()) + " jobs (" +
-               std::to_string(written) + " written) in " +
-               std::to_string(monotime() - t0) + " s");
+               std::to_string(written) + " written) in " + std::to_string(monotime() - t0) + " s");
   } catch (const FluxError& e) {
     log_.err(std::string("checkpoint not written: ") + e.what());
   }
@@ -258,8 +258,7 @@ void JobManager::resume_after_restart() {
   history_.clear();
   for (auto& [userid, ids] : by_user) {
     size_t n = std::min(ids.size(), kHistoryMax);
-    std::partial_sort(ids.begin(), ids.begin() + static_cast<long>(n), ids.end(),
-                      std::greater<>());
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<long>(n), ids.end(), std::greater<>());
     history_[userid].assign(ids.begin(), ids.begin() + static_cast<long>(n));
   }
   size_t active = 0;

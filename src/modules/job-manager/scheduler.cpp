@@ -90,6 +90,8 @@ void JobManager::send_alloc(Job& job) {
                                         {"userid", job.userid},
                                         {"t_submit", job.t_submit},
                                         {"jobspec", job.jobspec}}));
+  // As flux-core: a job submitted with the debug flag records the request.
+  if (job.flags & kFlagDebug) post(job, "debug.alloc-request");
 }
 
 void JobManager::sched_cancel(Job& job) {
