@@ -223,11 +223,14 @@ void StateMachine::run_rc(const std::string& attr, BrokerState next_ok, BrokerSt
   std::string name = attr == "broker.rc1_path"   ? "rc1"
                      : attr == "broker.rc3_path" ? "rc3"
                                                  : "cleanup";
-  // Commands pushed with runat.push run first, newest push first.
+  // Commands pushed with runat.push run first, last pushed first, as
+  // flux-core's runat does (each command goes to the front: a push of
+  // [idle, cancel, mute, stop] runs stop, mute, cancel, idle).
   std::string cmdline;
   if (name == "cleanup")
     for (auto it = pushed_cleanup_.rbegin(); it != pushed_cleanup_.rend(); ++it)
-      for (const auto& c : *it) cmdline += (cmdline.empty() ? "" : "; ") + c;
+      for (auto c = it->rbegin(); c != it->rend(); ++c)
+        cmdline += (cmdline.empty() ? "" : "; ") + *c;
   if (path && !path->empty()) cmdline += (cmdline.empty() ? "" : "; ") + *path;
   if (cmdline.empty()) {
     enter(next_ok);

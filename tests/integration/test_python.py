@@ -73,3 +73,22 @@ def test_modprobe_runs_an_rc_file(tmp_path):
         assert m in names, r.stdout
     assert "1" in r.stdout.splitlines()
     assert r.stdout.splitlines()[-2:] == ["content", "kvs"]
+
+
+def test_a_dropped_handle_still_answers(instance):
+    """flux.Flux().rpc(...).get(): the RPC keeps its handle alive."""
+    wait_until_running(instance)
+    r = py(instance, """
+        import gc, flux
+        f = flux.Flux().rpc("broker.ping", {"seq": 9})
+        gc.collect()
+        print(f.get()["seq"])
+        h = flux.Flux()
+        h.close()
+        try:
+            h.rpc("broker.ping").get()
+        except OSError as e:
+            print("closed", e.errno)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["9", "closed", "22"]

@@ -373,3 +373,15 @@ def test_a_second_signal_ends_an_initial_program_that_ignores_the_first(tmpdir_e
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def test_runat_push_runs_cleanup_commands_last_pushed_first(tmp_path):
+    """runat.push adds commands to the cleanup phase; as flux-core's runat,
+    each goes to the front, so they run in reverse, before the cleanup script."""
+    log = tmp_path / "order"
+    push = ("flux python -c \"import flux; flux.Flux().rpc('runat.push', "
+            "{'name': 'cleanup', 'commands': "
+            f"['echo one >> {log}', 'echo two >> {log}']}}).get()\"")
+    r = flux("start", push, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert log.read_text().split() == ["two", "one"]

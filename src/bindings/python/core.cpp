@@ -35,7 +35,10 @@ uint8_t message_flags(int rpc_flags) {
 class PyRpc {
  public:
   PyRpc() = default;  // a request without response
-  PyRpc(Rpc rpc, bool streaming) : rpc_(std::move(rpc)), streaming_(streaming) {}
+  // The handle is kept with the RPC: a script may drop its Flux object
+  // (flux.Flux().rpc(...).get()) before reading the answer.
+  PyRpc(std::shared_ptr<Handle> h, Rpc rpc, bool streaming)
+      : h_(std::move(h)), rpc_(std::move(rpc)), streaming_(streaming) {}
   // The next response's payload (bytes), or None at the end of a stream
   // (or for a request that has no response).
   py::object next() {
@@ -53,6 +56,7 @@ class PyRpc {
   }
 
  private:
+  std::shared_ptr<Handle> h_;
   std::optional<Rpc> rpc_;
   bool streaming_ = false;
 };
@@ -60,6 +64,11 @@ class PyRpc {
 class PyHandle {
  public:
   explicit PyHandle(const std::string& uri) : h_(Handle::open(uri)) {}
+  // Every use goes through here: a closed handle is an error, not a crash.
+  Handle& handle() {
+    if (!h_) throw FluxError(EINVAL, "the handle is closed");
+    return *h_;
+  }
   PyRpc rpc(const std::string& topic, py::object payload, uint32_t nodeid, int flags) {
     std::string body;
     if (!payload.is_none()) body = payload.cast<std::string>();
@@ -67,22 +76,24 @@ class PyHandle {
     if (!body.empty()) m.set_payload(std::move(body));
     m.set_flag(message_flags(flags));
     if (flags & kRpcNoResponse) {
-      h_->send(std::move(m));
+      handle().send(std::move(m));
       return PyRpc();
     }
-    return PyRpc(h_->rpc_message(std::move(m)), flags & kRpcStreaming);
+    Rpc rpc = handle().rpc_message(std::move(m));
+    return PyRpc(h_, std::move(rpc), flags & kRpcStreaming);
   }
   // An entry in the broker log (RFC 5424, as flux logger sends it).
   void log(int severity, const std::string& rank, const std::string& appname,
            const std::string& text) {
     std::string line = flux::format_log_line(severity, rank, appname, ::getpid(), text);
+    Handle& h = handle();
     py::gil_scoped_release unlocked;
-    h_->rpc_raw("log.append", line).get();
+    h.rpc_raw("log.append", line).get();
   }
   void close() { h_.reset(); }
 
  private:
-  std::unique_ptr<Handle> h_;
+  std::shared_ptr<Handle> h_;
 };
 
 }  // namespace
