@@ -241,8 +241,11 @@ void Shell::forward_signal(int signo) {
 void Shell::deliver_input(const InputEvent& ev) {
   for (auto& [id, t] : tasks_) {
     if (!t.in) continue;
-    if (ev.ranks && !ev.ranks->contains(static_cast<uint32_t>(id))) continue;
-    if (!ev.data.empty()) t.in->write(ev.data);
+    bool member = !ev.ranks || ev.ranks->contains(static_cast<uint32_t>(id));
+    if (member && !ev.data.empty()) t.in->write(ev.data);
+    // The end of the input is the end for every task: those outside the
+    // input ranks (flux run --input=0) get nothing, then EOF, instead of
+    // waiting on stdin forever.
     if (ev.eof) t.in->close();
   }
 }

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Instance, short_dir
+from conftest import Instance, flux, short_dir
 
 
 @pytest.fixture
@@ -253,3 +253,12 @@ def test_resource_limits_go_with_the_job(inst):
     r = run(inst, "--rlimit=bogus=1", "true")
     assert r.returncode != 0
     assert "unknown limit bogus" in r.stderr
+
+
+def test_input_to_some_tasks_ends_for_all(tmp_path):
+    """flux run --input=0: only task 0 reads our stdin, and at its end every
+    task sees EOF (the others used to wait on stdin forever)."""
+    r = flux("start", "--test-size=2",
+             "echo hello | flux run --input=0 -n2 --label-io cat", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "0: hello\n"
