@@ -27,20 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// --chunksize, --small-file-threshold: bytes, with k/K, M or G.
-size_t parse_bytes(const std::string& opt, const std::string& s) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  double scale = 1;
-  if (end && *end) {
-    scale = *end == 'k' || *end == 'K' ? 1024 : *end == 'M' ? 1 << 20 : *end == 'G' ? 1 << 30 : -1;
-    if (end[1]) scale = -1;
-  }
-  if (end == s.c_str() || scale < 0 || !(v >= 0) || v * scale > 2147483647.0)
-    throw FluxError(EINVAL, opt + ": invalid size '" + s + "'");
-  return static_cast<size_t>(v * scale);
-}
-
 std::string read_file(const std::string& path, size_t offset, size_t len) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw FluxError(errno, path + ": " + std::strerror(errno));
@@ -288,8 +274,8 @@ int cmd_archive(int argc, char** argv) {
   if (create->parsed()) {
     auto existing = fetch(*h, key, ns, false);
     if (existing && !overwrite && !append) throw FluxError(EEXIST, key + " exists");
-    Creator c{*h, instance_hash(*h), parse_bytes("--chunksize", chunksize),
-              parse_bytes("--small-file-threshold", threshold), verbose > 0};
+    Creator c{*h, instance_hash(*h), parse_size_suffix("--chunksize", chunksize, 2147483647.0),
+              parse_size_suffix("--small-file-threshold", threshold, 2147483647.0), verbose > 0};
     if (existing && append) c.archive = std::move(*existing);
     for (const auto& p : paths) c.add(fs::path(p).lexically_normal().string());
     kvs::Txn txn;

@@ -117,6 +117,22 @@ int parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
+size_t parse_size_suffix(const std::string& opt, const std::string& text, double max) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  double scale = 1;
+  if (end && *end) {
+    scale = *end == 'k' || *end == 'K' ? 1024.0
+            : *end == 'M'              ? 1024.0 * 1024
+            : *end == 'G'              ? 1024.0 * 1024 * 1024
+                                       : -1;
+    if (end[1]) scale = -1;
+  }
+  if (end == text.c_str() || scale < 0 || !(v >= 0) || v * scale > max)
+    throw FluxError(EINVAL, opt + ": invalid size '" + text + "'");
+  return static_cast<size_t>(v * scale);
+}
+
 bool color_wanted(const std::string& when) {
   if (when == "always" || when.empty()) return true;
   if (when == "never") return false;

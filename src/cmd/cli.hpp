@@ -27,6 +27,11 @@ using Registry = std::vector<Subcommand>;
 // Parse argv into app and run the parsed subcommand; its exit code.
 int run_subcommand(CLI::App& app, const Registry& reg, int argc, char** argv);
 
+// A byte count as flux-core's tools take it: a (decimal) number with an
+// optional k/K (1024), M or G multiplier, at most max. Throws
+// FluxError(EINVAL) naming opt.
+size_t parse_size_suffix(const std::string& opt, const std::string& text, double max);
+
 // -L/--color[=WHEN]: always (or no value), never, or auto (when stdout is
 // a terminal). Throws FluxError(EINVAL) for anything else.
 bool color_wanted(const std::string& when);

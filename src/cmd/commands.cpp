@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "command.hpp"
+#include "libflux/path_search.hpp"
 
 namespace flux::cmd {
 
@@ -82,18 +83,12 @@ std::vector<std::pair<std::string, std::string>> flux_environment() {
   for (const char* name : {"FLUX_RC_EXTRA", "FLUX_SHELL_RC_PATH"}) {
     const char* v = std::getenv(name);
     if (!v || !*v) continue;
-    std::string out, rest = v;
+    std::string out;
     std::vector<std::string> seen;
-    size_t start = 0;
-    while (start <= rest.size()) {
-      size_t colon = rest.find(':', start);
-      std::string dir = rest.substr(start, colon == std::string::npos ? colon : colon - start);
-      if (!dir.empty() && std::find(seen.begin(), seen.end(), dir) == seen.end()) {
-        seen.push_back(dir);
-        out += (out.empty() ? "" : ":") + dir;
-      }
-      if (colon == std::string::npos) break;
-      start = colon + 1;
+    for (const auto& dir : split_path(v)) {
+      if (dir.empty() || std::find(seen.begin(), seen.end(), dir) != seen.end()) continue;
+      seen.push_back(dir);
+      out += (out.empty() ? "" : ":") + dir;
     }
     env.emplace_back(name, out);
   }

@@ -45,17 +45,9 @@ const Json* find_path(const Json& obj, const std::string& path) {
 }
 
 Json* make_path(Json& obj, const std::string& path) {
-  Json* at = &obj;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (part.empty()) throw FluxError(EINVAL, "invalid key " + path);
-    if (!at->is_object()) *at = Json::object();
-    at = &(*at)[part];
-    if (dot == std::string::npos) return at;
-    start = dot + 1;
-  }
+  Json* at = json_make_path(obj, path);
+  if (!at) throw FluxError(EINVAL, "invalid key " + path);
+  return at;
 }
 
 void erase_path(Json& obj, const std::string& path) {

@@ -83,32 +83,6 @@ Target parse_target(Handle& h, const std::string& text, const std::string& rank_
   return t;
 }
 
-// --pad: a count of bytes, with an optional k/K, M or G multiplier.
-size_t parse_pad(const std::string& s) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  double scale = 1;
-  if (end && *end) {
-    switch (*end) {
-      case 'k':
-      case 'K':
-        scale = 1024;
-        break;
-      case 'M':
-        scale = 1024.0 * 1024;
-        break;
-      case 'G':
-        scale = 1024.0 * 1024 * 1024;
-        break;
-      default:
-        scale = -1;
-    }
-    if (end[1]) scale = -1;
-  }
-  if (end == s.c_str() || scale < 0 || !(v >= 0) || v * scale > 1024.0 * 1024 * 1024)
-    throw FluxError(EINVAL, "--pad: invalid size '" + s + "'");
-  return static_cast<size_t>(v * scale);
-}
 
 }  // namespace
 
@@ -129,7 +103,7 @@ int cmd_ping(int argc, char** argv) {
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   if (batch && count <= 0) throw FluxError(EINVAL, "--batch should only be used with --count");
   if (count < 0 || interval < 0) throw FluxError(EINVAL, "negative values are not allowed");
-  size_t pad = parse_pad(pad_str);
+  size_t pad = parse_size_suffix("--pad", pad_str, 1024.0 * 1024 * 1024);
   auto h = open_instance();
   Target t = parse_target(*h, target_str, rank_opt);
   std::string topic = t.service + ".ping";

@@ -8,17 +8,18 @@
 #include "cli.hpp"
 #include "command.hpp"
 #include "libflux/fsd.hpp"
+#include "libflux/path_search.hpp"
 #include "start_test.hpp"
 
 namespace flux::cmd {
 
 namespace {
 
-std::vector<std::string> split_start_list(const std::string& s, char sep = ',') {
+std::vector<std::string> split_start_list(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= s.size()) {
-    size_t comma = s.find(sep, start);
+    size_t comma = s.find(',', start);
     std::string one = s.substr(start, comma == std::string::npos ? comma : comma - start);
     if (!one.empty()) out.push_back(one);
     if (comma == std::string::npos) break;
@@ -36,11 +37,8 @@ std::string join_words(const std::vector<std::string>& v) {
 // The broker: the first flux-broker on FLUX_EXEC_PATH (which the flux
 // front end set, with FLUX_EXEC_PATH_PREPEND in front), else ours.
 std::string find_broker() {
-  if (const char* path = std::getenv("FLUX_EXEC_PATH"))
-    for (const auto& dir : split_start_list(std::string(path) + ":", ':')) {
-      std::string candidate = dir + "/flux-broker";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
+  const char* path = std::getenv("FLUX_EXEC_PATH");
+  if (auto found = search_path(path ? path : "", "flux-broker", X_OK)) return *found;
   return bindir() + "/flux-broker";
 }
 

@@ -30,21 +30,9 @@ Json parse_value(const std::string& text) {
 
 // Set a dotted path under obj, creating objects on the way.
 void set_path(Json& obj, const std::string& path, Json value) {
-  Json* p = &obj;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    std::string part =
-        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (part.empty()) throw FluxError(EINVAL, "invalid key " + path);
-    if (!p->is_object()) *p = Json::object();
-    if (dot == std::string::npos) {
-      (*p)[part] = std::move(value);
-      return;
-    }
-    p = &(*p)[part];
-    start = dot + 1;
-  }
+  Json* at = json_make_path(obj, path);
+  if (!at) throw FluxError(EINVAL, "invalid key " + path);
+  *at = std::move(value);
 }
 
 std::pair<std::string, std::string> split_kv(const std::string& s, const char* opt) {

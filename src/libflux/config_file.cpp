@@ -105,20 +105,9 @@ void config_update(Json& config, const std::string& value) {
     std::string key = value.substr(0, eq);
     Json v = Json::parse(value.substr(eq + 1), nullptr, false);
     if (v.is_discarded()) v = value.substr(eq + 1);
-    Json* at = &config;
-    size_t start = 0;
-    while (true) {
-      size_t dot = key.find('.', start);
-      std::string part = key.substr(start, dot == std::string::npos ? dot : dot - start);
-      if (part.empty()) throw FluxError(EINVAL, "--conf: bad key: " + key);
-      if (dot == std::string::npos) {
-        (*at)[part] = std::move(v);
-        break;
-      }
-      if (!(*at)[part].is_object()) (*at)[part] = Json::object();
-      at = &(*at)[part];
-      start = dot + 1;
-    }
+    Json* at = json_make_path(config, key);
+    if (!at) throw FluxError(EINVAL, "--conf: bad key: " + key);
+    *at = std::move(v);
   } else {
     std::error_code ec;
     if (!fs::exists(value, ec)) throw FluxError(ENOENT, "--conf: " + value + ": no such file");
