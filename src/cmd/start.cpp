@@ -37,8 +37,10 @@ std::string join_words(const std::vector<std::string>& v) {
 // The broker: the first flux-broker on FLUX_EXEC_PATH (which the flux
 // front end set, with FLUX_EXEC_PATH_PREPEND in front), else ours.
 std::string find_broker() {
-  const char* path = std::getenv("FLUX_EXEC_PATH");
-  if (auto found = search_path(path ? path : "", "flux-broker", X_OK)) return *found;
+  std::string path;
+  for (const auto& [k, v] : flux_environment())
+    if (k == "FLUX_EXEC_PATH") path = v;
+  if (auto found = search_path(path, "flux-broker", X_OK)) return *found;
   return bindir() + "/flux-broker";
 }
 

@@ -181,3 +181,14 @@ def test_start_with_test_size_one_and_verbose_level():
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert os.path.basename(FLUX) == "flux"
+
+
+def test_start_finds_the_broker_on_the_exec_path(tmp_path):
+    """FLUX_EXEC_PATH_PREPEND puts a flux-broker first, as flux-core's
+    flux start finds it: a broken one makes the start fail."""
+    bad = tmp_path / "flux-broker"
+    bad.write_text("#!/badinterp\n")
+    bad.chmod(0o755)
+    r = flux("start", "true", env=clean_env(FLUX_EXEC_PATH_PREPEND=str(tmp_path)))
+    assert r.returncode != 0
+    assert flux("start", "true").returncode == 0
