@@ -14,6 +14,7 @@
 
 #include "boot.hpp"
 #include "config.hpp"
+#include "libflux/policy.hpp"
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
 #include "libflux/idset.hpp"
@@ -98,6 +99,7 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   if (!opts.config_path.empty()) config = config_load(opts.config_path);
   for (const auto& c : opts.conf) config_update(config, c);
   access = access_policy(config);
+  Policy::from_config(config).value();  // a bad [policy] or [queues] stops the start
   setup_attributes();
   check_local_uri();
   setup_rundir();
@@ -341,6 +343,7 @@ void Broker::update_config(Json c) {
   if (router.rank() != 0)
     throw FluxError(EINVAL, "the configuration may only be changed on the leader broker");
   access_policy(c);  // what the broker reads of it must be right
+  Policy::from_config(c).value();  // job-ingest and job-manager's tables
   config = std::move(c);
   Message ev = Message::event("config.update");
   ev.set_json(config);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "libflux/constraint_query.hpp"
 #include "libflux/child_reaper.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
@@ -126,6 +127,8 @@ void SubmitOptions::add_to(CLI::App& app) {
   app.add_flag("--dry-run", dry_run, "Print the jobspec instead of submitting the job");
   app.add_option("--dependency", dependencies, "Dependency URI (afterok:JOBID, ...)")
       ->allow_extra_args(false);
+  app.add_option("--requires,--require", requires_, "Job constraints in RFC 35 syntax")
+      ->allow_extra_args(false);
   app.add_option("--begin-time", begin_time, "Start no earlier than +DURATION or epoch seconds");
   app.add_option("--job-name", job_name, "Job name");
   app.add_option("--env", env_rules, "Environment rule: NAME=VAL, NAME, or -PATTERN")
@@ -208,6 +211,13 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
   if (!begin_time.empty())
     deps.push_back({{"scheme", "begin-time"}, {"value", cmd::begin_time(begin_time)}});
   if (!deps.empty()) sys["dependencies"] = deps;
+  if (!requires_.empty()) {
+    std::string query;
+    for (const auto& r : requires_) query += (query.empty() ? "" : " ") + r;
+    auto c = parse_constraint_query(query, requires_syntax());
+    if (!c) throw FluxError(EINVAL, "--requires='" + query + "': " + c.error().message);
+    sys["constraints"] = std::move(*c);
+  }
   if (!output.empty()) {
     sys["shell"]["options"]["output"]["stdout"] = {{"type", "file"}, {"path", output}};
     if (label_io) sys["shell"]["options"]["output"]["stdout"]["label"] = true;

@@ -26,6 +26,7 @@ struct SubmitOptions {
   std::string time_limit;
   int urgency = 16;  // --urgency: 0-31, or hold, default, expedite
   std::vector<std::string> dependencies;
+  std::vector<std::string> requires_;  // --requires: RFC 35 queries, and-ed
   std::string begin_time;
   std::string job_name;
   std::vector<std::string> env_rules;

@@ -77,20 +77,32 @@ struct QueueState {
   bool stopped = false;
 };
 
-// Submission disabled / scheduling stopped on every queue. flux-core asks
-// job-manager.queue-list first; a job-manager without named queues (ours)
-// answers queue-status for its one queue. Without a job-manager, neither.
+// Submission disabled / scheduling stopped on every queue (named, or the
+// anonymous one). Without a job-manager, neither.
 QueueState queue_state(Handle& h) {
   QueueState q;
-  Json r;
+  std::vector<std::string> names;
   try {
-    r = h.rpc("job-manager.queue-status", Json::object(), 0).get_json();
+    Json l = h.rpc("job-manager.queue-list", Json::object(), 0).get_json();
+    names = l.value("queues", std::vector<std::string>{});
   } catch (const FluxError& e) {
     if (e.errnum() == ENOSYS) return q;
-    throw FluxError(e.errnum(), std::string("Error fetching queue status: ") + e.what());
+    throw FluxError(e.errnum(), std::string("queue-list: ") + e.what());
   }
-  q.disabled = !r.value("enable", true);
-  q.stopped = !r.value("start", true);
+  if (names.empty()) names.emplace_back();
+  q.disabled = q.stopped = true;
+  for (const auto& name : names) {
+    Json req = Json::object();
+    if (!name.empty()) req["name"] = name;
+    Json r;
+    try {
+      r = h.rpc("job-manager.queue-status", req, 0).get_json();
+    } catch (const FluxError& e) {
+      throw FluxError(e.errnum(), std::string("Error fetching queue status: ") + e.what());
+    }
+    q.disabled = q.disabled && !r.value("enable", true);
+    q.stopped = q.stopped && !r.value("start", true);
+  }
   return q;
 }
 

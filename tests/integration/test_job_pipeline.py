@@ -272,7 +272,7 @@ def test_submit_wait_returns_status(jobs_instance):
 
 def test_queue_disable_refuses_submission(jobs_instance):
     inst = jobs_instance
-    assert inst.run("queue", "disable", "maintenance").returncode == 0
+    assert inst.run("queue", "disable", "-m", "maintenance").returncode == 0
     r = inst.run("queue", "status")
     assert "Job submission is disabled: maintenance" in r.stdout
     r = inst.run("submit", SIM, "true")

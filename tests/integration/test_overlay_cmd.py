@@ -203,7 +203,7 @@ def test_uptime():
     r = run_in(
         ["--test-size=4"],
         "flux uptime; echo ---;"
-        "flux resource drain 1-2 testing; flux queue disable testing; flux queue stop;"
+        "flux resource drain 1-2 testing; flux queue disable --quiet -m testing; flux queue stop --quiet;"
         "flux uptime; echo ---; flux uptime --bogus && exit 10; exit 0",
     )
     assert r.returncode == 0, r.stdout + r.stderr

@@ -3,9 +3,11 @@
 #include <time.h>
 
 #include <set>
+#include <unordered_map>
 
 #include "libflux/jobspec.hpp"
 #include "libflux/signed_request.hpp"
+#include "modules/common/config_watch.hpp"
 #include "libflux/wallclock.hpp"
 
 namespace flux::ingest {
@@ -57,6 +59,14 @@ Task<void> IngestService::start() {
     // No job-manager yet: ids start from this instance's clock zero.
     log_.info(std::string("job-manager.getinfo: ") + e.what());
   }
+  co_await modules::watch_config(h_, [this](const Json& config) {
+    // The broker validated it before publishing: a failure here is a bug.
+    if (auto p = Policy::from_config(config))
+      policy_ = std::move(*p);
+    else
+      log_.err("config: " + p.error().message);
+  });
+  // Last: submissions are refused with EAGAIN until the policy is known.
   ids_.emplace(0, max_id ? JobId{max_id}.timestamp() + 1 : 0);
 }
 
@@ -80,10 +90,19 @@ Json IngestService::check(const Message& m, JobId& id) {
     throw FluxError(EPERM, "only the instance owner can submit with flags=waitable");
   Jobspec spec = Jobspec::parse(signed_req.payload).value();
   check_dependencies(spec);
+  // Queue defaults and constraints: the job-manager keeps the changed
+  // jobspec (J stays as signed). Without a policy nothing is re-encoded.
+  Json changed;
+  if (!policy_.empty()) {
+    Json doc = std::move(spec.json);
+    if (policy_.apply(doc).value()) changed = Jobspec::from_json(std::move(doc)).value().json;
+  }
   if (!ids_) throw FluxError(EAGAIN, "job-ingest is starting");
   id = ids_->next().value();
-  return {{"id", id.value},          {"userid", m.userid()}, {"urgency", urgency},
-          {"t_submit", wallclock()}, {"flags", flags},       {"J", j->get<std::string>()}};
+  Json job = {{"id", id.value},          {"userid", m.userid()}, {"urgency", urgency},
+              {"t_submit", wallclock()}, {"flags", flags},       {"J", j->get<std::string>()}};
+  if (!changed.is_null()) job["jobspec"] = std::move(changed);
+  return job;
 }
 
 void IngestService::submit(const Message& m) {
@@ -125,18 +144,28 @@ Task<void> IngestService::flush(std::vector<Pending> batch) {
   Json jobs = Json::array();
   for (auto& p : batch) jobs.push_back(std::move(p.job));
   std::optional<FluxError> err;
+  std::unordered_map<uint64_t, std::string> refused;  // by the job's queue
   Json req = Json::object();  // not a braced initializer in co_await: g++ 12
   req["jobs"] = std::move(jobs);
   try {
-    co_await h_.rpc("job-manager.submit", req);
+    Message r = co_await h_.rpc("job-manager.submit", req);
+    auto body = r.json();
+    Json errors = body && body->is_object() ? body->value("errors", Json::array()) : Json::array();
+    for (const auto& e : errors)
+      if (e.is_array() && e.size() == 2 && e[0].is_number_unsigned() && e[1].is_string())
+        refused[e[0].get<uint64_t>()] = e[1].get<std::string>();
   } catch (const FluxError& e) {
     err = e;
   }
   batches_++;
   for (auto& p : batch) {
-    if (err) {
+    auto why = refused.find(p.id);
+    if (err || why != refused.end()) {
       rejected_++;
-      h_.respond_error(p.req, err->errnum(), err->what());
+      if (err)
+        h_.respond_error(p.req, err->errnum(), err->what());
+      else
+        h_.respond_error(p.req, EINVAL, why->second);
     } else {
       submitted_++;
       h_.respond(p.req, {{"id", p.id}});

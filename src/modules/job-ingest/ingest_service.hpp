@@ -5,6 +5,7 @@
 
 #include "libflux/handle.hpp"
 #include "libflux/jobid.hpp"
+#include "libflux/policy.hpp"
 #include "modules/common/module_log.hpp"
 
 namespace flux::ingest {
@@ -29,6 +30,7 @@ class IngestService {
   Handle& h_;
   modules::ModuleLog& log_;
   std::optional<FluidGenerator> ids_;
+  Policy policy_;  // [policy] and [queues], followed across config loads
   std::vector<Pending> batch_;
   bool scheduled_ = false;
   // Batches sent to the job-manager and not yet answered. More than one,

@@ -32,6 +32,17 @@ uint32_t default_priority(int urgency) {
   return static_cast<uint32_t>(urgency);
 }
 
+std::string job_queue(const Json& jobspec) {
+  const Json* p = &jobspec;
+  for (const char* k : {"attributes", "system", "queue"}) {
+    if (!p->is_object()) return "";
+    auto it = p->find(k);
+    if (it == p->end()) return "";
+    p = &*it;
+  }
+  return p->is_string() ? p->get<std::string>() : "";
+}
+
 Json parse_jobspec(std::string_view text) {
   // Keys by depth: depth 1 is the top level.
   std::string path[4];

@@ -54,6 +54,7 @@ struct Job {
   // active. The whole jobspec is in the KVS, where the job shell reads it
   // (flux-core's job-manager keeps the same "redacted" jobspec).
   Json jobspec;
+  std::string queue;         // attributes.system.queue ("" = none)
   std::string jobspec_text;  // jobspec's compact JSON once inactive (journal backlog)
   std::string eventlog;      // the eventlog as committed (for the backlog)
   Json R;                    // set at alloc; once inactive, R_text holds it
@@ -108,6 +109,8 @@ void apply_event(Job& job, const EventlogEntry& e);
 // Parse a jobspec, leaving attributes.system.environment out (it is
 // skipped by the parser, never built). An object, or {} if unparsable.
 Json parse_jobspec(std::string_view text);
+// The jobspec's attributes.system.queue, or "".
+std::string job_queue(const Json& jobspec);
 
 // Priority for an urgency, as flux-core's default priority plugin:
 // hold (0) -> 0, expedite (31) -> max, else the urgency.

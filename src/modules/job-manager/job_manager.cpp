@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "libflux/signed_request.hpp"
+#include "modules/common/config_watch.hpp"
 
 namespace flux::jobmgr {
 
@@ -51,6 +52,8 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
       {"job-manager.history.get", Access::kUser, this, &JobManager::handle_history},
       {"job-manager.getinfo", Access::kUser, this, &JobManager::handle_getinfo},
       {"job-manager.queue-status", Access::kUser, this, &JobManager::handle_queue_status},
+      {"job-manager.queue-list", Access::kUser, this, &JobManager::handle_queue_list},
+      {"job-manager.alloc-query", Access::kUser, this, &JobManager::handle_alloc_query},
       {"job-manager.queue-enable", Access::kOwner, this, &JobManager::handle_queue_enable},
       {"job-manager.queue-start", Access::kOwner, this, &JobManager::handle_queue_start},
       {"job-manager.sched-hello", Access::kOwner, this, &JobManager::handle_sched_hello},
@@ -66,6 +69,15 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
 JobManager::~JobManager() = default;
 
 Task<void> JobManager::start() {
+  co_await modules::watch_config(h_, [this](const Json& config) {
+    auto policy = Policy::from_config(config);
+    if (!policy) {
+      log_.err("config: " + policy.error().message);  // the broker checked it first
+      return;
+    }
+    queues_.configure(*policy);
+    requeue();
+  });
   co_await restart();
 }
 
@@ -214,14 +226,12 @@ void JobManager::check_drain_idle() {
 
 void JobManager::handle_submit(const Message& m) {
   Json req = m.json().value();
-  if (!queue_enabled_) {
-    std::string why = "job submission is disabled";
-    if (!disable_reason_.empty()) why += ": " + disable_reason_;
-    throw FluxError(EINVAL, why);
-  }
-  // Check and build every job before keeping any: a bad batch is refused whole.
+  // A malformed batch is refused whole; a job its queue refuses is named
+  // in "errors" ([[id, reason], ...]) and the rest go on.
   std::vector<std::unique_ptr<Job>> batch;
   std::vector<std::string> jobspecs;
+  std::vector<const Json*> entries;
+  Json errors = Json::array();
   for (const auto& j : req.at("jobs")) {
     auto job = std::make_unique<Job>();
     job->id = JobId{j.at("id").get<uint64_t>()};
@@ -229,20 +239,30 @@ void JobManager::handle_submit(const Message& m) {
     job->userid = j.at("userid").get<uint32_t>();
     job->urgency = j.at("urgency").get<int>();
     job->flags = j.value("flags", 0u);
-    // J holds the jobspec as submitted: stored as is, parsed once.
-    auto unwrapped = unwrap_signed(j.at("J").get_ref<const std::string&>()).value();
-    job->jobspec = parse_jobspec(unwrapped.payload);
-    jobspecs.push_back(std::move(unwrapped.payload));
+    // J holds the jobspec as submitted; job-ingest sends "jobspec" only
+    // when its policy changed it. Either is stored as is, parsed once.
+    std::string text;
+    if (auto js = j.find("jobspec"); js != j.end() && js->is_object())
+      text = js->dump();
+    else
+      text = unwrap_signed(j.at("J").get_ref<const std::string&>()).value().payload;
+    job->jobspec = parse_jobspec(text);
+    job->queue = job_queue(job->jobspec);
+    if (auto why = queue_refusal(job->queue)) {
+      errors.push_back(Json::array({job->id.value, *why}));
+      continue;
+    }
+    jobspecs.push_back(std::move(text));
+    entries.push_back(&j);
     batch.push_back(std::move(job));
   }
   std::vector<Job*> added;
-  const Json& list = req["jobs"];
   for (size_t i = 0; i < batch.size(); i++) {
     auto& job = batch[i];
     std::string key = job_key(job->id);
     auto& txn = writer_.txn();
     txn.put(key + ".jobspec", jobspecs[i]);
-    txn.put(key + ".J", list[i]["J"].get_ref<const std::string&>());
+    txn.put(key + ".J", (*entries[i])["J"].get_ref<const std::string&>());
     max_jobid_ = std::max(max_jobid_, job->id.value);
     added.push_back(job.get());
     jobs_.emplace(job->id.value, std::move(job));
@@ -261,11 +281,11 @@ void JobManager::handle_submit(const Message& m) {
           {"version", 1}});
   }
   // Answer once the batch holding the jobs is durable; act on them now.
-  writer_.on_commit([this, m](const std::optional<Error>& err) {
+  writer_.on_commit([this, m, errors = std::move(errors)](const std::optional<Error>& err) {
     if (err)
       h_.respond_error(m, err->errnum, err->message);
     else
-      h_.respond(m, Json::object());
+      h_.respond(m, {{"errors", errors}});
   });
   for (Job* job : added) process(*job);
 }
@@ -496,35 +516,71 @@ Json JobManager::handle_getinfo(const Message&) {
   return {{"max_jobid", max_jobid_}};
 }
 
-Json JobManager::handle_queue_status(const Message&) {
-  Json r = {{"enable", queue_enabled_}, {"start", queue_started_}};
-  if (!queue_enabled_ && !disable_reason_.empty()) r["disable_reason"] = disable_reason_;
-  if (!queue_started_ && !stop_reason_.empty()) r["stop_reason"] = stop_reason_;
-  return r;
+std::optional<std::string> JobManager::queue_refusal(const std::string& name) {
+  try {
+    Queue& q = queues_.lookup(name);
+    if (q.enabled) return std::nullopt;
+    std::string why = "job submission";
+    if (!name.empty()) why += " to " + name;
+    why += " is disabled";
+    if (!q.disable_reason.empty()) why += ": " + q.disable_reason;
+    return why;
+  } catch (const FluxError& e) {
+    return e.what();
+  }
+}
+
+Json JobManager::handle_queue_list(const Message&) {
+  return {{"queues", queues_.names()}};
+}
+
+Json JobManager::handle_queue_status(const Message& m) {
+  Json req = m.json().value();
+  return queues_.status(req.value("name", ""), sched_ready_);
+}
+
+// The queues a queue-enable/queue-start request names: one, or with
+// named queues and no name, all of them if the request says "all".
+std::vector<Queue*> JobManager::queue_targets(const Json& req) {
+  std::string name = req.value("name", "");
+  if (name.empty() && queues_.have_named() && !req.value("all", false))
+    throw FluxError(EINVAL, "Use --all to apply this command to all queues");
+  return queues_.targets(name);
 }
 
 Json JobManager::handle_queue_enable(const Message& m) {
   Json req = m.json().value();
-  queue_enabled_ = req.at("enable").get<bool>();
-  disable_reason_ = queue_enabled_ ? "" : req.value("reason", "");
+  bool enable = req.at("enable").get<bool>();
+  if (!enable && !req.contains("reason")) throw FluxError(EINVAL, "reason is required for disable");
+  for (Queue* q : queue_targets(req)) {
+    q->enabled = enable;
+    q->disable_reason = enable ? "" : req.value("reason", "");
+  }
   return Json::object();
 }
 
 Json JobManager::handle_queue_start(const Message& m) {
   Json req = m.json().value();
   bool start = req.at("start").get<bool>();
-  stop_reason_ = start ? "" : req.value("reason", "");
-  if (start != queue_started_) {
-    queue_started_ = start;
-    if (start) {
-      schedule_allocs();
-    } else {
-      // Stopping the queue takes back allocation requests not yet granted.
-      for (auto& [id, job] : jobs_)
-        if (job->alloc_pending && !job->cancel_sent) sched_cancel(*job);
-    }
+  bool nocheckpoint = req.value("nocheckpoint", false);
+  for (Queue* q : queue_targets(req)) {
+    q->started = start;
+    if (!nocheckpoint) q->started_sticky = start;
+    q->stop_reason = start ? "" : req.value("reason", "");
   }
+  requeue();
   return Json::object();
+}
+
+Json JobManager::handle_alloc_query(const Message&) {
+  size_t pending = 0, running = 0;
+  for (auto& [id, job] : jobs_) {
+    if (job->alloc_pending) pending++;
+    if (job->has_resources) running++;
+  }
+  return {{"queue_length", sched_queue_.size()},
+          {"alloc_pending", pending},
+          {"running", running}};
 }
 
 void JobManager::handle_disconnect(const Message& m) {

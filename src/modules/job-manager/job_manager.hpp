@@ -16,6 +16,7 @@
 
 #include "event_writer.hpp"
 #include "job.hpp"
+#include "queues.hpp"
 #include "libflux/handle.hpp"
 #include "libflux/reactor.hpp"
 #include "modules/common/module_log.hpp"
@@ -65,6 +66,11 @@ class JobManager {
   Json handle_queue_status(const Message& m);
   Json handle_queue_enable(const Message& m);
   Json handle_queue_start(const Message& m);
+  Json handle_queue_list(const Message& m);
+  Json handle_alloc_query(const Message& m);
+  std::vector<Queue*> queue_targets(const Json& req);
+  // Why the job's queue refuses a submission (unknown, disabled), if it does.
+  std::optional<std::string> queue_refusal(const std::string& name);
   void handle_disconnect(const Message& m);
   Json stats() const;
   void answer_wait(const Message& req, const Job& job);
@@ -77,6 +83,9 @@ class JobManager {
   void queue_insert(Job& job);
   void queue_remove(Job& job);
   void schedule_allocs();
+  // After queues start, stop or change: queue the jobs of started queues,
+  // take back the requests of stopped ones.
+  void requeue();
   void send_alloc(Job& job);
   void send_free(Job& job);
   void sched_cancel(Job& job);
@@ -133,10 +142,7 @@ class JobManager {
   std::string exec_route_;
 
   // Queue administration.
-  bool queue_enabled_ = true;
-  bool queue_started_ = true;
-  std::string disable_reason_;
-  std::string stop_reason_;
+  Queues queues_;
   std::vector<Message> drain_waiters_;
   std::vector<Message> idle_waiters_;
 

@@ -97,7 +97,10 @@ void JobManager::save_checkpoint() {
     for (auto& c : commits) c.timeout(60).get();
     kvs::Txn txn;
     txn.put_json(kCheckpointKey,
-                 {{"version", 1}, {"max_jobid", max_jobid_}, {"chunks", next_slot}});
+                 {{"version", 1},
+                  {"max_jobid", max_jobid_},
+                  {"chunks", next_slot},
+                  {"queue", queues_.save()}});
     kvs::commit(h_, txn).timeout(60).get();
     log_.debug("checkpoint of " + std::to_string(jobs_.size()) + " jobs (" +
                std::to_string(written) + " written) in " + std::to_string(monotime() - t0) + " s");
@@ -115,6 +118,7 @@ Task<bool> JobManager::restart_from_checkpoint() {
   } catch (const FluxError& e) {
     if (e.errnum() != ENOENT) throw;
   }
+  if (cp.is_object() && cp.contains("queue")) queues_.restore(cp["queue"]);
   if (!cp.is_object() || !cp.contains("chunks") || !cp["chunks"].is_number_unsigned())
     co_return false;
   // Whatever is wrong with it (it is only a shortcut), the eventlogs rule.
@@ -167,7 +171,8 @@ Task<bool> JobManager::restart_from_checkpoint() {
   // Consumed: what happens from now on is only in the eventlogs. The chunks
   // stay, for the unchanged ones to be named again at unload.
   kvs::Txn txn;
-  txn.put_json(kCheckpointKey, {{"version", 1}, {"max_jobid", max_jobid_}});
+  txn.put_json(kCheckpointKey,
+               {{"version", 1}, {"max_jobid", max_jobid_}, {"queue", queues_.save()}});
   co_await kvs::commit(h_, txn);
   log_.debug("restart: " + std::to_string(jobs_.size()) + " jobs from the checkpoint in " +
              std::to_string(monotime() - t0) + " s");
@@ -302,6 +307,7 @@ Job* JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec
     job->R = Json::parse(r, nullptr, false);
   else if (!r.empty())
     job->R_text = std::move(r);
+  if (job->active()) job->queue = job_queue(job->jobspec);  // only scheduling needs it
   job->exec_active = false;  // an exec service would have to say it still runs the job
   max_jobid_ = std::max(max_jobid_, id);
   state_count_[static_cast<uint32_t>(job->state)]++;

@@ -59,6 +59,7 @@ Json JobManager::handle_sched_ready(const Message& m) {
 }
 
 void JobManager::queue_insert(Job& job) {
+  if (!queues_.started(job.queue)) return;  // queued when its queue starts
   sched_queue_.insert(queue_key(job));
   job.alloc_queued = true;
 }
@@ -69,7 +70,7 @@ void JobManager::queue_remove(Job& job) {
 }
 
 void JobManager::schedule_allocs() {
-  if (!sched_ready_ || !queue_started_) return;
+  if (!sched_ready_) return;
   while (!sched_queue_.empty()) {
     if (sched_limit_ > 0 && alloc_outstanding_ >= sched_limit_) return;
     auto [inv_priority, id] = *sched_queue_.begin();
@@ -79,6 +80,20 @@ void JobManager::schedule_allocs() {
     job->alloc_queued = false;
     send_alloc(*job);
   }
+}
+
+void JobManager::requeue() {
+  for (auto& [id, job] : jobs_) {
+    if (job->state != State::kSched) continue;
+    bool started = queues_.started(job->queue);
+    if (started && !job->alloc_queued && !job->alloc_pending) {
+      queue_insert(*job);
+    } else if (!started) {
+      if (job->alloc_queued) queue_remove(*job);
+      if (job->alloc_pending && !job->cancel_sent) sched_cancel(*job);
+    }
+  }
+  schedule_allocs();
 }
 
 void JobManager::send_alloc(Job& job) {

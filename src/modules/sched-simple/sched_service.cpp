@@ -1,4 +1,5 @@
 // sched-simple. See README.md.
+#include "libflux/rset_constraint.hpp"
 #include "sched_service.hpp"
 
 #include <algorithm>
@@ -130,8 +131,15 @@ void SchedService::on_alloc(const Message& m) {
   p.t_submit = req.value("t_submit", 0.0);
   p.req = RsetRequest{res.nnodes, res.nslots, res.cores_per_slot, res.gpus_per_slot, res.exclusive};
   p.duration = js->system.duration;
+  Rset eligible;
+  if (auto c = js->system.all.find("constraints"); c != js->system.all.end() && !c->empty()) {
+    auto ranks = constraint_ranks(all_, *c);
+    if (!ranks) return deny(m, id, ranks.error().message);
+    p.ranks = std::move(*ranks);
+    eligible = all_.copy_ranks(*p.ranks);
+  }
   // A request the whole instance could never hold is denied at once.
-  auto whole = all_.alloc(p.req, opts_.alloc_mode);
+  auto whole = (p.ranks ? eligible : all_).alloc(p.req, opts_.alloc_mode);
   if (!whole) return deny(m, id, "unsatisfiable request: " + whole.error().message);
   queue_.push_back(std::move(p));
   sort_queue();
@@ -150,9 +158,17 @@ void SchedService::schedule() {
   Rset free = (all_ - allocated_).copy_ranks(up_);
   while (!queue_.empty()) {
     Pending& p = queue_.front();
-    auto r = free.alloc(p.req, opts_.alloc_mode, &all_);
+    auto r = p.ranks ? free.copy_ranks(*p.ranks).alloc(p.req, opts_.alloc_mode, &all_)
+                     : free.alloc(p.req, opts_.alloc_mode, &all_);
     if (!r) break;  // first come, first served: nothing passes the head
     Rset alloc = std::move(r).value();
+    // The job's R names its ranks' properties, but not the instance-local
+    // ones (+name), as flux-core's.
+    for (const auto& [name, ranks] : all_.properties) {
+      if (name.starts_with('+')) continue;
+      Idset mine = ranks & alloc.ranks();
+      if (!mine.empty()) alloc.properties[name] = std::move(mine);
+    }
     alloc.starttime = wallclock();
     alloc.expiration = p.duration > 0 ? alloc.starttime + p.duration : all_.expiration;
     free -= alloc;

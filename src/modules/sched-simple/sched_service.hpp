@@ -33,6 +33,7 @@ class SchedService {
     double t_submit = 0;
     RsetRequest req;
     double duration = 0;
+    std::optional<Idset> ranks;  // the ranks its constraints allow, if it has any
   };
 
   Task<void> watch_resources(Rpc rpc);
