@@ -39,7 +39,9 @@ int usage_error(const CLI::App& app, const std::string& prog, const std::string&
   std::string name = full_name(app, prog);
   if (argparse_style(prog)) {
     std::string msg = bad_option.empty() ? what : "unrecognized arguments: " + bad_option;
-    std::fprintf(stderr, "%s: error: %s\n", name.c_str(), msg.c_str());
+    // argparse's short usage line comes first.
+    std::fprintf(stderr, "usage: %s [-h] ...\n%s: error: %s\n", name.c_str(), name.c_str(),
+                 msg.c_str());
     return 2;
   }
   if (!bad_option.empty())

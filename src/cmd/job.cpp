@@ -22,7 +22,18 @@ int cmd_job(int argc, char** argv) {
   jobcmd::add_control(app, reg);
   jobcmd::add_query(app, reg);
   jobcmd::add_taskmap(app, reg);
-  return run_subcommand(app, reg, argc, argv);
+  jobcmd::add_list(app, reg);
+  // `raise|cancel IDS -- NOTE`: CLI11 would end the subcommand at "--";
+  // the words after it are the note, passed on as positionals.
+  std::vector<char*> args(argv, argv + argc);
+  static char separator[] = "\x1f--";
+  if (argc > 1 && (std::string(argv[1]) == "raise" || std::string(argv[1]) == "cancel"))
+    for (auto& a : args)
+      if (std::string(a) == "--") {
+        a = separator;
+        break;
+      }
+  return run_subcommand(app, reg, argc, args.data());
 }
 
 }  // namespace flux::cmd

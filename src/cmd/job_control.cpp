@@ -18,12 +18,6 @@ namespace flux::cmd::jobcmd {
 
 namespace {
 
-std::string join(const std::vector<std::string>& words) {
-  std::string s;
-  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
-  return s;
-}
-
 // "SIGUSR1", "USR1" or "10".
 int signal_number(const std::string& s) {
   char* end = nullptr;
@@ -34,7 +28,56 @@ int signal_number(const std::string& s) {
     const char* abbrev = sigabbrev_np(sig);
     if (abbrev && name == abbrev) return sig;
   }
-  throw FluxError(EINVAL, "invalid signal " + s);
+  throw FluxError(EINVAL, "Invalid signal " + s);
+}
+
+// flux-core's argument form `IDS... [--] [NOTE...]`: job ids up to the
+// first word that is not one; the rest is the note (an error where none is
+// taken, or where -m gave one too).
+struct IdsAndNote {
+  std::vector<std::pair<std::string, JobId>> ids;
+  std::string note;
+};
+IdsAndNote ids_and_note(const std::vector<std::string>& args, bool note_allowed,
+                        const std::string& message) {
+  IdsAndNote out;
+  size_t i = 0;
+  for (; i < args.size(); i++) {
+    auto id = JobId::parse(args[i]);
+    if (!id) break;
+    out.ids.emplace_back(args[i], *id);
+  }
+  if (i < args.size()) {
+    if (!note_allowed) throw FluxError(EINVAL, "invalid jobid: " + args[i]);
+    if (args[i] == "--" || args[i] == "\x1f--") i++;  // job.cpp's stand-in for "--"
+    for (; i < args.size(); i++) out.note += (out.note.empty() ? "" : " ") + args[i];
+  }
+  if (!message.empty()) {
+    if (!out.note.empty())
+      throw FluxError(EINVAL, "Do not set note on command line and with --message");
+    out.note = message;
+  }
+  if (out.ids.empty()) throw FluxError(EINVAL, "no jobids given");
+  return out;
+}
+
+// One request per job, all in flight at once; each failure printed as
+// "flux-job: PREFIX ID: error". 1 if any failed.
+int each_job(const std::vector<std::pair<std::string, JobId>>& ids, const char* prefix,
+             const std::function<Rpc(Handle&, JobId)>& send) {
+  auto h = Handle::open();
+  std::vector<Rpc> rpcs;
+  for (const auto& [arg, id] : ids) rpcs.push_back(send(*h, id));
+  int rc = 0;
+  for (size_t i = 0; i < rpcs.size(); i++) {
+    try {
+      rpcs[i].get();
+    } catch (const FluxError& e) {
+      std::fprintf(stderr, "flux-job: %s %s: %s\n", prefix, ids[i].first.c_str(), e.what());
+      rc = 1;
+    }
+  }
+  return rc;
 }
 
 int urgency_value(const std::string& s) {
@@ -69,7 +112,7 @@ void add_control(CLI::App& job, Registry& reg) {
                    }});
   }
   {
-    auto* app = job.add_subcommand("kill", "Send a signal to a running job's tasks");
+    auto* app = job.add_subcommand("kill", "Send a signal to running jobs' tasks");
     struct Opts {
       std::vector<std::string> ids;
       std::string signal = "SIGTERM";
@@ -77,14 +120,18 @@ void add_control(CLI::App& job, Registry& reg) {
     auto o = std::make_shared<Opts>();
     app->add_option("ids", o->ids, "Job ids")->required();
     app->add_option("-s,--signal", o->signal, "Signal name or number (default SIGTERM)");
-    reg.push_back(
-        {app, [o] {
-           int signum = signal_number(o->signal);
-           auto h = Handle::open();
-           for (const auto& s : o->ids)
-             h->rpc("job-manager.kill", {{"id", parse_jobid(s).value}, {"signum", signum}}).get();
-           return 0;
-         }});
+    reg.push_back({app, [o] {
+                     int signum = 0;
+                     try {
+                       signum = signal_number(o->signal);
+                     } catch (const FluxError& e) {
+                       throw FluxError(EINVAL, std::string("kill: ") + e.what());
+                     }
+                     auto args = ids_and_note(o->ids, false, "");
+                     return each_job(args.ids, "kill", [signum](Handle& h, JobId id) {
+                       return h.rpc("job-manager.kill", {{"id", id.value}, {"signum", signum}});
+                     });
+                   }});
   }
   {
     auto* app = job.add_subcommand("submit", "Submit a jobspec (JSON or YAML) from FILE or stdin");
@@ -120,44 +167,43 @@ void add_control(CLI::App& job, Registry& reg) {
   {
     auto* app = job.add_subcommand("cancel", "Cancel jobs");
     struct Opts {
-      std::vector<std::string> ids;
+      std::vector<std::string> args;
       std::string message;
     };
     auto o = std::make_shared<Opts>();
-    app->add_option("ids", o->ids, "Job ids")->required();
+    app->add_option("ids", o->args, "Job ids, then an optional note")->required();
     app->add_option("-m,--message", o->message, "Exception note");
     reg.push_back({app, [o] {
-                     auto h = Handle::open();
-                     for (const auto& s : o->ids)
-                       h->rpc("job-manager.raise", {{"id", parse_jobid(s).value},
-                                                    {"severity", 0},
-                                                    {"type", "cancel"},
-                                                    {"note", o->message}})
-                           .get();
-                     return 0;
+                     auto args = ids_and_note(o->args, true, o->message);
+                     return each_job(args.ids, "cancel", [&args](Handle& h, JobId id) {
+                       return h.rpc("job-manager.raise", {{"id", id.value},
+                                                          {"severity", 0},
+                                                          {"type", "cancel"},
+                                                          {"note", args.note}});
+                     });
                    }});
   }
   {
-    auto* app = job.add_subcommand("raise", "Raise an exception on a job");
+    auto* app = job.add_subcommand("raise", "Raise an exception on jobs");
     struct Opts {
-      std::string id;
+      std::vector<std::string> args;
       int severity = 0;
       std::string type = "cancel";
-      std::vector<std::string> message;
+      std::string message;
     };
     auto o = std::make_shared<Opts>();
-    app->add_option("id", o->id, "Job id")->required();
+    app->add_option("ids", o->args, "Job ids, then an optional note")->required();
     app->add_option("-s,--severity", o->severity, "Severity (0 = fatal, 1-7 not)");
     app->add_option("-t,--type", o->type, "Exception type (default: cancel)");
-    app->add_option("message", o->message, "Exception note");
+    app->add_option("-m,--message", o->message, "Exception note");
     reg.push_back({app, [o] {
-                     auto h = Handle::open();
-                     h->rpc("job-manager.raise", {{"id", parse_jobid(o->id).value},
-                                                  {"severity", o->severity},
-                                                  {"type", o->type},
-                                                  {"note", join(o->message)}})
-                         .get();
-                     return 0;
+                     auto args = ids_and_note(o->args, true, o->message);
+                     return each_job(args.ids, "raise", [&](Handle& h, JobId id) {
+                       return h.rpc("job-manager.raise", {{"id", id.value},
+                                                          {"severity", o->severity},
+                                                          {"type", o->type},
+                                                          {"note", args.note}});
+                     });
                    }});
   }
   {

@@ -19,6 +19,7 @@ using jobs::JobFormat;
 using jobs::JobView;
 
 struct JobsOptions {
+  bool from_stdin = false;  // hidden, for tests: jobs as JSON lines on stdin
   bool all_states = false;  // -a
   bool all_users = false;   // -A
   std::string user;
@@ -147,6 +148,9 @@ void print_stats(Handle& h, bool& active) {
   active = n("total") - n("inactive") > 0;
 }
 
+bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
+                bool color);
+
 int run_jobs(JobsOptions& o) {
   const char* named = jobs::named_format(o.format);
   if (!named && o.format.find('{') == std::string::npos) {
@@ -170,6 +174,20 @@ int run_jobs(JobsOptions& o) {
     throw FluxError(EINVAL, "--json is incompatible with --stats and --stats-only");
   if (o.count < 0) throw FluxError(EINVAL, "--count must be >= 0");
 
+  std::vector<JobView> jobs;
+  int rc = 0;
+  if (o.from_stdin) {
+    // One job object per line, as job-list gives it; filters are ignored.
+    std::string line;
+    for (int n = 1; std::getline(std::cin, line); n++) {
+      Json j = Json::parse(line, nullptr, false);
+      if (!j.is_object())
+        throw FluxError(EINVAL, "JSON input error: line " + std::to_string(n) + ": not a job object");
+      jobs.emplace_back(std::move(j));
+    }
+    print_jobs(o, formatter, jobs, color);
+    return rc;
+  }
   auto h = open_instance();
   if (o.stats || o.stats_only) {
     bool active = false;
@@ -177,8 +195,6 @@ int run_jobs(JobsOptions& o) {
     if (o.stats_only) return active ? 0 : 1;
   }
 
-  std::vector<JobView> jobs;
-  int rc = 0;
   Json attrs = Json::array({"all"});
   if (!o.ids.empty()) {
     if (o.filtered)
@@ -226,6 +242,12 @@ int run_jobs(JobsOptions& o) {
     for (auto& j : r.at("jobs")) jobs.emplace_back(std::move(j));
   }
 
+  print_jobs(o, formatter, jobs, color);
+  return rc;
+}
+
+bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
+                bool color) {
   if (o.json) {
     if (o.ids.size() == 1 && jobs.size() == 1) {
       std::printf("%s\n", jobs[0].to_dict().dump().c_str());
@@ -234,15 +256,15 @@ int run_jobs(JobsOptions& o) {
       for (const auto& j : jobs) out.push_back(j.to_dict());
       std::printf("%s\n", Json{{"jobs", out}}.dump().c_str());
     }
-    return rc;
+    return true;
   }
-  JobFormat shown = formatter.filter_empty(jobs);
+  JobFormat shown = formatter.filter_empty(jobs, !o.no_header);
   if (!o.no_header) std::printf("%s\n", shown.header().c_str());
   for (const auto& j : jobs) {
     const char* c = color ? color_of(j) : nullptr;
     std::printf("%s%s%s\n", c ? c : "", shown.format(j).c_str(), c ? "\033[0;0m" : "");
   }
-  return rc;
+  return true;
 }
 
 }  // namespace
@@ -260,7 +282,8 @@ int cmd_jobs(int argc, char** argv) {
   app.add_option("--since", o.since, "List jobs inactive since WHEN (implies -a)");
   app.add_flag("-n,--no-header,--suppress-header", o.no_header, "Do not print the header");
   app.add_option("--name", o.name, "List jobs with this job name");
-  app.add_option("--queue", o.queue, "List jobs in this queue");
+  app.add_option("-q,--queue", o.queue, "List jobs in this queue");
+  app.add_flag("--from-stdin", o.from_stdin)->group("");
   app.add_option("-o,--format", o.format,
                  "Output format: a name (default, deps, long, help) or a format string");
   app.add_option("--color", o.color, "Color output: never, always or auto")

@@ -572,10 +572,14 @@ JobFormat::JobFormat(const std::string& fmt) {
             cur.conv != "H" && cur.conv != "P" && cur.conv != "s" && cur.conv != "r")
           throw FluxError(EINVAL, "Unknown conversion specifier " + cur.conv);
         heading_of(cur.name);  // validates the name
-        if (cur.literal.ends_with("?:")) {
+        if (cur.literal.ends_with("?+:")) {
+          cur.optional = cur.expand = true;
+          cur.literal.resize(cur.literal.size() - 3);
+        } else if (cur.literal.ends_with("?:")) {
           cur.optional = true;
           cur.literal.resize(cur.literal.size() - 2);
         } else if (cur.literal.ends_with("+:")) {
+          cur.expand = true;
           cur.literal.resize(cur.literal.size() - 2);
         }
         cur.field = true;
@@ -641,6 +645,35 @@ std::string JobFormat::format(const JobView& job) const {
   return out;
 }
 
+namespace {
+
+// A Python format spec with its width set to at least width:
+// [[fill]align][sign][#][0][width][,][.precision][type].
+std::string widen_spec(const std::string& spec, size_t width) {
+  size_t i = 0;
+  auto is_align = [](char c) { return c == '<' || c == '>' || c == '^' || c == '='; };
+  if (spec.size() >= 2 && is_align(spec[1]))
+    i = 2;
+  else if (!spec.empty() && is_align(spec[0]))
+    i = 1;
+  while (i < spec.size() && (spec[i] == '+' || spec[i] == '-' || spec[i] == ' ' || spec[i] == '#'))
+    i++;
+  if (i < spec.size() && spec[i] == '0') i++;
+  size_t j = i;
+  while (j < spec.size() && std::isdigit(static_cast<unsigned char>(spec[j]))) j++;
+  size_t have = j > i ? std::stoul(spec.substr(i, j - i)) : 0;
+  if (have >= width) return spec;
+  return spec.substr(0, i) + std::to_string(width) + spec.substr(j);
+}
+
+size_t text_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // code points
+  return n;
+}
+
+}  // namespace
+
 std::string JobFormat::header() const {
   std::string out;
   for (const auto& it : items_) {
@@ -660,9 +693,18 @@ std::string JobFormat::header() const {
   return out;
 }
 
-JobFormat JobFormat::filter_empty(const std::vector<JobView>& jobs) const {
+JobFormat JobFormat::filter_empty(const std::vector<JobView>& jobs, bool with_header) const {
   JobFormat out;
-  for (const auto& it : items_) {
+  for (auto it : items_) {
+    if (it.expand) {
+      size_t width = with_header ? text_width(heading_of(it.name)) : 0;
+      for (const auto& j : jobs) {
+        std::string s = format_item(it, j);
+        size_t b = s.find_last_not_of(' '), a = s.find_first_not_of(' ');
+        width = std::max(width, a == std::string::npos ? 0 : text_width(s.substr(a, b - a + 1)));
+      }
+      it.spec = widen_spec(it.spec, width);
+    }
     if (it.optional) {
       bool any = false;
       for (const auto& j : jobs) {

@@ -41,13 +41,16 @@ class JobFormat {
   std::string header() const;
   std::string format(const JobView& job) const;
   // A copy without the "?:" columns that are empty for every job.
-  JobFormat filter_empty(const std::vector<JobView>& jobs) const;
+  // Also widens each "+:" column to its widest value (and its heading, when
+  // a header is printed).
+  JobFormat filter_empty(const std::vector<JobView>& jobs, bool with_header = true) const;
 
  private:
   struct Item {
     std::string literal;  // text before the field
     bool field = false;
     bool optional = false;  // "?:" before the field
+    bool expand = false;    // "+:" before the field
     std::string name, conv, spec;
   };
   JobFormat() = default;

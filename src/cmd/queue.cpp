@@ -83,9 +83,13 @@ int list(Handle& h, const std::string& format, const std::vector<std::string>& o
          bool no_header) {
   Json config = h.rpc("config.get", Json::object()).get_json();
   Policy policy = Policy::from_config(config).value();
-  Rset all;
-  if (auto r = h.rpc("sched.resource-status", Json::object()).get_json(); r.contains("all"))
-    all = Rset::from_json(r["all"]).value();
+  Rset all;  // none without a scheduler
+  try {
+    if (auto r = h.rpc("sched.resource-status", Json::object()).get_json(); r.contains("all"))
+      all = Rset::from_json(r["all"]).value();
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOSYS) throw;
+  }
   std::vector<std::string> names;
   for (const auto& [n, q] : policy.queues())
     if (only.empty() || std::find(only.begin(), only.end(), n) != only.end()) names.push_back(n);

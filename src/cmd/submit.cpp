@@ -39,7 +39,7 @@ int cmd_submit(int argc, char** argv) {
   }
   auto h = open_instance();
   std::vector<JobId> ids;  // kept only when they are waited for
-  bool keep = watch || opts.wait;
+  bool keep = watch || opts.wait || !opts.wait_event.empty();
   JobSubmitter submitter(*h, opts.urgency, opts.flag_bits(), [&](JobId id) {
     if (!opts.quiet) std::printf("%s\n", id.encode().c_str());
     if (keep) ids.push_back(id);
@@ -52,6 +52,8 @@ int cmd_submit(int argc, char** argv) {
   }
   submitter.finish();
   std::fflush(stdout);
+  if (!opts.wait_event.empty())
+    for (const auto& id : ids) wait_for_event(*h, id, opts.wait_event);
   if (watch) {
     // Each job's output in turn, then the largest exit code.
     int rc = 0;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "job_query.hpp"
 #include "libflux/constraint_query.hpp"
 #include "libflux/child_reaper.hpp"
 #include "libflux/fsd.hpp"
@@ -153,6 +154,7 @@ void SubmitOptions::add_to(CLI::App& app) {
       ->allow_extra_args(false);
   app.add_flag("--quiet", quiet, "Do not print job ids");
   app.add_option("-q,--queue", queue, "Submit to the named queue");
+  app.add_option("--wait-event", wait_event, "Wait for EVENT (exec.EVENT: exec eventlog)");
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
 }
 
@@ -299,6 +301,21 @@ std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jo
   for (const auto& js : jobspecs) s.submit(js);
   s.finish();
   return ids;
+}
+
+void wait_for_event(Handle& h, JobId id, const std::string& event) {
+  bool exec = event.starts_with("exec.");
+  std::string name = exec ? event.substr(5) : event;
+  Rpc rpc = jobcmd::eventlog_watch(h, id, exec ? "guest.exec.eventlog" : "eventlog", exec ? 1 : 0);
+  while (auto m = rpc.next()) {
+    if (jobcmd::watch_entry(*m).name == name) {
+      jobcmd::eventlog_watch_cancel(h, rpc);
+      while (rpc.next()) {
+      }
+      return;
+    }
+  }
+  throw FluxError(ENODATA, id.encode() + ": event '" + event + "' never received");
 }
 
 int wait_jobs(Handle& h, const std::vector<JobId>& ids, const char* prog) {

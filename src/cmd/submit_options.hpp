@@ -26,7 +26,8 @@ struct SubmitOptions {
   std::string time_limit;
   int urgency = 16;  // --urgency: 0-31, or hold, default, expedite
   std::vector<std::string> dependencies;
-  std::vector<std::string> requires_;  // --requires: RFC 35 queries, and-ed
+  std::vector<std::string> requires_;
+  std::string wait_event;  // --wait-event: NAME, or exec.NAME (exec eventlog)  // --requires: RFC 35 queries, and-ed
   std::string begin_time;
   std::string job_name;
   std::vector<std::string> env_rules;
@@ -85,6 +86,10 @@ std::vector<JobId> submit_jobspecs(Handle& h, const std::vector<std::string>& jo
 
 // Wait (job-manager.wait) for waitable jobs; returns the exit code flux-core
 // gives: 0 if all succeeded, else the largest task exit code, 1 for others.
+// Block until the job's eventlog has event (--wait-event: "exec.NAME"
+// looks in the exec eventlog). FluxError if it ends without it.
+void wait_for_event(Handle& h, JobId id, const std::string& event);
+
 int wait_jobs(Handle& h, const std::vector<JobId>& ids, const char* prog);
 
 }  // namespace flux::cmd

@@ -522,3 +522,63 @@ def test_debug_flag_records_requests(jobs_instance):
     (plain,) = submit(inst, SIM, "true")
     wait_event(inst, plain, "clean")
     assert not [n for n in names(eventlog(inst, plain)) if n.startswith("debug.")]
+
+
+def test_raise_kill_cancel_take_several_ids_and_a_note(jobs_instance):
+    inst = jobs_instance
+    a, b = submit(inst, "--urgency=hold", "true"), submit(inst, "--urgency=hold", "true")
+    ids = a + b
+    r = inst.run("job", "raise", "-t", "test", "-s", "1", *ids, "--", "two", "words")
+    assert r.returncode == 0, r.stderr
+    for jobid in ids:
+        ev = [e for e in eventlog(inst, jobid) if e["name"] == "exception"]
+        assert ev[0]["context"]["note"] == "two words"
+        assert ev[0]["context"]["type"] == "test"
+    r = inst.run("job", "raise", "-m", "x", ids[0], "note")
+    assert r.returncode == 1
+    assert "Do not set note on command line and with --message" in r.stderr
+    r = inst.run("job", "kill", "-s", "SIGFAKE", ids[0])
+    assert r.returncode == 1 and "kill: Invalid signal SIGFAKE" in r.stderr
+    r = inst.run("job", "kill", *ids)
+    assert r.returncode == 1
+    assert f"flux-job: kill {ids[0]}: job is not running" in r.stderr
+    assert f"flux-job: kill {ids[1]}: job is not running" in r.stderr
+    r = inst.run("job", "cancel", *ids, "-m", "bye")
+    assert r.returncode == 0, r.stderr
+    for jobid in ids:
+        wait_event(inst, jobid, "clean")
+    r = inst.run("job", "raise", ids[0])
+    assert r.returncode == 1 and f"raise {ids[0]}: job is inactive" in r.stderr
+
+
+def test_job_list_commands(jobs_instance):
+    inst = jobs_instance
+    (held,) = submit(inst, "--urgency=hold", "true")
+    (done,) = submit(inst, SIM, "true")
+    wait_event(inst, done, "clean")
+    r = inst.run("job", "list")
+    assert r.returncode == 0, r.stderr
+    listed = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [j["id"] for j in listed] == [int(inst.run("job", "id", held).stdout)]
+    assert listed[0]["state"] == 8  # SCHED
+    r = inst.run("job", "list", "-a")
+    assert len(r.stdout.splitlines()) == 2
+    r = inst.run("job", "list", "-s", "inactive")
+    assert [json.loads(x)["result"] for x in r.stdout.splitlines()] == [1]  # COMPLETED
+    r = inst.run("job", "list", "-s", "bogus")
+    assert r.returncode == 1 and "error parsing --states: bogus is unknown" in r.stderr
+    r = inst.run("job", "list-inactive")
+    assert len(r.stdout.splitlines()) == 1
+    r = inst.run("job", "list-ids", "--wait-state=sched", held)
+    assert json.loads(r.stdout)["state"] == 8
+    r = inst.run("job", "list-ids", "--wait-state=bogus", held)
+    assert r.returncode == 1 and "invalid job state specified" in r.stderr
+    # job-manager.list (flux-core's list-jobs test tool): the queued job.
+    with fluxmsg.Client(inst.sock, timeout=30) as c:
+        c.send(fluxmsg.request("job-manager.list", {"max_entries": 0}, matchtag=1))
+        m = c.recv(timeout=30)
+        assert m.errnum == 0, m
+        jobs = m.json()["jobs"]
+    assert [j["state"] for j in jobs] == [8]
+    assert jobs[0]["urgency"] == 0 and jobs[0]["priority"] == 0
+    inst.run("job", "cancel", held)

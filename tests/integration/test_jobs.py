@@ -196,3 +196,17 @@ def test_job_status_and_last_with_real_jobs(jobs_instance):
     assert inst.run("job", "last", "[1:2]").stdout.split() == [a]
     out = inst.run("job", "eventlog", a).stdout.split("\n")
     assert [line.split(" ")[1] for line in out if line][:3] == ["submit", "validate", "depend"]
+
+
+def test_from_stdin_and_expandable_columns(jobs_instance):
+    inst = jobs_instance
+    line = json.dumps({"id": 195823665152, "state": 8, "name": "a"}) + "\n"
+    r = inst.run("jobs", "--from-stdin", "-o", "+:{name:>1}", input=line)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "NAME\n   a\n"  # widened to the heading
+    r = inst.run("jobs", "--from-stdin", "-no", "+:{name:>1}", input=line)
+    assert r.stdout == "a\n"
+    r = inst.run("jobs", "--from-stdin", "-o", "{name} ?+:{exception.type:>1}", input=line)
+    assert r.stdout.splitlines() == ["NAME", "a"]  # empty everywhere: dropped
+    r = inst.run("jobs", "--from-stdin", input="not json\n")
+    assert r.returncode == 1 and "JSON input error: line 1" in r.stderr

@@ -68,6 +68,7 @@ class JobManager {
   Json handle_queue_start(const Message& m);
   Json handle_queue_list(const Message& m);
   Json handle_alloc_query(const Message& m);
+  Json handle_list(const Message& m);
   std::vector<Queue*> queue_targets(const Json& req);
   // Why the job's queue refuses a submission (unknown, disabled), if it does.
   std::optional<std::string> queue_refusal(const std::string& name);
