@@ -46,8 +46,9 @@ int usage_error(const CLI::App& app, const std::string& prog, const std::string&
   }
   if (!bad_option.empty())
     std::fprintf(stderr, "%s: unrecognized option '%s'\n", name.c_str(), bad_option.c_str());
-  else
-    std::fprintf(stderr, "%s: %s\n", name.c_str(), what.c_str());
+  else  // a word too many or too few: optparse's tools print their usage
+    std::fprintf(stderr, "%s: %s\nUsage: %s [OPTIONS]...\n", name.c_str(), what.c_str(),
+                 name.c_str());
   std::fprintf(stderr, "Try `%s --help' for more information.\n", name.c_str());
   return 1;
 }

@@ -23,6 +23,8 @@ void add_query(CLI::App& job, Registry& reg);
 void add_taskmap(CLI::App& job, Registry& reg);
 // list, list-inactive, list-ids
 void add_list(CLI::App& job, Registry& reg);
+// timeleft
+void add_timeleft(CLI::App& job, Registry& reg);
 
 // A job id in any RFC 19 encoding, or FluxError(EINVAL) "invalid jobid: X".
 JobId parse_jobid(const std::string& text);

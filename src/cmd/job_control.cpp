@@ -11,6 +11,7 @@
 
 #include "job_attach.hpp"
 #include "job_common.hpp"
+#include "job_states.hpp"
 #include "libflux/jobspec.hpp"
 #include "submit_options.hpp"
 
@@ -173,15 +174,15 @@ void add_control(CLI::App& job, Registry& reg) {
     auto o = std::make_shared<Opts>();
     app->add_option("ids", o->args, "Job ids, then an optional note")->required();
     app->add_option("-m,--message", o->message, "Exception note");
-    reg.push_back({app, [o] {
-                     auto args = ids_and_note(o->args, true, o->message);
-                     return each_job(args.ids, "cancel", [&args](Handle& h, JobId id) {
-                       return h.rpc("job-manager.raise", {{"id", id.value},
-                                                          {"severity", 0},
-                                                          {"type", "cancel"},
-                                                          {"note", args.note}});
-                     });
-                   }});
+    reg.push_back(
+        {app, [o] {
+           auto args = ids_and_note(o->args, true, o->message);
+           return each_job(args.ids, "cancel", [&args](Handle& h, JobId id) {
+             return h.rpc(
+                 "job-manager.raise",
+                 {{"id", id.value}, {"severity", 0}, {"type", "cancel"}, {"note", args.note}});
+           });
+         }});
   }
   {
     auto* app = job.add_subcommand("raise", "Raise an exception on jobs");
@@ -205,6 +206,104 @@ void add_control(CLI::App& job, Registry& reg) {
                                                           {"note", args.note}});
                      });
                    }});
+  }
+  {
+    auto* app = job.add_subcommand("killall", "Send a signal to all running jobs");
+    struct Opts {
+      std::string signal = "SIGTERM", user;
+      bool force = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("-s,--signal", o->signal, "Signal name or number (default SIGTERM)");
+    app->add_option("-u,--user", o->user, "Jobs of USER (the owner: all)");
+    app->add_flag("-f,--force", o->force, "Confirm the command");
+    reg.push_back(
+        {app, [o] {
+           int signum = 0;
+           try {
+             signum = signal_number(o->signal);
+           } catch (const FluxError& e) {
+             throw FluxError(EINVAL, std::string("killall: ") + e.what());
+           }
+           int64_t uid = o->user.empty() ? getuid() : o->user == "all" ? -1 : user_to_uid(o->user);
+           auto h = Handle::open();
+           Json r;
+           try {
+             r = h->rpc("job-manager.killall",
+                        {{"dry_run", !o->force}, {"userid", uid}, {"signum", signum}})
+                     .get_json();
+           } catch (const FluxError& e) {
+             throw FluxError(e.errnum(), std::string("killall: ") + e.what());
+           }
+           int count = r.value("count", 0), errors = r.value("errors", 0);
+           if (count > 0 && !o->force)
+             std::fprintf(stderr, "flux-job: Command matched %d jobs (-f to confirm)\n", count);
+           else if (count > 0)
+             std::fprintf(stderr, "flux-job: %s %d jobs (%d errors)\n", strsignal(signum), count,
+                          errors);
+           else
+             std::fprintf(stderr, "flux-job: Command matched 0 jobs\n");
+           return 0;
+         }});
+  }
+  {
+    auto* app = job.add_subcommand("raiseall", "Raise an exception on many jobs");
+    struct Opts {
+      std::vector<std::string> args, states;
+      int severity = 7;
+      std::string user;
+      bool force = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app->add_option("type", o->args, "Exception type, then an optional note")->required();
+    app->add_option("-s,--severity", o->severity, "Severity (default 7)");
+    app->add_option("-u,--user", o->user, "Jobs of USER (the owner: all)");
+    app->add_option("-S,--states", o->states, "Job states (default: active)")
+        ->delimiter(',')
+        ->allow_extra_args(false);
+    app->add_flag("-f,--force", o->force, "Confirm the command");
+    reg.push_back(
+        {app, [o] {
+           std::string type = o->args[0], note;
+           for (size_t i = 1; i < o->args.size(); i++)
+             note += (note.empty() ? "" : " ") + o->args[i];
+           uint32_t states = kStateActive;
+           if (!o->states.empty()) {
+             states = 0;
+             for (const auto& st : o->states) {
+               try {
+                 states |= parse_state_mask(st);
+               } catch (const FluxError&) {
+                 throw FluxError(EINVAL, "error parsing --states: " + st + " is unknown");
+               }
+             }
+             if (states & kStateInactive)
+               throw FluxError(EINVAL, "Exceptions cannot be raised on inactive jobs");
+           }
+           int64_t uid = o->user.empty() ? getuid() : o->user == "all" ? -1 : user_to_uid(o->user);
+           auto h = Handle::open();
+           Json r;
+           try {
+             r = h->rpc("job-manager.raiseall", {{"dry_run", !o->force},
+                                                 {"userid", uid},
+                                                 {"states", states},
+                                                 {"severity", o->severity},
+                                                 {"type", type},
+                                                 {"note", note}})
+                     .get_json();
+           } catch (const FluxError& e) {
+             throw FluxError(e.errnum(), std::string("raiseall: ") + e.what());
+           }
+           int count = r.value("count", 0), errors = r.value("errors", 0);
+           if (count > 0 && !o->force)
+             std::fprintf(stderr, "flux-job: Command matched %d jobs (-f to confirm)\n", count);
+           else if (count > 0)
+             std::fprintf(stderr, "flux-job: Raised exception on %d jobs (%d errors)\n", count,
+                          errors);
+           else
+             std::fprintf(stderr, "flux-job: Command matched 0 jobs\n");
+           return 0;
+         }});
   }
   {
     auto* app = job.add_subcommand("urgency", "Change a pending job's urgency");

@@ -2,10 +2,14 @@
 // per line (flux-core's test tools; flux-jobs(1) is for people).
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "job_common.hpp"
 #include "job_states.hpp"
+#include "libflux/fsd.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::cmd::jobcmd {
 
@@ -42,7 +46,9 @@ void add_list(CLI::App& job, Registry& reg) {
     };
     auto o = std::make_shared<Opts>();
     app->add_option("-c,--count", o->count, "Limit output to N jobs");
-    app->add_option("-s,--states", o->states, "List jobs in these states")->delimiter(',');
+    app->add_option("-s,--states", o->states, "List jobs in these states")
+        ->delimiter(',')
+        ->allow_extra_args(false);
     app->add_option("-u,--user", o->user, "Jobs of USER (all: every user)");
     app->add_flag("-a,--all-user", o->all_user, "My jobs in any state");
     app->add_flag("-A,--all", o->all, "Every user's jobs in any state");
@@ -116,19 +122,81 @@ void add_list(CLI::App& job, Registry& reg) {
                      auto h = Handle::open();
                      std::vector<Rpc> rpcs;
                      for (const auto& s : o->ids)
-                       rpcs.push_back(h->rpc("job-list.list-id", {{"id", parse_jobid(s).value},
-                                                                  {"attrs", {"all"}},
-                                                                  {"state", state}}));
+                       rpcs.push_back(h->rpc(
+                           "job-list.list-id",
+                           {{"id", parse_jobid(s).value}, {"attrs", {"all"}}, {"state", state}}));
                      for (auto& r : rpcs) {
                        try {
                          std::printf("%s\n", r.get_json().at("job").dump().c_str());
                        } catch (const FluxError& e) {
-                         throw FluxError(e.errnum(), std::string("flux job-list.list-id: ") + e.what());
+                         throw FluxError(e.errnum(),
+                                         std::string("flux job-list.list-id: ") + e.what());
                        }
                      }
                      return 0;
                    }});
   }
+}
+
+}  // namespace flux::cmd::jobcmd
+
+namespace flux::cmd::jobcmd {
+
+// flux job timeleft [-H] [ID]: whole seconds (or FSD) left to the job
+// (FLUX_JOB_ID by default) or, outside any job, to the instance.
+void add_timeleft(CLI::App& job, Registry& reg) {
+  auto* app = job.add_subcommand("timeleft", "Print the time left to a job");
+  struct Opts {
+    std::string id;
+    bool human = false;
+  };
+  auto o = std::make_shared<Opts>();
+  app->add_option("id", o->id, "Job id (default: $FLUX_JOB_ID)");
+  app->add_flag("-H,--human", o->human, "As a Flux standard duration");
+  reg.push_back({app, [o] {
+                   std::string s = o->id;
+                   if (s.empty())
+                     if (const char* env = std::getenv("FLUX_JOB_ID")) s = env;
+                   auto h = Handle::open();
+                   double expiration = 0;
+                   if (s.empty()) {
+                     try {
+                       Json r = h->rpc("resource.status").get_json();
+                       expiration = r.at("R").at("execution").value("expiration", 0.0);
+                     } catch (const std::exception&) {
+                       throw FluxError(EINVAL, "failed to get instance expiration");
+                     }
+                   } else {
+                     auto id = JobId::parse(s);
+                     if (!id) throw FluxError(EINVAL, "failed to parse jobid " + s);
+                     Json j;
+                     try {
+                       j = h->rpc("job-list.list-id",
+                                  {{"id", id->value}, {"attrs", {"expiration", "state"}}})
+                               .get_json()
+                               .at("job");
+                     } catch (const FluxError& e) {
+                       if (e.errnum() == ENOENT) throw FluxError(ENOENT, s + ": no such jobid");
+                       throw FluxError(e.errnum(), "flux_job_list_id: " + s + ": " + e.what());
+                     }
+                     uint32_t state = j.value("state", 0u);
+                     if (state & kStatePending)
+                       throw FluxError(EINVAL, "job " + s + " has not started");
+                     expiration = state == kStateRun ? j.value("expiration", 0.0) : 1.0;
+                   }
+                   double left = expiration == 0 ? std::numeric_limits<double>::infinity()
+                                                 : std::max(0.0, expiration - wallclock());
+                   if (o->human) {
+                     std::printf("%s\n", std::isinf(left) ? "infinity" : fsd_format(left).c_str());
+                   } else {
+                     unsigned long sec = std::isinf(left) ? 4294967295UL
+                                         : left > 0 && left < 1
+                                             ? 1
+                                             : static_cast<unsigned long>(std::floor(left));
+                     std::printf("%lu\n", sec);
+                   }
+                   return 0;
+                 }});
 }
 
 }  // namespace flux::cmd::jobcmd

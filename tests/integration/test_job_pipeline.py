@@ -582,3 +582,50 @@ def test_job_list_commands(jobs_instance):
     assert [j["state"] for j in jobs] == [8]
     assert jobs[0]["urgency"] == 0 and jobs[0]["priority"] == 0
     inst.run("job", "cancel", held)
+
+
+def test_killall_and_raiseall(jobs_instance):
+    inst = jobs_instance
+    r = inst.run("job", "killall")
+    assert r.returncode == 0 and r.stderr == "flux-job: Command matched 0 jobs\n"
+    r = inst.run("job", "killall", "foo")
+    assert r.returncode == 1 and "Usage:" in r.stderr
+    r = inst.run("job", "killall", "-s", "SIGFAKE")
+    assert r.returncode == 1 and r.stderr == "flux-job: killall: Invalid signal SIGFAKE\n"
+    held = submit(inst, "--urgency=hold", "true") + submit(inst, "--urgency=hold", "true")
+    r = inst.run("job", "raiseall", "test", "a", "note")
+    assert r.stderr == "flux-job: Command matched 2 jobs (-f to confirm)\n"
+    r = inst.run("job", "raiseall", "-S", "foo", "test")
+    assert r.returncode == 1 and "error parsing --states: foo is unknown" in r.stderr
+    r = inst.run("job", "raiseall", "-S", "inactive", "test")
+    assert "Exceptions cannot be raised on inactive jobs" in r.stderr
+    r = inst.run("job", "raiseall", "-s", "9", "-f", "test")
+    assert r.returncode == 1 and "raiseall: invalid exception severity" in r.stderr
+    r = inst.run("job", "raiseall", "-f", "-S", "sched", "test", "a", "note")
+    assert r.stderr == "flux-job: Raised exception on 2 jobs (0 errors)\n"
+    for jobid in held:
+        ev = [e for e in eventlog(inst, jobid) if e["name"] == "exception"]
+        assert ev[0]["context"]["note"] == "a note" and ev[0]["context"]["severity"] == 7
+    r = inst.run("job", "raiseall", "-f", "--severity=0", "cancel")
+    assert r.stderr == "flux-job: Raised exception on 2 jobs (0 errors)\n"
+    for jobid in held:
+        wait_event(inst, jobid, "clean")
+
+
+def test_timeleft(jobs_instance):
+    inst = jobs_instance
+    r = inst.run("job", "timeleft")
+    assert r.stdout == "4294967295\n", r.stderr  # the instance has no end
+    assert inst.run("job", "timeleft", "-H").stdout == "infinity\n"
+    (jobid,) = submit(inst, "-t", "100s", "sleep", "30")
+    wait_event(inst, jobid, "start")
+    left = int(inst.run("job", "timeleft", jobid).stdout)
+    assert 90 <= left <= 100
+    (held,) = submit(inst, "--urgency=hold", "true")
+    r = inst.run("job", "timeleft", held)
+    assert r.returncode == 1 and f"job {held} has not started" in r.stderr
+    inst.run("job", "cancel", jobid, held)
+    wait_event(inst, jobid, "clean")
+    assert inst.run("job", "timeleft", jobid).stdout == "0\n"
+    r = inst.run("job", "timeleft", "f1")
+    assert r.returncode == 1 and "f1: no such jobid" in r.stderr

@@ -48,6 +48,7 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
       {"job-manager.urgency", Access::kUser, this, &JobManager::handle_urgency},
       {"job-manager.memo", Access::kUser, this, &JobManager::handle_memo},
       {"job-manager.kill", Access::kUser, this, &JobManager::handle_kill},
+      {"job-manager.killall", Access::kUser, this, &JobManager::handle_killall},
       {"job-manager.getattr", Access::kUser, this, &JobManager::handle_getattr},
       {"job-manager.history.get", Access::kUser, this, &JobManager::handle_history},
       {"job-manager.getinfo", Access::kUser, this, &JobManager::handle_getinfo},
@@ -315,6 +316,10 @@ Json JobManager::handle_raiseall(const Message& m) {
   std::string note = req.value("note", "");
   if (!is_owner(m) && userid != static_cast<int64_t>(m.userid()))
     throw FluxError(EPERM, "guests can only raise exceptions on their own jobs");
+  if (severity < 0 || severity > 7) throw FluxError(EPROTO, "invalid exception severity");
+  if (type.empty() || type.find_first_of(" \t\n=") != std::string::npos)
+    throw FluxError(EPROTO, "invalid exception type");
+  if (userid == 0xFFFFFFFF) userid = -1;  // FLUX_USERID_UNKNOWN: every user
   std::vector<Job*> targets;
   for (auto& [id, job] : jobs_) {
     if (!job->active()) continue;
@@ -345,16 +350,41 @@ Json JobManager::handle_urgency(const Message& m) {
 
 Json JobManager::handle_kill(const Message& m) {
   Json req = m.json().value();
-  Job& job = lookup(req, m, "guests may only send signals to their own jobs");
   int signum = req.value("signum", SIGTERM);
-  if (signum < 1 || signum >= NSIG) throw FluxError(EINVAL, "invalid signal");
+  if (signum < 1 || signum >= NSIG) throw FluxError(EINVAL, "Invalid signal number");
+  Job& job = lookup(req, m, "guests may only send signals to their own jobs");
+  if (!job.active()) throw FluxError(EINVAL, "job is inactive");
   if (job.state != State::kRun || !job.exec_active) throw FluxError(EINVAL, "job is not running");
+  send_signal(job, signum);
+  return Json::object();
+}
+
+void JobManager::send_signal(Job& job, int signum) {
   // Not kill_sent: a signal is not the end of the job (it may be caught).
   Message k = Message::request(exec_service_ + ".kill");
   k.set_flag(msgflag::kNoResponse);
   k.set_json({{"id", job.id.value}, {"signal", signum}});
   h_.send(std::move(k));
-  return Json::object();
+}
+
+// Signal every running job of a user (-1: all users; the owner only).
+Json JobManager::handle_killall(const Message& m) {
+  Json req = m.json().value();
+  bool dry_run = req.at("dry_run").get<bool>();
+  int64_t userid = req.at("userid").get<int64_t>();
+  int signum = req.at("signum").get<int>();
+  if (signum < 1 || signum >= NSIG) throw FluxError(EINVAL, "Invalid signal number");
+  if (!is_owner(m) && userid != static_cast<int64_t>(m.userid()))
+    throw FluxError(EPERM, "guests can only kill their own jobs");
+  int count = 0;
+  for (auto& [id, job] : jobs_) {
+    if (job->state != State::kRun && job->state != State::kCleanup) continue;
+    if (userid >= 0 && userid != 0xFFFFFFFF && job->userid != static_cast<uint32_t>(userid))
+      continue;
+    count++;
+    if (!dry_run && job->state == State::kRun && job->exec_active) send_signal(*job, signum);
+  }
+  return {{"count", count}, {"errors", 0}};
 }
 
 Json JobManager::handle_memo(const Message& m) {
@@ -582,9 +612,9 @@ Json JobManager::handle_list(const Message& m) {
   Json jobs = Json::array();
   auto full = [&] { return max > 0 && jobs.size() >= static_cast<size_t>(max); };
   auto add = [&jobs](const Job& job) {
-    Json o = {{"id", job.id.value},       {"userid", job.userid}, {"urgency", job.urgency},
-              {"priority", job.priority}, {"t_submit", job.t_submit},
-              {"state", static_cast<int>(job.state)}};
+    Json o = {{"id", job.id.value},       {"userid", job.userid},
+              {"urgency", job.urgency},   {"priority", job.priority},
+              {"t_submit", job.t_submit}, {"state", static_cast<int>(job.state)}};
     if (!job.annotations.empty()) o["annotations"] = job.annotations;
     if (!job.dependencies.empty()) o["dependencies"] = job.dependencies;
     jobs.push_back(std::move(o));
@@ -608,9 +638,7 @@ Json JobManager::handle_alloc_query(const Message&) {
     if (job->alloc_pending) pending++;
     if (job->has_resources) running++;
   }
-  return {{"queue_length", sched_queue_.size()},
-          {"alloc_pending", pending},
-          {"running", running}};
+  return {{"queue_length", sched_queue_.size()}, {"alloc_pending", pending}, {"running", running}};
 }
 
 void JobManager::handle_disconnect(const Message& m) {

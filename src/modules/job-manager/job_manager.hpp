@@ -16,10 +16,10 @@
 
 #include "event_writer.hpp"
 #include "job.hpp"
-#include "queues.hpp"
 #include "libflux/handle.hpp"
 #include "libflux/reactor.hpp"
 #include "modules/common/module_log.hpp"
+#include "queues.hpp"
 
 namespace flux::jobmgr {
 
@@ -58,6 +58,8 @@ class JobManager {
   Json handle_urgency(const Message& m);
   Json handle_memo(const Message& m);
   Json handle_kill(const Message& m);
+  Json handle_killall(const Message& m);
+  void send_signal(Job& job, int signum);
   void handle_wait(const Message& m);
   void handle_journal(const Message& m);
   Json handle_getattr(const Message& m);
