@@ -14,11 +14,11 @@
 
 #include "boot.hpp"
 #include "config.hpp"
-#include "libflux/policy.hpp"
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
 #include "libflux/idset.hpp"
 #include "libflux/log_line.hpp"
+#include "libflux/policy.hpp"
 #include "libflux/version.hpp"
 #include "uuid.hpp"
 
@@ -342,7 +342,7 @@ std::map<std::string, std::string> Broker::child_env() const {
 void Broker::update_config(Json c) {
   if (router.rank() != 0)
     throw FluxError(EINVAL, "the configuration may only be changed on the leader broker");
-  access_policy(c);  // what the broker reads of it must be right
+  access_policy(c);                // what the broker reads of it must be right
   Policy::from_config(c).value();  // job-ingest and job-manager's tables
   config = std::move(c);
   Message ev = Message::event("config.update");

@@ -274,9 +274,13 @@ int cmd_archive(int argc, char** argv) {
   if (create->parsed()) {
     auto existing = fetch(*h, key, ns, false);
     if (existing && !overwrite && !append) throw FluxError(EEXIST, key + " exists");
-    Creator c{*h, instance_hash(*h), parse_size_suffix("--chunksize", chunksize, 2147483647.0),
-              parse_size_suffix("--small-file-threshold", threshold, 2147483647.0), verbose > 0,
-              Json::array(), {}};
+    Creator c{*h,
+              instance_hash(*h),
+              parse_size_suffix("--chunksize", chunksize, 2147483647.0),
+              parse_size_suffix("--small-file-threshold", threshold, 2147483647.0),
+              verbose > 0,
+              Json::array(),
+              {}};
     if (existing && append) c.archive = std::move(*existing);
     for (const auto& p : paths) c.add(fs::path(p).lexically_normal().string());
     kvs::Txn txn;

@@ -182,7 +182,8 @@ int run_jobs(JobsOptions& o) {
     for (int n = 1; std::getline(std::cin, line); n++) {
       Json j = Json::parse(line, nullptr, false);
       if (!j.is_object())
-        throw FluxError(EINVAL, "JSON input error: line " + std::to_string(n) + ": not a job object");
+        throw FluxError(EINVAL,
+                        "JSON input error: line " + std::to_string(n) + ": not a job object");
       jobs.emplace_back(std::move(j));
     }
     print_jobs(o, formatter, jobs, color);

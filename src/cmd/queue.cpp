@@ -138,7 +138,8 @@ int list(Handle& h, const std::string& format, const std::vector<std::string>& o
     l.f["enabled.ascii"] = en ? "y" : "n";
     l.f["started"] = start ? "\u2714" : paused ? "\u23f8" : "\u2717";
     l.f["started.ascii"] = start ? "y" : paused ? "p" : "n";
-    l.f["defaults.timelimit"] = fsd(limit(name, {"policy", "jobspec", "defaults", "system", "duration"}));
+    l.f["defaults.timelimit"] =
+        fsd(limit(name, {"policy", "jobspec", "defaults", "system", "duration"}));
     l.f["limits.timelimit"] = fsd(limit(name, {"policy", "limits", "duration"}));
     Rset mine = all;
     if (!name.empty()) {
@@ -165,21 +166,20 @@ int list(Handle& h, const std::string& format, const std::vector<std::string>& o
     }
     lines.push_back(std::move(l));
   }
-  std::map<std::string, std::string> headings = {
-      {"queue", "QUEUE"},
-      {"queuem", "QUEUE"},
-      {"parent", "PARENT"},
-      {"submission", "SUBMIT"},
-      {"scheduling", "SCHED"},
-      {"enabled", "EN"},
-      {"started", "ST"},
-      {"enabled.ascii", "EN"},
-      {"started.ascii", "ST"},
-      {"defaults.timelimit", "TDEFAULT"},
-      {"limits.timelimit", "TLIMIT"},
-      {"resources.all.nnodes", "NODES"},
-      {"resources.all.ncores", "CORES"},
-      {"resources.all.ngpus", "GPUS"}};
+  std::map<std::string, std::string> headings = {{"queue", "QUEUE"},
+                                                 {"queuem", "QUEUE"},
+                                                 {"parent", "PARENT"},
+                                                 {"submission", "SUBMIT"},
+                                                 {"scheduling", "SCHED"},
+                                                 {"enabled", "EN"},
+                                                 {"started", "ST"},
+                                                 {"enabled.ascii", "EN"},
+                                                 {"started.ascii", "ST"},
+                                                 {"defaults.timelimit", "TDEFAULT"},
+                                                 {"limits.timelimit", "TLIMIT"},
+                                                 {"resources.all.nnodes", "NODES"},
+                                                 {"resources.all.ncores", "CORES"},
+                                                 {"resources.all.ngpus", "GPUS"}};
   for (const char* item : {"nnodes", "ncores", "ngpus"}) {
     std::string up = std::string(item + 1);
     for (auto& c : up) c = static_cast<char>(std::toupper(c));
@@ -190,9 +190,10 @@ int list(Handle& h, const std::string& format, const std::vector<std::string>& o
   }
   std::string fmt = format;
   if (fmt == "default")
-    fmt = "?:{queuem:<8.8} ?:{parent:<8.8} {enabled:>2} {started:>2} {defaults.timelimit:>8} "
-          "{limits.timelimit:>8} {limits.range.effective.nnodes:>10} "
-          "{limits.range.effective.ncores:>10} {limits.range.effective.ngpus:>10}";
+    fmt =
+        "?:{queuem:<8.8} ?:{parent:<8.8} {enabled:>2} {started:>2} {defaults.timelimit:>8} "
+        "{limits.timelimit:>8} {limits.range.effective.nnodes:>10} "
+        "{limits.range.effective.ncores:>10} {limits.range.effective.ngpus:>10}";
   for (size_t p; (p = fmt.find("!F")) != std::string::npos;) fmt.erase(p, 2);  // already FSD
   OutputFormat of(fmt, headings);
   std::vector<OutputFormat::Getter> getters;
@@ -222,7 +223,7 @@ int cmd_queue(int argc, char** argv) {
   list_cmd->add_flag("-n,--no-header", no_header, "Suppress the header");
   std::map<std::string, CLI::App*> common;
   for (const char* name : {"status", "enable", "disable", "start", "stop"}) {
-    auto* c = app.add_subcommand(name, std::string(name) == "status" ? "Show queue status"
+    auto* c = app.add_subcommand(name, std::string(name) == "status"    ? "Show queue status"
                                        : std::string(name) == "enable"  ? "Allow job submission"
                                        : std::string(name) == "disable" ? "Refuse job submission"
                                        : std::string(name) == "start"   ? "Start scheduling"

@@ -8,8 +8,8 @@
 #include <ctime>
 
 #include "job_query.hpp"
-#include "libflux/constraint_query.hpp"
 #include "libflux/child_reaper.hpp"
+#include "libflux/constraint_query.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
 #include "libflux/jobspec.hpp"

@@ -27,7 +27,8 @@ struct SubmitOptions {
   int urgency = 16;  // --urgency: 0-31, or hold, default, expedite
   std::vector<std::string> dependencies;
   std::vector<std::string> requires_;
-  std::string wait_event;  // --wait-event: NAME, or exec.NAME (exec eventlog)  // --requires: RFC 35 queries, and-ed
+  std::string wait_event;  // --wait-event: NAME, or exec.NAME (exec eventlog)  // --requires: RFC
+                           // 35 queries, and-ed
   std::string begin_time;
   std::string job_name;
   std::vector<std::string> env_rules;

@@ -99,8 +99,7 @@ class Parser {
     const Token& t = peek();
     if (t.type == Tok::kEnd)
       throw FluxError(EINVAL, "Unexpected end of input in '" + std::string(query_) + "'");
-    throw FluxError(EINVAL,
-                    "Invalid token '" + t.text + "' at position " + std::to_string(t.pos));
+    throw FluxError(EINVAL, "Invalid token '" + t.text + "' at position " + std::to_string(t.pos));
   }
 
   Json parse_or() {

@@ -27,7 +27,9 @@ void only_keys(const Json& o, const std::string& table, std::initializer_list<co
   fail(table, std::to_string(extra.size()) + " object item(s) left unpacked: " + list);
 }
 
-bool valid_fsd(const Json& v) { return v.is_string() && fsd_parse(v.get<std::string>()).ok(); }
+bool valid_fsd(const Json& v) {
+  return v.is_string() && fsd_parse(v.get<std::string>()).ok();
+}
 
 bool string_array(const Json& v, std::string_view banned = {}) {
   if (!v.is_array()) return false;
@@ -70,7 +72,8 @@ std::string check_policy(const Json& policy, const std::string& key) {
         std::string kb = k + "." + bound;
         only_keys((*size)[bound], kb, {"nnodes", "ncores", "ngpus"});
         for (const auto& [n, v] : (*size)[bound].items()) {
-          if (!v.is_number_integer()) fail(kb, "Expected integer, got " + std::string(v.type_name()));
+          if (!v.is_number_integer())
+            fail(kb, "Expected integer, got " + std::string(v.type_name()));
           if (v.get<int64_t>() < -1) fail(kb, "values must be >= -1");
         }
       }
@@ -157,8 +160,7 @@ Result<Policy> Policy::from_config(const Json& config) try {
 
 Result<bool> Policy::apply(Json& jobspec) const {
   if (empty()) return false;
-  if (!jobspec.is_object() || !jobspec.contains("attributes") ||
-      !jobspec["attributes"].is_object())
+  if (!jobspec.is_object() || !jobspec.contains("attributes") || !jobspec["attributes"].is_object())
     return Error{EINVAL, "jobspec has no attributes"};
   Json& attrs = jobspec["attributes"];
   if (!attrs.contains("system") || !attrs["system"].is_object()) attrs["system"] = Json::object();
@@ -179,7 +181,8 @@ Result<bool> Policy::apply(Json& jobspec) const {
     if (attr == "duration") {
       auto d = sys.find("duration");
       if (d == sys.end() || (d->is_number() && d->get<double>() == 0)) {
-        sys["duration"] = value.is_string() ? Json(fsd_parse(value.get<std::string>()).value()) : value;
+        sys["duration"] =
+            value.is_string() ? Json(fsd_parse(value.get<std::string>()).value()) : value;
         changed = true;
       }
     } else if (!sys.contains(attr)) {

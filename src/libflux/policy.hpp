@@ -20,7 +20,7 @@ namespace flux {
 struct QueuePolicy {
   std::string name;
   std::string parent;                 // "" unless a virtual queue
-  std::vector<std::string> required; // properties; a virtual queue's parent's
+  std::vector<std::string> required;  // properties; a virtual queue's parent's
   Json defaults = Json::object();     // policy.jobspec.defaults.system
 };
 

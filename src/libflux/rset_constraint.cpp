@@ -61,9 +61,9 @@ Idset eval(const Rset& rset, const Json& c) {
       auto ids = v.is_string() ? Idset::decode(v.get_ref<const std::string&>())
                                : Result<Idset>(Error{EINVAL, ""});
       if (!ids)
-        throw FluxError(EINVAL,
-                        "invalid idset '" + (v.is_string() ? v.get<std::string>() : v.dump()) +
-                            "' in " + values.dump());
+        throw FluxError(EINVAL, "invalid idset '" +
+                                    (v.is_string() ? v.get<std::string>() : v.dump()) + "' in " +
+                                    values.dump());
       want |= *ids;
     }
     return want & rset.ranks();
@@ -72,9 +72,9 @@ Idset eval(const Rset& rset, const Json& c) {
     Hostlist want;
     for (const auto& v : values) {
       if (!v.is_string() || !want.append(v.get_ref<const std::string&>()))
-        throw FluxError(EINVAL,
-                        "invalid hostlist '" + (v.is_string() ? v.get<std::string>() : v.dump()) +
-                            "' in " + values.dump());
+        throw FluxError(EINVAL, "invalid hostlist '" +
+                                    (v.is_string() ? v.get<std::string>() : v.dump()) + "' in " +
+                                    values.dump());
     }
     Idset out;
     for (const auto& [rank, node] : rset.nodes())

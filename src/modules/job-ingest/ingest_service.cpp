@@ -7,8 +7,8 @@
 
 #include "libflux/jobspec.hpp"
 #include "libflux/signed_request.hpp"
-#include "modules/common/config_watch.hpp"
 #include "libflux/wallclock.hpp"
+#include "modules/common/config_watch.hpp"
 
 namespace flux::ingest {
 

@@ -96,11 +96,10 @@ void JobManager::save_checkpoint() {
     while (!slots.empty()) put_chunk(take_slot());  // changed slots left over: empty
     for (auto& c : commits) c.timeout(60).get();
     kvs::Txn txn;
-    txn.put_json(kCheckpointKey,
-                 {{"version", 1},
-                  {"max_jobid", max_jobid_},
-                  {"chunks", next_slot},
-                  {"queue", queues_.save()}});
+    txn.put_json(kCheckpointKey, {{"version", 1},
+                                  {"max_jobid", max_jobid_},
+                                  {"chunks", next_slot},
+                                  {"queue", queues_.save()}});
     kvs::commit(h_, txn).timeout(60).get();
     log_.debug("checkpoint of " + std::to_string(jobs_.size()) + " jobs (" +
                std::to_string(written) + " written) in " + std::to_string(monotime() - t0) + " s");

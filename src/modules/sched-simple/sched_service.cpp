@@ -1,6 +1,6 @@
 // sched-simple. See README.md.
-#include "libflux/rset_constraint.hpp"
 #include "sched_service.hpp"
+#include "libflux/rset_constraint.hpp"
 
 #include <algorithm>
 #include <cerrno>
