@@ -43,6 +43,7 @@ int cmd_help(int, char**);
 int cmd_job(int, char**);
 int cmd_jobs(int, char**);
 int cmd_submit(int, char**);
+int cmd_bulksubmit(int, char**);
 int cmd_run(int, char**);
 int cmd_cancel(int, char**);
 int cmd_queue(int, char**);

@@ -20,6 +20,7 @@ const std::vector<Command>& builtin_commands() {
       {"event", "publish and subscribe to events", cmd_event},
       {"kvs", "get, put and watch keys in the key-value store", cmd_kvs},
       {"submit", "submit a job", cmd_submit},
+      {"bulksubmit", "submit jobs in bulk, xargs style", cmd_bulksubmit},
       {"run", "run a job interactively", cmd_run},
       {"cancel", "cancel jobs", cmd_cancel},
       {"queue", "manage the job queue", cmd_queue},

@@ -24,6 +24,7 @@ int cmd_job(int argc, char** argv) {
   jobcmd::add_taskmap(app, reg);
   jobcmd::add_list(app, reg);
   jobcmd::add_timeleft(app, reg);
+  jobcmd::add_purge(app, reg);
   // `raise|cancel IDS -- NOTE`: CLI11 would end the subcommand at "--";
   // the words after it are the note, passed on as positionals.
   std::vector<char*> args(argv, argv + argc);

@@ -25,6 +25,8 @@ void add_taskmap(CLI::App& job, Registry& reg);
 void add_list(CLI::App& job, Registry& reg);
 // timeleft
 void add_timeleft(CLI::App& job, Registry& reg);
+// purge
+void add_purge(CLI::App& job, Registry& reg);
 
 // A job id in any RFC 19 encoding, or FluxError(EINVAL) "invalid jobid: X".
 JobId parse_jobid(const std::string& text);

@@ -200,3 +200,66 @@ void add_timeleft(CLI::App& job, Registry& reg) {
 }
 
 }  // namespace flux::cmd::jobcmd
+
+namespace flux::cmd::jobcmd {
+
+// flux job purge [-f] [--age-limit=FSD] [--num-limit=N] [--batch=N] [IDS]:
+// remove inactive jobs (the oldest past the limits, or the ids given).
+void add_purge(CLI::App& job, Registry& reg) {
+  auto* app = job.add_subcommand("purge", "Remove inactive jobs");
+  struct Opts {
+    std::vector<std::string> ids;
+    std::string age_limit;
+    int num_limit = -1;
+    int batch = 50;
+    bool force = false;
+  };
+  auto o = std::make_shared<Opts>();
+  app->add_option("ids", o->ids, "Job ids");
+  app->add_option("--age-limit", o->age_limit, "Purge jobs inactive longer than FSD");
+  app->add_option("--num-limit", o->num_limit, "Purge the oldest until COUNT are left");
+  app->add_option("--batch", o->batch, "Jobs per request (default 50)");
+  app->add_flag("-f,--force", o->force, "Purge (else only count)");
+  reg.push_back({app, [o] {
+                   auto h = Handle::open();
+                   auto fail = [](const FluxError& e) {
+                     throw FluxError(e.errnum(), std::string("purge: ") + e.what());
+                   };
+                   int total = 0;
+                   try {
+                     if (!o->ids.empty()) {
+                       std::vector<Rpc> rpcs;
+                       for (const auto& s : o->ids)
+                         rpcs.push_back(
+                             h->rpc("job-manager.purge-id",
+                                    {{"id", parse_jobid(s).value}, {"force", o->force}}));
+                       for (auto& r : rpcs) total += r.get_json().value("count", 0);
+                     } else {
+                       double age = -1;
+                       if (!o->age_limit.empty()) age = fsd_parse(o->age_limit).value();
+                       int count = 0;
+                       do {
+                         count = h->rpc("job-manager.purge", {{"age_limit", age},
+                                                              {"num_limit", o->num_limit},
+                                                              {"batch", o->batch},
+                                                              {"force", o->force}})
+                                     .get_json()
+                                     .value("count", 0);
+                         total += count;
+                       } while (o->force && count == o->batch);
+                     }
+                   } catch (const FluxError& e) {
+                     fail(e);
+                   }
+                   int inactive = h->rpc("job-manager.stats-get", Json::object(), 0)
+                                      .get_json()
+                                      .value("inactive_jobs", 0);
+                   if (o->force)
+                     std::printf("purged %d inactive jobs, %d remaining\n", total, inactive);
+                   else
+                     std::printf("use --force to purge %d of %d inactive jobs\n", total, inactive);
+                   return 0;
+                 }});
+}
+
+}  // namespace flux::cmd::jobcmd

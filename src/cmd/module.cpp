@@ -214,11 +214,25 @@ int cmd_module(int argc, char** argv) {
   load->add_option("module", target, "Module name or path")->required();
   load->add_option("args", args, "Module arguments");
   auto* remove = app.add_subcommand("remove", "Remove a module");
+  remove->alias("unload");  // flux-core's older name, still taken
   bool force = false;
   std::string name;
   ro.add(remove);
   remove->add_option("name", name, "Module name")->required();
   remove->add_flag("-f,--force", force, "Do not fail if the module is not loaded");
+  auto* reload = app.add_subcommand("reload", "Remove a module, then load it again");
+  ro.add(reload);
+  reload->add_option("module", target, "Module name or path")->required();
+  reload->add_option("args", args, "Module arguments");
+  reload->add_flag("-f,--force", force, "Load it even if it was not loaded");
+  auto* debug = app.add_subcommand("debug", "Get or set a module's debug flags");
+  std::string set_mask, setbit, clearbit;
+  bool clear = false;
+  debug->add_flag("-C,--clear", clear, "Set the debug flags to 0");
+  debug->add_option("-S,--set", set_mask, "Set the debug flags to MASK");
+  debug->add_option("-s,--setbit", setbit, "Set one debug flag");
+  debug->add_option("-c,--clearbit", clearbit, "Clear one debug flag");
+  debug->add_option("name", name, "Module name")->required();
   auto* stats = app.add_subcommand("stats", "Print a module's message counters");
   uint32_t stats_rank = 0;
   auto* stats_rank_opt =
@@ -245,6 +259,37 @@ int cmd_module(int argc, char** argv) {
     Json req = {{"path", module_path(target)}, {"args", args}};
     return run_on_targets(*h, ro, "module.load", req, "load " + target,
                           [](const FluxError&) { return false; });
+  }
+  if (*reload) {
+    // The name a module registers under is its file's base name.
+    std::string mod = target.substr(target.rfind('/') + 1);
+    if (mod.ends_with(".so")) mod.resize(mod.size() - 3);
+    Json rm = {{"name", mod}};
+    int rc = run_on_targets(*h, ro, "module.remove", rm, "remove " + mod,
+                            [force](const FluxError& e) { return force && e.errnum() == ENOENT; });
+    if (rc != 0) return rc;
+    Json req = {{"path", module_path(target)}, {"args", args}};
+    return run_on_targets(*h, ro, "module.load", req, "load " + target,
+                          [](const FluxError&) { return false; });
+  }
+  if (*debug) {
+    std::string op = "setbit";
+    int flags = 0;
+    auto mask = [](const std::string& v) { return static_cast<int>(std::stoul(v, nullptr, 0)); };
+    if (clear) {
+      op = "clr";
+    } else if (!set_mask.empty()) {
+      op = "set";
+      flags = mask(set_mask);
+    } else if (!clearbit.empty()) {
+      op = "clrbit";
+      flags = mask(clearbit);
+    } else if (!setbit.empty()) {
+      flags = mask(setbit);
+    }
+    Json r = h->rpc(name + ".debug", {{"op", op}, {"flags", flags}}).get_json();
+    std::printf("0x%x\n", r.value("flags", 0));
+    return 0;
   }
   if (*remove) {
     Json req = {{"name", name}};

@@ -1,6 +1,7 @@
 // OutputFormat: see output_format.hpp.
 #include "output_format.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <ctime>
@@ -73,6 +74,20 @@ std::string apply_spec(std::string v, const std::string& spec) {
   return v;
 }
 
+// spec with its width raised to at least width.
+std::string widen(const std::string& spec, size_t width) {
+  size_t i = 0;
+  if (spec.size() >= 2 && (spec[1] == '<' || spec[1] == '>' || spec[1] == '^'))
+    i = 2;
+  else if (!spec.empty() && (spec[0] == '<' || spec[0] == '>' || spec[0] == '^'))
+    i = 1;
+  size_t j = i;
+  while (j < spec.size() && std::isdigit(static_cast<unsigned char>(spec[j]))) j++;
+  size_t have = j > i ? std::stoul(spec.substr(i, j - i)) : 0;
+  if (have >= width) return spec;
+  return spec.substr(0, i) + std::to_string(width) + spec.substr(j);
+}
+
 std::string rstrip(std::string s) {
   while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
@@ -105,8 +120,14 @@ OutputFormat::OutputFormat(const std::string& format, std::map<std::string, std:
     if (close == std::string::npos) throw FluxError(EINVAL, "format: unterminated '{'");
     std::string body = format.substr(i + 1, close - i - 1);
     Item it;
-    if (text.size() >= 2 && text.ends_with("?:")) {
+    if (text.ends_with("?+:")) {
+      it.optional = it.expand = true;
+      text.resize(text.size() - 3);
+    } else if (text.ends_with("?:")) {
       it.optional = true;
+      text.resize(text.size() - 2);
+    } else if (text.ends_with("+:")) {
+      it.expand = true;
       text.resize(text.size() - 2);
     }
     it.text = text;
@@ -130,9 +151,15 @@ OutputFormat::OutputFormat(const std::string& format, std::map<std::string, std:
   tail_ = text;
 }
 
-void OutputFormat::filter_empty(const std::vector<Getter>& lines) {
+void OutputFormat::filter_empty(const std::vector<Getter>& lines, bool with_header) {
   std::vector<Item> kept;
-  for (const auto& it : items_) {
+  for (auto it : items_) {
+    if (it.expand) {
+      // Wide enough for every value (and the heading, when printed).
+      size_t width = with_header ? display_len(headings_.at(it.field)) : 0;
+      for (const auto& get : lines) width = std::max(width, display_len(get(it.field)));
+      it.spec = widen(it.spec, width);
+    }
     bool empty = it.optional;
     for (const auto& get : lines) {
       if (!empty) break;

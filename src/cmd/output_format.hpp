@@ -2,8 +2,9 @@
 // "{field:spec}" with literal text between them. Supported: alignment
 // (<, >, ^), width, .precision, a trailing '+' (cut to precision and mark
 // the cut with '+'), the conversion "!d" for timestamps whose spec is
-// "STRFTIME::ALIGN" (local time), and the prefix "?:" for a column that is
-// dropped (with the text before it) when empty or "0" on every line.
+// "STRFTIME::ALIGN" (local time), the prefix "?:" for a column that is
+// dropped (with the text before it) when empty or "0" on every line, "+:"
+// for one as wide as its widest value, and "?+:" for both.
 // Widths count UTF-8 code points.
 #pragma once
 
@@ -23,8 +24,9 @@ class OutputFormat {
   // Throws FluxError(EINVAL) for a malformed format or unknown field.
   OutputFormat(const std::string& format, std::map<std::string, std::string> headings);
 
-  // Drop the optional columns empty on every line.
-  void filter_empty(const std::vector<Getter>& lines);
+  // Drop the optional columns empty on every line; widen each "+:"
+  // (expandable) column to its widest value, and its heading if printed.
+  void filter_empty(const std::vector<Getter>& lines, bool with_header = true);
   std::string header() const;
   std::string format(const Getter& get) const;
   // The line with some fields left out (for combining like lines).
@@ -37,6 +39,7 @@ class OutputFormat {
     std::string conv;
     std::string spec;
     bool optional = false;
+    bool expand = false;
   };
   std::string render(const Item& it, const std::string& value) const;
 

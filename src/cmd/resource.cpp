@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cli.hpp"
 #include "command.hpp"
 #include "libflux/printable.hpp"
 #include "resource_common.hpp"
@@ -46,6 +47,15 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// flux resource acquire-mute: the scheduler gets no more resource updates
+// (rc3 runs it before stopping the queues).
+int acquire_mute(int argc, char** argv) {
+  CLI::App app{"Stop resource updates to the scheduler."};
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  open_instance()->rpc("resource.acquire-mute", Json::object(), 0).get();
+  return 0;
+}
+
 }  // namespace resourcecmd
 
 int cmd_resource(int argc, char** argv) {
@@ -53,11 +63,16 @@ int cmd_resource(int argc, char** argv) {
   static const struct {
     const char* name;
     int (*fn)(int, char**);
-  } kSubs[] = {{"list", list},     {"info", info},   {"R", emit_r},
-               {"status", status}, {"drain", drain}, {"undrain", undrain}};
+  } kSubs[] = {{"list", list},
+               {"info", info},
+               {"R", emit_r},
+               {"status", status},
+               {"drain", drain},
+               {"undrain", undrain},
+               {"acquire-mute", acquire_mute}};
   if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
     std::FILE* f = argc < 2 ? stderr : stdout;
-    std::fprintf(f, "Usage: flux resource {list,info,R,status,drain,undrain} ...\n");
+    std::fprintf(f, "Usage: flux resource {list,info,R,status,drain,undrain,acquire-mute} ...\n");
     return argc < 2 ? 1 : 0;
   }
   for (const auto& s : kSubs) {

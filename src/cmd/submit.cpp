@@ -19,15 +19,21 @@ int cmd_submit(int argc, char** argv) {
   app.footer("COMMAND [ARGS...] follows the options.");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   std::vector<std::string> command = app.remaining();
+  if (!command.empty() && command[0] == "--") command.erase(command.begin());
   if (command.empty()) throw FluxError(EINVAL, "job command and arguments are missing");
+  if (!opts.input.empty() && Idset::decode(opts.input))
+    throw FluxError(EINVAL, "per-task input not supported for submit");
 
   // Submitted jobs read /dev/null, as flux-core's (flux run forwards stdin).
-  auto jobspec = [&](long cc_id) {
+  auto jobspec_json = [&](long cc_id) {
     Json js = opts.jobspec(command, cc_id);
     Json& in = js["attributes"]["system"]["shell"]["options"]["input"];
+    // --input=FILE: the tasks read FILE (an idset is for flux run only).
+    if (!opts.input.empty()) in["stdin"] = {{"type", "file"}, {"path", opts.input}};
     if (!in.contains("stdin")) in["stdin"] = {{"type", "file"}, {"path", "/dev/null"}};
-    return js.dump();
+    return js;
   };
+  auto jobspec = [&](long cc_id) { return jobspec_json(cc_id).dump(); };
   auto cc = opts.cc_ids();
   bool per_copy = std::any_of(command.begin(), command.end(),
                               [](const std::string& a) { return a.find("{cc}") != a.npos; });
@@ -47,8 +53,21 @@ int cmd_submit(int argc, char** argv) {
   if (!cc) {
     submitter.submit(jobspec(-1));
   } else {
-    std::string same = per_copy ? std::string() : jobspec(-1);  // identical copies: build one
-    for (uint32_t id : *cc) submitter.submit(per_copy ? jobspec(id) : same);
+    // Copies differ only in FLUX_JOB_CC (none with --bcc) unless {cc} is
+    // in the command: build the jobspec once and change that.
+    Json base = per_copy ? Json() : jobspec_json(-1);
+    bool set_cc = opts.bcc.empty();
+    std::string same = per_copy || set_cc ? std::string() : base.dump();
+    for (uint32_t id : *cc) {
+      if (per_copy) {
+        submitter.submit(jobspec(id));
+      } else if (set_cc) {
+        base["attributes"]["system"]["environment"]["FLUX_JOB_CC"] = std::to_string(id);
+        submitter.submit(base.dump());
+      } else {
+        submitter.submit(same);
+      }
+    }
   }
   submitter.finish();
   std::fflush(stdout);

@@ -5,7 +5,12 @@
 
 #include <fnmatch.h>
 #include <cmath>
+#include <cstring>
 #include <ctime>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <regex>
 
 #include "job_query.hpp"
 #include "libflux/child_reaper.hpp"
@@ -56,60 +61,123 @@ double begin_time(const std::string& s) {
   return t;
 }
 
-// The environment the job gets: all of ours, then --env rules in order
-// (NAME=VAL sets, -PATTERN removes, PATTERN keeps only... as flux-core:
-// a rule with '=' sets, a leading '-' removes matching names), then
-// --env-remove patterns.
-Json job_environment(const std::vector<std::string>& rules,
-                     const std::vector<std::string>& remove) {
-  Json env = Json::object();
+// A --env pattern: a glob, or /REGEX/.
+bool env_match(const std::string& pattern, const std::string& name) {
+  if (pattern.size() > 1 && pattern[0] == '/') {
+    std::string re = pattern.substr(1);
+    if (!re.empty() && re.back() == '/') re.pop_back();
+    try {
+      return std::regex_search(name, std::regex(re), std::regex_constants::match_continuous);
+    } catch (const std::regex_error&) {
+      throw FluxError(EINVAL, "--env: invalid regex " + pattern);
+    }
+  }
+  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+// Python's string.Template.substitute: $NAME, ${NAME}, $$; the values from
+// lookup. EINVAL with flux-core's words otherwise.
+std::string substitute(const std::string& value, const std::string& rule,
+                       const std::function<const std::string*(const std::string&)>& lookup) {
+  std::string out;
+  auto ident = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' ||
+           (!first && std::isdigit(static_cast<unsigned char>(c)));
+  };
+  for (size_t i = 0; i < value.size(); i++) {
+    if (value[i] != '$') {
+      out += value[i];
+      continue;
+    }
+    if (i + 1 < value.size() && value[i + 1] == '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    bool brace = i + 1 < value.size() && value[i + 1] == '{';
+    size_t j = i + 1 + (brace ? 1 : 0);
+    size_t k = j;
+    while (k < value.size() && ident(value[k], k == j)) k++;
+    if (k == j || (brace && (k >= value.size() || value[k] != '}')))
+      throw FluxError(EINVAL, "--env: Unable to substitute " + rule);
+    std::string name = value.substr(j, k - j);
+    const std::string* v = lookup(name);
+    if (!v) throw FluxError(EINVAL, "--env: Variable '" + name + "' not found in " + rule);
+    out += *v;
+    i = brace ? k : k - 1;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> our_environment() {
+  std::map<std::string, std::string> env;
   for (char** e = environ; *e; e++) {
     std::string kv(*e);
     size_t eq = kv.find('=');
-    if (eq == std::string::npos) continue;
-    env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  auto erase_matching = [&](const std::string& pattern) {
-    for (auto it = env.begin(); it != env.end();) {
-      if (fnmatch(pattern.c_str(), it.key().c_str(), 0) == 0)
-        it = env.erase(it);
-      else
-        ++it;
-    }
-  };
+  return env;
+}
+
+// flux-core's --env rules, in order, on env: -PATTERN removes, ^FILE reads
+// rules from FILE, NAME=VALUE sets (with $NAME from env, then ours), a
+// bare PATTERN copies matching variables of ours not already set.
+void apply_env_rules(std::map<std::string, std::string>& env,
+                     const std::map<std::string, std::string>& ours,
+                     const std::vector<std::string>& rules) {
   for (const auto& r : rules) {
     if (!r.empty() && r[0] == '-') {
-      erase_matching(r.substr(1));
+      std::erase_if(env, [&](const auto& kv) { return env_match(r.substr(1), kv.first); });
+    } else if (!r.empty() && r[0] == '^') {
+      std::string file = r.substr(1);
+      if (file.starts_with("~/"))
+        if (const char* home = std::getenv("HOME")) file = home + file.substr(1);
+      std::ifstream in(file);
+      if (!in) throw FluxError(ENOENT, "--env: " + file + ": " + std::strerror(errno));
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(in, line);) {
+        size_t a = line.find_first_not_of(" \t\r"), b = line.find_last_not_of(" \t\r");
+        lines.push_back(a == std::string::npos ? "" : line.substr(a, b - a + 1));
+      }
+      apply_env_rules(env, ours, lines);
     } else if (size_t eq = r.find('='); eq != std::string::npos) {
       std::string value = r.substr(eq + 1);
-      // $NAME and ${NAME} expand from our environment.
-      std::string out;
-      for (size_t i = 0; i < value.size(); i++) {
-        if (value[i] != '$') {
-          out += value[i];
-          continue;
-        }
-        size_t j = i + 1;
-        bool brace = j < value.size() && value[j] == '{';
-        if (brace) j++;
-        size_t k = j;
-        while (k < value.size() &&
-               (std::isalnum(static_cast<unsigned char>(value[k])) || value[k] == '_'))
-          k++;
-        std::string name = value.substr(j, k - j);
-        const char* v = std::getenv(name.c_str());
-        out += v ? v : "";
-        i = brace && k < value.size() && value[k] == '}' ? k : k - 1;
-      }
-      env[r.substr(0, eq)] = out;
-    } else {
-      // A bare NAME (or pattern) copies it from our environment; already there.
-      const char* v = std::getenv(r.c_str());
-      if (v) env[r] = v;
+      if (value.find("{{") == std::string::npos)  // mustache: the shell's
+        value = substitute(value, r, [&](const std::string& name) -> const std::string* {
+          if (auto it = env.find(name); it != env.end()) return &it->second;
+          if (auto it = ours.find(name); it != ours.end()) return &it->second;
+          return nullptr;
+        });
+      env[r.substr(0, eq)] = value;
+    } else if (!r.empty()) {
+      for (const auto& [k, v] : ours)
+        if (env_match(r, k) && !env.count(k)) env[k] = v;
     }
   }
-  for (const auto& p : remove) erase_matching(p);
-  return env;
+}
+
+// The environment the job gets: all of ours, then the --env rules (and
+// --env-file's), then --env-remove patterns.
+Json job_environment(const std::vector<std::string>& rules,
+                     const std::vector<std::string>& remove) {
+  auto ours = our_environment();
+  auto env = ours;
+  apply_env_rules(env, ours, rules);
+  for (const auto& p : remove)
+    std::erase_if(env, [&](const auto& kv) { return env_match(p, kv.first); });
+  Json out = Json::object();
+  for (auto& [k, v] : env) out[k] = std::move(v);
+  return out;
+}
+
+// -t: a number of minutes, or a Flux standard duration.
+double time_limit_seconds(const std::string& s) {
+  char* end = nullptr;
+  double minutes = std::strtod(s.c_str(), &end);
+  if (!s.empty() && *end == '\0' && std::isfinite(minutes) && minutes >= 0) return minutes * 60;
+  auto d = fsd_parse(s);
+  if (!d) throw FluxError(EINVAL, "invalid Flux standard duration '" + s + "'");
+  return *d;
 }
 
 }  // namespace
@@ -117,8 +185,15 @@ Json job_environment(const std::vector<std::string>& rules,
 void SubmitOptions::add_to(CLI::App& app) {
   app.add_option("-n,--ntasks", ntasks, "Number of tasks to start")
       ->each([this](const std::string&) { ntasks_given = true; });
-  app.add_option("-c,--cores-per-task", cores_per_task, "Number of cores to allocate per task");
-  app.add_option("-g,--gpus-per-task", gpus_per_task, "Number of GPUs to allocate per task");
+  app.add_option("-c,--cores-per-task", cores_per_task, "Number of cores to allocate per task")
+      ->each([this](const std::string&) { per_task_given = true; });
+  app.add_option("-g,--gpus-per-task", gpus_per_task, "Number of GPUs to allocate per task")
+      ->each([this](const std::string& v) { per_task_given = per_task_given || v != "0"; });
+  // Per-resource: a number of cores (or nodes) and tasks per node or core.
+  app.add_option("--cores", cores, "Number of cores to allocate (per-resource)");
+  app.add_option("--tasks-per-node", tasks_per_node, "Tasks per node (per-resource)");
+  app.add_option("--tasks-per-core", tasks_per_core, "Tasks per core (per-resource)");
+  app.add_option("--gpus-per-node", gpus_per_node, "GPUs per node, with -N (per-resource)");
   app.add_option("-N,--nodes", nnodes, "Number of nodes to allocate");
   app.add_flag("-x,--exclusive", exclusive, "Allocate whole nodes (with -N)");
   app.add_option("-t,--time-limit", time_limit, "Time limit (Flux Standard Duration, e.g. 10m)");
@@ -144,6 +219,10 @@ void SubmitOptions::add_to(CLI::App& app) {
       ->delimiter(',')
       ->allow_extra_args(false);
   app.add_option("--cc", cc, "Submit a copy for each id in IDSET ({cc} in args is the id)");
+  app.add_option("--bcc", bcc, "As --cc, without FLUX_JOB_CC in the copies' environment");
+  app.add_option("-B,--bank", bank, "Bank to charge");
+  app.add_option("--env-file", env_files, "Read environment rules from FILE")
+      ->allow_extra_args(false);
   app.add_option("--output", output, "Send task stdout to FILE ({{id}}, {{taskid}} expand)");
   app.add_option("--error", error, "Send task stderr to FILE ({{id}}, {{taskid}} expand)");
   app.add_flag("-l,--label-io", label_io, "Prefix output lines with the task id");
@@ -175,26 +254,96 @@ uint32_t SubmitOptions::flag_bits() const {
 }
 
 std::optional<Idset> SubmitOptions::cc_ids() const {
-  if (cc.empty()) return std::nullopt;
-  auto ids = Idset::decode(cc);
-  if (!ids) throw FluxError(EINVAL, "--cc: invalid idset " + cc);
+  if (!cc.empty() && !bcc.empty()) throw FluxError(EINVAL, "specify only one of --cc or --bcc");
+  const std::string& set = cc.empty() ? bcc : cc;
+  if (set.empty()) return std::nullopt;
+  auto ids = Idset::decode(set);
+  if (!ids)
+    throw FluxError(EINVAL, std::string(cc.empty() ? "--bcc" : "--cc") + ": invalid idset " + set);
   return std::move(*ids);
 }
 
+// flux-core's JobspecV1.per_resource: cores (or whole nodes) in one slot
+// per node (or one per core), the tasks placed by the shell's per-resource
+// option.
+Json SubmitOptions::per_resource_jobspec(const std::vector<std::string>& argv,
+                                         double duration) const {
+  if (tasks_per_node && tasks_per_core)
+    throw FluxError(EINVAL, "Do not specify both the number of tasks per node and per core");
+  if (tasks_per_node && *tasks_per_node < 1)
+    throw FluxError(EINVAL, "--tasks-per-node must be >= 1");
+  if (tasks_per_core && *tasks_per_core < 1)
+    throw FluxError(EINVAL, "--tasks-per-core must be >= 1");
+  if (gpus_per_node && nnodes <= 0) throw FluxError(EINVAL, "--gpus-per-node requires --nodes");
+  if (ntasks_given || per_task_given)
+    throw FluxError(EINVAL,
+                    "Per-resource options can't be used with per-task options. (See --help for "
+                    "details)");
+  if (cores && *cores < 1) throw FluxError(EINVAL, "ncores must be an integer >= 1");
+  if (gpus_per_node && *gpus_per_node < 0)
+    throw FluxError(EINVAL, "gpus_per_node must be an integer >= 0");
+  if (nnodes < 0) throw FluxError(EINVAL, "nnodes must be an integer >= 1");
+  bool excl = exclusive || (nnodes > 0 && !cores);  // -N alone: whole nodes
+  if (excl && nnodes <= 0) throw FluxError(EINVAL, "exclusive can only be set with a node count");
+  int nslots = 1, slot_size = 1;
+  if (nnodes > 0 && cores) {
+    if (*cores < nnodes) throw FluxError(EINVAL, "number of cores cannot be less than nnodes");
+    if (*cores % nnodes != 0)
+      throw FluxError(EINVAL, "number of cores must be evenly divisible by node count");
+    slot_size = *cores / nnodes;
+  } else if (cores) {
+    nslots = *cores;
+  } else if (nnodes <= 0) {
+    throw FluxError(EINVAL, "must specify node or core count with per_resource");
+  }
+  if (argv.empty()) throw FluxError(EINVAL, "job command and arguments are missing");
+  Json with = Json::array({{{"type", "core"}, {"count", slot_size}}});
+  if (gpus_per_node && *gpus_per_node > 0)
+    with.push_back({{"type", "gpu"}, {"count", *gpus_per_node}});
+  Json slot = {{"type", "slot"}, {"count", nslots}, {"label", "task"}, {"with", with}};
+  Json res = slot;
+  if (nnodes > 0) {
+    res = {{"type", "node"}, {"count", nnodes}, {"with", Json::array({slot})}};
+    if (excl) res["exclusive"] = true;
+  }
+  Json system = {{"duration", duration}};
+  if (tasks_per_node || tasks_per_core)
+    system["shell"]["options"]["per-resource"] = {
+        {"type", tasks_per_node ? "node" : "core"},
+        {"count", tasks_per_node ? *tasks_per_node : *tasks_per_core}};
+  Json js = {
+      {"version", 1},
+      {"resources", Json::array({res})},
+      {"tasks", Json::array({{{"command", argv}, {"slot", "task"}, {"count", {{"per_slot", 1}}}}})},
+      {"attributes", {{"system", system}}}};
+  return Jobspec::from_json(js).value().json;  // what ingest would refuse, refused here
+}
+
 Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
+  bool bcc_mode = cc.empty() && !bcc.empty();
+  if (!argv.empty() && argv[0] == "--") argv.erase(argv.begin());  // the end of the options
   if (cc_id >= 0)
     for (auto& a : argv)
       for (size_t p; (p = a.find("{cc}")) != std::string::npos;)
         a.replace(p, 4, std::to_string(cc_id));
-  double duration = time_limit.empty() ? 0 : fsd_parse(time_limit).value();
+  double duration = time_limit.empty() ? 0 : time_limit_seconds(time_limit);
   if (std::isinf(duration)) duration = 0;
-  // -N without -n: one task per node, as flux-core.
-  int tasks = ntasks_given || nnodes <= 0 ? ntasks : nnodes;
-  Jobspec spec = Jobspec::from_command(argv, tasks, cores_per_task, gpus_per_task, nnodes,
-                                       exclusive, duration);
-  Json js = spec.to_json();
+  Json js;
+  if (cores || tasks_per_node || tasks_per_core || gpus_per_node) {
+    js = per_resource_jobspec(argv, duration);
+  } else {
+    // -N without -n: one task per node, as flux-core.
+    int tasks = ntasks_given || nnodes <= 0 ? ntasks : nnodes;
+    js = Jobspec::from_command(argv, tasks, cores_per_task, gpus_per_task, nnodes, exclusive,
+                               duration)
+             .to_json();
+  }
   Json& sys = js["attributes"]["system"];
-  sys["environment"] = job_environment(env_rules, env_remove);
+  std::vector<std::string> rules = env_rules;
+  for (const auto& f : env_files) rules.push_back("^" + f);
+  sys["environment"] = job_environment(rules, env_remove);
+  if (cc_id >= 0 && !bcc_mode) sys["environment"]["FLUX_JOB_CC"] = std::to_string(cc_id);
+  if (!bank.empty()) sys["bank"] = bank;
   if (!cwd.empty()) {
     sys["cwd"] = cwd;
   } else {
@@ -229,16 +378,30 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
     if (label_io) sys["shell"]["options"]["output"]["stderr"]["label"] = true;
   }
   // Our soft limits go with the job (as flux-core), changed by --rlimit.
+  // flux-core leaves out the limits a job should not inherit, then applies
+  // --rlimit rules (comma lists) in order.
   Json limits = current_rlimits();
-  for (const auto& rule : rlimit_rules) {
+  std::vector<std::string> rlimit_list = {"-memlock", "-ofile",  "-msgqueue",  "-nice",
+                                          "-rtprio",  "-rttime", "-sigpending"};
+  for (const auto& r : rlimit_rules)
+    for (size_t start = 0; start <= r.size();) {
+      size_t comma = r.find(',', start);
+      rlimit_list.push_back(r.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  const Json ours = limits;
+  for (const auto& rule : rlimit_list) {
     if (rule == "-*") {
       limits = Json::object();
     } else if (!rule.empty() && rule[0] == '-') {
       limits.erase(rule.substr(1));
+    } else if (rule == "*") {
+      limits = ours;
     } else if (size_t eq = rule.find('='); eq != std::string::npos) {
       std::string name = rule.substr(0, eq), value = rule.substr(eq + 1);
       if (!rlimit_resource(name)) throw FluxError(EINVAL, "--rlimit: unknown limit " + name);
-      if (value == "unlimited" || value == "infinity") {
+      if (value == "unlimited" || value == "infinity" || value == "inf") {
         limits[name] = -1;
       } else {
         char* end = nullptr;
@@ -246,8 +409,10 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
         if (value.empty() || *end) throw FluxError(EINVAL, "--rlimit: invalid value " + rule);
         limits[name] = static_cast<uint64_t>(v);
       }
-    } else if (!rlimit_resource(rule) && rule != "*") {
+    } else if (!rlimit_resource(rule)) {
       throw FluxError(EINVAL, "--rlimit: unknown limit " + rule);
+    } else if (ours.contains(rule)) {
+      limits[rule] = ours[rule];  // a bare name: our own limit again
     }
   }
   if (!limits.empty()) sys["shell"]["options"]["rlimit"] = limits;
@@ -256,15 +421,36 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
     set_path(sys["shell"]["options"], k, parse_value(v));
   }
   for (const auto& a : setattr) {
-    auto [k, v] = split_kv(a, "--setattr");
+    // KEY=VAL (system. assumed, user./system./.top-level prefixes), a bare
+    // KEY (= 1), or ^KEY=FILE (the JSON in FILE).
+    bool from_file = !a.empty() && a[0] == '^';
+    std::string spec = from_file ? a.substr(1) : a;
+    size_t eq = spec.find('=');
+    std::string k = spec.substr(0, eq);
+    if (k.empty()) throw FluxError(EINVAL, "--setattr: expected KEY[=VALUE], got " + a);
+    Json v = 1;
+    if (eq != std::string::npos) {
+      std::string text = spec.substr(eq + 1);
+      if (from_file) {
+        std::ifstream in(text);
+        if (!in) throw FluxError(ENOENT, "--setattr: " + text + ": " + std::strerror(errno));
+        try {
+          v = Json::parse(in);
+        } catch (const Json::exception& e) {
+          throw FluxError(EINVAL, "--setattr: " + text + ": " + e.what());
+        }
+      } else {
+        v = parse_value(text);
+      }
+    }
     if (k.rfind("user.", 0) == 0)
-      set_path(js["attributes"]["user"], k.substr(5), parse_value(v));
+      set_path(js["attributes"]["user"], k.substr(5), v);
     else if (k.rfind("system.", 0) == 0)
-      set_path(sys, k.substr(7), parse_value(v));
+      set_path(sys, k.substr(7), v);
     else if (k[0] == '.')
-      set_path(js["attributes"], k.substr(1), parse_value(v));
+      set_path(js["attributes"], k.substr(1), v);
     else
-      set_path(sys, k, parse_value(v));
+      set_path(sys, k, v);
   }
   return js;
 }

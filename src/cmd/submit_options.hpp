@@ -22,13 +22,14 @@ struct SubmitOptions {
   int cores_per_task = 1;
   int gpus_per_task = 0;
   int nnodes = 0;
+  bool per_task_given = false;  // -c or -g (not with per-resource options)
+  std::optional<int> cores, tasks_per_node, tasks_per_core, gpus_per_node;
   bool exclusive = false;
   std::string time_limit;
   int urgency = 16;  // --urgency: 0-31, or hold, default, expedite
   std::vector<std::string> dependencies;
-  std::vector<std::string> requires_;
-  std::string wait_event;  // --wait-event: NAME, or exec.NAME (exec eventlog)  // --requires: RFC
-                           // 35 queries, and-ed
+  std::vector<std::string> requires_;  // --requires: RFC 35 queries, and-ed
+  std::string wait_event;              // --wait-event: NAME, or exec.NAME (exec eventlog)
   std::string begin_time;
   std::string job_name;
   std::vector<std::string> env_rules;
@@ -38,8 +39,11 @@ struct SubmitOptions {
   std::vector<std::string> setopt;
   std::vector<std::string> flags;
   std::string cc;
-  std::string output;  // --output=TEMPLATE: task stdout (and stderr) to a file
-  std::string error;   // --error=TEMPLATE: task stderr to a file
+  std::string bcc;                     // --bcc: copies as --cc, without FLUX_JOB_CC
+  std::string bank;                    // -B: attributes.system.bank
+  std::vector<std::string> env_files;  // --env-file: rules read from files
+  std::string output;                  // --output=TEMPLATE: task stdout (and stderr) to a file
+  std::string error;                   // --error=TEMPLATE: task stderr to a file
   bool label_io = false;
   std::string input;                      // --input=RANKS (flux run: which tasks get stdin)
   std::vector<std::string> rlimit_rules;  // --rlimit: applied after "*" (all soft limits)
@@ -50,6 +54,7 @@ struct SubmitOptions {
   void add_to(CLI::App& app);
   // The jobspec for argv (with "{cc}" in arguments replaced by cc if >= 0).
   Json jobspec(std::vector<std::string> argv, long cc = -1) const;
+  Json per_resource_jobspec(const std::vector<std::string>& argv, double duration) const;
   // Submit flags as the bits job-ingest takes.
   uint32_t flag_bits() const;
   // The ids of --cc (none: submit once); iterated, never listed, so a huge

@@ -61,6 +61,18 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
 
   // Credentials to put on what this handle sends (FLUX_HANDLE_USERID/ROLEMASK).
   std::optional<std::pair<uint32_t, uint32_t>> relabel;
+  // FLUX_HANDLE_TRACE: each message sent and received, on stderr.
+  bool trace = false;
+  // A module's debug flags (NAME.debug, flux module debug).
+  int debug_flags = 0;
+
+  static void print_trace(const char* dir, const Message& m) {
+    const char* type = m.type() == MsgType::Request    ? "request"
+                       : m.type() == MsgType::Response ? "response"
+                       : m.type() == MsgType::Event    ? "event"
+                                                       : "control";
+    std::fprintf(stderr, "%s %s %s\n", dir, type, m.topic().c_str());
+  }
 
   void start() {
     std::weak_ptr<HandleCore> weak = shared_from_this();
@@ -82,6 +94,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
         m.set_rolemask(relabel->second);
     }
     tx.count(m.type());
+    if (trace) print_trace("-->", m);
     conn->send(std::move(m));
   }
 
@@ -119,6 +132,7 @@ class HandleCore : public std::enable_shared_from_this<HandleCore> {
 
   void dispatch(Message&& m) {
     rx.count(m.type());
+    if (trace) print_trace("<--", m);
     if (m.type() == MsgType::Response) {
       // Responses without a matchtag (RFC 27's sched.alloc, exec start)
       // are matched by their payload, so they go to response handlers.
@@ -334,6 +348,8 @@ std::unique_ptr<Handle> Handle::open(const std::string& uri) {
     h->core_->relabel = std::pair<uint32_t, uint32_t>{
         uid && *uid ? static_cast<uint32_t>(std::strtoul(uid, nullptr, 0)) : kUseridUnknown,
         roles && *roles ? static_cast<uint32_t>(std::strtoul(roles, nullptr, 0)) : role::kNone};
+  if (const char* t = std::getenv("FLUX_HANDLE_TRACE"); t && *t && std::string(t) != "0")
+    h->core_->trace = true;
   return h;
 }
 
@@ -478,6 +494,10 @@ void Handle::on_lost(std::function<void(const Error&)> fn) {
   core_->on_lost = std::move(fn);
 }
 
+int Handle::debug_flags() const {
+  return core_->debug_flags;
+}
+
 void Handle::add_module_services(const std::string& name, const std::string& uuid, uint32_t rank) {
   std::string hop = uuid.substr(0, 8);
   std::weak_ptr<HandleCore> weak = core_;
@@ -506,6 +526,26 @@ void Handle::add_module_services(const std::string& name, const std::string& uui
              rows.push_back({{"topic", h->route.topic},
                              {"access", h->route.access == Access::kOwner ? "owner" : "user"}});
          return {{"routes", rows}};
+       }},
+      // flux module debug: {"op":"set"|"clr"|"setbit"|"clrbit","flags":N}.
+      {name + ".debug", Access::kOwner,
+       [weak](const Message& m) -> Json {
+         auto core = weak.lock();
+         Json req = m.json().value();
+         std::string op = req.at("op").get<std::string>();
+         int flags = req.at("flags").get<int>();
+         int& f = core->debug_flags;
+         if (op == "set")
+           f = flags;
+         else if (op == "clr")
+           f = 0;
+         else if (op == "setbit")
+           f |= flags;
+         else if (op == "clrbit")
+           f &= ~flags;
+         else
+           throw FluxError(EPROTO, "unknown debug op '" + op + "'");
+         return {{"flags", f}};
        }},
       {name + ".stats-clear", Access::kOwner,
        [weak](const Message&) -> Json {

@@ -159,6 +159,9 @@ class Handle {
   // Register an extra service name for this handle.
   Rpc service_add(const std::string& name);
 
+  // The module's debug flags, as `flux module debug` set them.
+  int debug_flags() const;
+
   // Called when the connection to the broker is lost.
   void on_lost(std::function<void(const Error&)> fn);
   // Module readiness (see module.hpp).

@@ -42,7 +42,26 @@ Result<JobInfo> JobInfo::make(JobId id, std::string_view jobspec, std::string_vi
   }
   if (!found)
     return Error{EINVAL, "R: broker rank " + std::to_string(broker_rank) + " is not in R"};
-  auto map = Taskmap::block(slots_per_node(info.jobspec, info.R), info.jobspec.ntasks());
+  // per-resource {type: node|core, count}: that many tasks per node, or per
+  // core of each node (flux submit --tasks-per-node/--tasks-per-core).
+  const Json& shell_opts = info.jobspec.system.shell_options;
+  std::vector<int> per_node = slots_per_node(info.jobspec, info.R);
+  int64_t ntasks = info.jobspec.ntasks();
+  if (shell_opts.is_object() && shell_opts.contains("per-resource")) {
+    const Json& pr = shell_opts["per-resource"];
+    std::string type = pr.is_object() ? pr.value("type", "") : "";
+    int64_t count = pr.is_object() ? pr.value("count", int64_t{0}) : 0;
+    if ((type != "node" && type != "core") || count < 1)
+      return Error{EINVAL, "per-resource: type must be node or core, count >= 1"};
+    per_node.clear();
+    ntasks = 0;
+    for (const auto& [rank, node] : info.R.nodes()) {
+      int64_t n = type == "node" ? count : count * static_cast<int64_t>(node.cores.count());
+      per_node.push_back(static_cast<int>(n));
+      ntasks += n;
+    }
+  }
+  auto map = Taskmap::block(per_node, ntasks);
   if (!map) return Error{EINVAL, map.error().message};
   info.taskmap = std::move(*map);
   info.local_tasks = info.taskmap.taskids(info.shell_rank);

@@ -219,3 +219,29 @@ def test_module_on_broker_thread_loads_fails_and_reloads(instance):
     r = instance.run("kvs", "put", "after.reload=1")
     assert r.returncode == 0, r.stderr
     assert instance.run("kvs", "get", "after.reload").stdout.strip() == "1"
+
+
+def test_reload_unload_and_debug_flags(instance, echo_module):
+    load_echo(instance, echo_module)
+    r = instance.run("module", "reload", echo_module, "x")
+    assert r.returncode == 0, r.stderr
+    assert "echo" in listed(instance)
+    for args, flags in [(["-s", "0x2"], "0x2"), (["--setbit=0x8"], "0xa"), (["-c", "2"], "0x8"),
+                        (["-S", "0x11"], "0x11"), (["-C"], "0x0")]:
+        r = instance.run("module", "debug", *args, "echo")
+        assert r.returncode == 0 and r.stdout == flags + "\n", (args, r)
+    r = instance.run("module", "unload", "echo")
+    assert r.returncode == 0, r.stderr
+    assert "echo" not in listed(instance)
+    r = instance.run("module", "reload", echo_module)
+    assert r.returncode == 1  # not loaded: -f is needed
+    r = instance.run("module", "reload", "-f", echo_module)
+    assert r.returncode == 0, r.stderr
+    assert "echo" in listed(instance)
+    instance.run("module", "remove", "echo")
+
+
+def test_handle_trace(instance):
+    r = instance.run("getattr", "rank", env=instance.env(FLUX_HANDLE_TRACE="1"))
+    assert r.returncode == 0 and r.stdout == "0\n"
+    assert "--> request attr.get" in r.stderr and "<-- response attr.get" in r.stderr

@@ -6,7 +6,7 @@ import json
 import shutil
 import pytest
 
-from conftest import Instance, short_dir
+from conftest import Instance, flux, short_dir
 
 DEADLINE = 15.0
 
@@ -75,10 +75,10 @@ def fake(base):
 def test_list_info_status(fake):
     out = ok(fake, "resource", "list")
     assert out.splitlines() == [
-        "     STATE NNODES   NCORES    NGPUS NODELIST",
-        "      free     16      512        4 node[0-15]",
-        " allocated      0        0        0",
-        "      down      0        0        0",
+        "     STATE NNODES NCORES NGPUS NODELIST",
+        "      free     16    512     4 node[0-15]",
+        " allocated      0      0     0",
+        "      down      0      0     0",
     ]
     assert ok(fake, "resource", "info") == "16 Nodes, 512 Cores, 4 GPUs\n"
     assert ok(fake, "resource", "status").splitlines() == [
@@ -111,7 +111,7 @@ def test_drain_undrain(fake):
     assert lines[1][13:] == "drained  bad disk                       node[3-4]"
     assert lines[2][13:].rstrip() == "drained                                 node7"
     out = ok(fake, "resource", "list")
-    assert "      down      3       96        0 node[3-4,7]" in out
+    assert "      down      3     96     0 node[3-4,7]" in out
     # Draining again fails unless forced or updated.
     r = fake.run("resource", "drain", "3", "again")
     assert r.returncode == 1
@@ -253,7 +253,7 @@ def test_sched_allocates(fake):
         if "-g1" in args:
             assert ranks <= {0, 1}
     # Everything is free again.
-    assert "      free     16      512        4 node[0-15]" in ok(fake, "resource", "list")
+    assert "      free     16    512     4 node[0-15]" in ok(fake, "resource", "list")
 
 
 def test_sched_unsatisfiable(fake):
@@ -283,3 +283,93 @@ def test_drained_rank_gets_no_jobs(fake):
     ok(fake, "resource", "undrain", "3")
     wait_event(fake, jobid, "clean")
     assert job_r(fake, jobid)["execution"]["R_lite"][0]["rank"] == "3"
+
+
+# A sched-status payload as `flux resource list --from-stdin` reads it:
+# five nodes, three with the property "8g", rank 3 allocated... none down.
+SCHED_STATUS = {
+    "all": {
+        "version": 1,
+        "execution": {
+            "R_lite": [{"rank": "0-4", "children": {"core": "0-3"}}],
+            "nodelist": ["pi[3,0-2,4]"],
+            "properties": {"8g": "0-2", "batch": "0-3"},
+            "starttime": 0,
+            "expiration": 0,
+        },
+    },
+    "allocated": {
+        "version": 1,
+        "execution": {"R_lite": [{"rank": "3", "children": {"core": "0-3"}}]},
+    },
+    "down": None,
+}
+FMT = "{state:>10} {properties:<10} {nnodes:>6} {ncores:>8} {ngpus:>8}"
+
+
+def resource(*args, input=None, rc=0):
+    r = flux("resource", *args, input=input)
+    assert r.returncode == rc, f"flux resource {args}: {r.stderr}"
+    return r.stdout
+
+
+def test_list_from_stdin():
+    data = json.dumps(SCHED_STATUS)
+    out = resource("list", "-o", FMT, "--from-stdin", input=data)
+    assert out.splitlines() == [
+        "     STATE PROPERTIES NNODES   NCORES    NGPUS",
+        "      free 8g,batch        3       12        0",
+        "      free                 1        4        0",
+        " allocated                 1        4        0",  # as the scheduler said
+        "      down                 0        0        0",
+    ]
+    out = resource("list", "-o", FMT, "--skip-empty", "--from-stdin", input=data)
+    assert "down" not in out
+    assert resource("info", "--from-stdin", input=data) == "5 Nodes, 20 Cores, 0 GPUs\n"
+    assert resource("info", "--from-stdin", "-s", "free", input=data) == (
+        "4 Nodes, 16 Cores, 0 GPUs\n"
+    )
+    # --include takes ranks or hosts; the nodelist keeps rank order.
+    out = resource("list", "-s", "all", "-no", "{nnodes} {nodelist}", "-i", "pi[0,3]",
+                   "--from-stdin", input=data)
+    assert out == "2 pi[3,0]\n"
+    out = resource("list", "-s", "all", "-no", "{nnodes}", "-i", "pi7", "--no-skip-empty",
+                   "--from-stdin", input=data)
+    assert out == "0\n"
+    # R as flux-core's json.dumps writes it.
+    out = resource("R", "--from-stdin", "-s", "free", input=data)
+    assert out == (
+        '{"version": 1, "execution": {"R_lite": [{"rank": "0-2,4", "children": '
+        '{"core": "0-3"}}], "starttime": 0.0, "expiration": 0.0, "nodelist": '
+        '["pi[3,0-1,4]"], "properties": {"8g": "0-2", "batch": "0-2"}}}\n'
+    )
+
+
+def test_list_queues_from_config_file(tmp_path):
+    data = json.dumps(SCHED_STATUS)
+    conf = tmp_path / "queues.json"
+    conf.write_text(json.dumps({"queues": {"big": {"requires": ["8g"]}, "all": {}}}))
+    out = resource("list", "-no", "{state} {queue} {nnodes}", "--from-stdin",
+                   f"--config-file={conf}", input=data)
+    assert out.splitlines() == ["free all,big 3", "free all 1", "allocated all 1",
+                                "down all 0", "down big 0"]
+    out = resource("info", "-q", "big", "--from-stdin", f"--config-file={conf}", input=data)
+    assert out == "3 Nodes, 12 Cores, 0 GPUs\n"
+    r = flux("resource", "list", "-q", "foo", "--from-stdin", f"--config-file={conf}",
+             input=data)
+    assert r.returncode == 1 and "--queue: foo: no such queue" in r.stderr
+    r = flux("resource", "list", "-s", "bogus", "--from-stdin", input=data)
+    assert r.returncode == 1 and "Invalid resource state bogus specified" in r.stderr
+
+
+def test_sched_status_relay_and_fallback(fake):
+    default = ok(fake, "resource", "list")
+    r = fake.run("resource", "list", env=fake.env(FLUX_HANDLE_TRACE="1"))
+    assert r.stdout == default and "--> request resource.sched-status" in r.stderr
+    # An RPC nobody serves: the scheduler's own answers.
+    env = fake.env(FLUX_HANDLE_TRACE="1", FLUX_RESOURCE_LIST_RPC="foo.status")
+    r = fake.run("resource", "list", env=env)
+    assert r.stdout == default and "--> request sched.resource-status" in r.stderr
+    r = fake.run("resource", "list", env=fake.env(FLUX_RESOURCE_LIST_FORMAT_DEFAULT="{nodelist}"))
+    assert r.stdout.splitlines()[:2] == ["NODELIST", "node[0-15]"]
+    assert ok(fake, "resource", "acquire-mute") == ""

@@ -86,6 +86,15 @@ Json JobIndex::list(size_t max_entries, double since, const Constraint& c,
   return out;
 }
 
+void JobIndex::remove(uint64_t id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  unlink(it->second.get());
+  count(*it->second, -1);
+  stats_.purged++;
+  jobs_.erase(it);
+}
+
 Json JobIndex::stats() const {
   auto n = [&](int s) {
     auto it = stats_.by_state.find(s);
@@ -97,7 +106,7 @@ Json JobIndex::stats() const {
                  {"inactive", n(state::kInactive)}, {"total", static_cast<int64_t>(jobs_.size())}};
   return {{"job_states", states},      {"successful", stats_.successful},
           {"failed", stats_.failed},   {"canceled", stats_.canceled},
-          {"timeout", stats_.timeout}, {"inactive_purged", 0},
+          {"timeout", stats_.timeout}, {"inactive_purged", stats_.purged},
           {"queues", Json::array()}};
 }
 

@@ -38,6 +38,7 @@ struct InactiveOrder {
 struct JobStats {
   std::map<int, int64_t> by_state;  // state bit -> jobs
   int64_t successful = 0, failed = 0, canceled = 0, timeout = 0;
+  int64_t purged = 0;  // inactive jobs the job-manager purged
 };
 
 class JobIndex {
@@ -49,6 +50,8 @@ class JobIndex {
              const Json* jobspec, const Json* R);
 
   Job* find(uint64_t id);
+  // Forget a job the job-manager purged.
+  void remove(uint64_t id);
 
   // Up to max_entries (0: no limit) jobs matching c, pending first, then
   // running, then inactive (only those with t_inactive > since), as JSON

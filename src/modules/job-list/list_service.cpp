@@ -27,6 +27,14 @@ void ListService::register_handlers() {
        }},
       {"job-list.disconnect", Access::kUser, this, &ListService::disconnect},
   });
+  // The job-manager purged inactive jobs: forget them too.
+  h_.on_event("job-purge-inactive", [this](const Message& m) {
+    auto body = m.json();
+    if (!body || !body->is_object() || !body->contains("jobs")) return;
+    for (const auto& id : (*body)["jobs"])
+      if (id.is_number_unsigned()) index_.remove(id.get<uint64_t>());
+  });
+  spawn([](Handle& h) -> Task<void> { co_await h.subscribe("job-purge-inactive"); }(h_));
 }
 
 // ---- the journal -------------------------------------------------------------

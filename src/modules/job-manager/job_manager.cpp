@@ -55,6 +55,8 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
       {"job-manager.queue-status", Access::kUser, this, &JobManager::handle_queue_status},
       {"job-manager.queue-list", Access::kUser, this, &JobManager::handle_queue_list},
       {"job-manager.list", Access::kOwner, this, &JobManager::handle_list},
+      {"job-manager.purge", Access::kOwner, this, &JobManager::handle_purge},
+      {"job-manager.purge-id", Access::kOwner, this, &JobManager::handle_purge_id},
       {"job-manager.alloc-query", Access::kUser, this, &JobManager::handle_alloc_query},
       {"job-manager.queue-enable", Access::kOwner, this, &JobManager::handle_queue_enable},
       {"job-manager.queue-start", Access::kOwner, this, &JobManager::handle_queue_start},
@@ -62,6 +64,7 @@ JobManager::JobManager(Handle& h, modules::ModuleLog& log) : h_(h), log_(log), w
       {"job-manager.sched-ready", Access::kOwner, this, &JobManager::handle_sched_ready},
       {"job-manager.exec-hello", Access::kOwner, this, &JobManager::handle_exec_hello},
       {"job-manager.stats", Access::kUser, [this](const Message&) { return stats(); }},
+      {"job-manager.stats-get", Access::kUser, [this](const Message&) { return stats(); }},
       {"job-manager.disconnect", Access::kUser, this, &JobManager::handle_disconnect},
   });
   h_.on_response("sched.alloc", [this](const Message& m) { on_alloc_response(m); });
@@ -79,6 +82,7 @@ Task<void> JobManager::start() {
     }
     queues_.configure(*policy);
     requeue();
+    configure_purge(config);
   });
   co_await restart();
 }
@@ -208,6 +212,8 @@ void JobManager::finalize(Job& job) {
   }
   dependency_event(job, "clean");
   check_drain_idle();
+  inactive_order_.emplace(job.t_clean, job.id.value);
+  auto_purge();
 }
 
 void JobManager::check_drain_idle() {
@@ -663,6 +669,8 @@ Json JobManager::stats() const {
   for (auto& [bit, n] : state_count_) states[state_name(static_cast<State>(bit))] = n;
   return {{"active", active_},
           {"inactive", jobs_.size() - active_},
+          {"inactive_jobs", jobs_.size() - active_},  // flux job purge reads this name
+          {"inactive_purged", purged_},
           {"states", states},
           {"journal", {{"listeners", writer_.listeners()}, {"commits", writer_.commits()}}},
           {"sched", {{"ready", sched_ready_}, {"outstanding", alloc_outstanding_}}}};

@@ -109,6 +109,23 @@ class JobManager {
   void begin_time_reached(uint64_t id, const std::string& description);
   void dependency_resolved(Job& job, const Dependency& dep, bool satisfied);
 
+  // --- purging inactive jobs (purge.cpp)
+  void configure_purge(const Json& config);
+  void handle_purge(const Message& m);
+  void handle_purge_id(const Message& m);
+  // How many of the oldest inactive jobs the limits (-1: none) select.
+  size_t purge_eligible(double age_limit, int64_t num_limit) const;
+  std::vector<uint64_t> purge_oldest(size_t count);
+  void remove_inactive(uint64_t id);
+  // After the unlinks commit: publish job-purge-inactive, answer req.
+  void announce_purged(std::vector<uint64_t> ids, std::optional<Message> req);
+  // Apply the configured limits (after a job ends, or a config change).
+  void auto_purge();
+  std::set<std::pair<double, uint64_t>> inactive_order_;  // (t_clean, id), oldest first
+  double purge_age_limit_ = -1;
+  int64_t purge_num_limit_ = -1;
+  uint64_t purged_ = 0;
+
   // --- restart (restart.cpp)
   Task<void> restart();
   // checkpoint.job-manager with every job (its eventlog, jobspec, R), so the

@@ -310,6 +310,7 @@ Job* JobManager::load_job(uint64_t id, std::string eventlog, std::string jobspec
   job->exec_active = false;  // an exec service would have to say it still runs the job
   max_jobid_ = std::max(max_jobid_, id);
   state_count_[static_cast<uint32_t>(job->state)]++;
+  if (!job->active()) inactive_order_.emplace(job->t_clean, id);
   if (job->active()) {
     active_++;
     if (job->waitable()) waitable_active_[job->userid]++;

@@ -301,6 +301,7 @@ void ResourceService::notify() {
   Idset went_up = now - last_up_;
   Idset went_down = last_up_ - now;
   last_up_ = now;
+  if (acquire_muted_) return;  // shutting down: the scheduler hears no more
   for (const auto& m : acquirers_) {
     if (!went_up.empty()) h_.respond(m, {{"up", went_up.encode()}});
     if (!went_down.empty()) h_.respond(m, {{"down", went_down.encode()}});
@@ -414,6 +415,15 @@ Json ResourceService::acquire(const Message& m) {
   return {{"resources", avail.to_json()}, {"up", up().encode()}};
 }
 
+Task<void> ResourceService::relay_sched_status(Message req) {
+  try {
+    Message r = co_await h_.rpc("sched.resource-status");
+    h_.respond(req, r.json().value());
+  } catch (const FluxError& e) {
+    h_.respond_error(req, e.errnum(), e.what());
+  }
+}
+
 void ResourceService::serve() {
   h_.on_event("broker.online", [this](const Message& ev) { follow_online(ev); });
   spawn([](Handle& h) -> Task<void> { co_await h.subscribe("broker.online"); }(h_));
@@ -446,6 +456,15 @@ void ResourceService::serve() {
        }},
       {"resource.acquire-cancel", Access::kOwner, [drop](const Message& m) { drop(m, true); }},
       {"resource.disconnect", Access::kUser, [drop](const Message& m) { drop(m, false); }},
+      // rc3 mutes the scheduler's updates before it stops the queues.
+      {"resource.acquire-mute", Access::kOwner,
+       [this](const Message&) -> Json {
+         acquire_muted_ = true;
+         return Json::object();
+       }},
+      // flux resource list's source: the scheduler's view, relayed.
+      {"resource.sched-status", Access::kUser,
+       [this](const Message& m) { spawn(relay_sched_status(m)); }},
   });
 }
 

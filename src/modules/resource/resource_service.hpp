@@ -63,6 +63,8 @@ class ResourceService {
   Idset online_;
   std::map<uint32_t, DrainInfo> drained_;
   std::vector<Message> acquirers_;
+  bool acquire_muted_ = false;
+  Task<void> relay_sched_status(Message req);
   Idset last_up_;
   uint32_t rank_ = 0;
 };

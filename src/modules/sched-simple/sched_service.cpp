@@ -96,21 +96,6 @@ void SchedService::serve() {
       {"sched.prioritize", Access::kOwner, this, &SchedService::on_prioritize},
       {"sched.resource-status", Access::kUser,
        [this](const Message&) { return resource_status(); }},
-      // flux-core's debug bits ({"op":"setbit"|"clearbit","flags":N});
-      // kept, and answered with them, for tools that set them.
-      {"sched-simple.debug", Access::kOwner,
-       [this](const Message& m) -> Json {
-         Json req = m.json().value();
-         std::string op = req.at("op").get<std::string>();
-         int flags = req.at("flags").get<int>();
-         if (op == "setbit")
-           debug_flags_ |= flags;
-         else if (op == "clearbit")
-           debug_flags_ &= ~flags;
-         else
-           throw FluxError(EPROTO, "unknown debug op '" + op + "'");
-         return {{"flags", debug_flags_}};
-       }},
   });
 }
 

@@ -57,7 +57,6 @@ class SchedService {
   Rset allocated_;
   std::map<uint64_t, Rset> jobs_;  // allocations by job id
   std::vector<Pending> queue_;
-  int debug_flags_ = 0;  // sched-simple.debug
 };
 
 }  // namespace flux::sched
