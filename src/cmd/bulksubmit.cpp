@@ -421,6 +421,9 @@ int cmd_bulksubmit(int argc, char** argv) {
     if (!h) h = open_instance();
     const SubmitOptions& o = jb.opts_;
     auto key = std::make_pair(o.urgency, o.flag_bits() | (watch || wait ? 4u : 0u));
+    // Ids are printed in input order: the other submitters' answers first.
+    for (auto& [k, other] : submitters)
+      if (k != key) other->finish();
     auto& sub = submitters[key];
     if (!sub)
       sub = std::make_unique<JobSubmitter>(*h, key.first, key.second, [&](JobId id) {

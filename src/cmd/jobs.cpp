@@ -133,18 +133,43 @@ const char* color_of(const JobView& j) {
   }
 }
 
-void print_stats(Handle& h, bool& active) {
+// The job-list counts: all jobs, or the sum over the --queue queues.
+void print_stats(Handle& h, const std::string& queue, bool& active) {
   Json s = h.rpc("job-list.job-stats").get_json();
+  if (!queue.empty()) {
+    Json sum = {{"job_states", Json::object()}};
+    for (size_t start = 0; start <= queue.size();) {
+      size_t comma = queue.find(',', start);
+      std::string q = queue.substr(start, comma == std::string::npos ? comma : comma - start);
+      const Json* found = nullptr;
+      for (const auto& e : s.value("queues", Json::array()))
+        if (e.value("name", "") == q) found = &e;
+      if (!found)
+        throw FluxError(ENOENT, "error retrieving job stats: no stats available for queue " + q);
+      for (const auto& [k, v] : found->items()) {
+        if (k == "job_states") {
+          for (const auto& [st, n] : v.items())
+            sum["job_states"][st] = sum["job_states"].value(st, int64_t{0}) + n.get<int64_t>();
+        } else if (v.is_number()) {
+          sum[k] = sum.value(k, int64_t{0}) + v.get<int64_t>();
+        }
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    s = std::move(sum);
+  }
   const Json& st = s.at("job_states");
   auto n = [&](const char* k) { return st.value(k, int64_t{0}); };
   int64_t pending = n("depend") + n("priority") + n("sched");
   int64_t running = n("run") + n("cleanup");
   int64_t failed = s.value("failed", int64_t{0}) + s.value("canceled", int64_t{0}) +
                    s.value("timeout", int64_t{0});
-  std::printf("%lld running, %lld completed, %lld failed, %lld pending\n",
+  std::printf("%lld running, %lld completed, %lld failed, %lld pending, %lld inactive purged\n",
               static_cast<long long>(running),
               static_cast<long long>(s.value("successful", int64_t{0})),
-              static_cast<long long>(failed), static_cast<long long>(pending));
+              static_cast<long long>(failed), static_cast<long long>(pending),
+              static_cast<long long>(s.value("inactive_purged", int64_t{0})));
   active = n("total") - n("inactive") > 0;
 }
 
@@ -192,11 +217,12 @@ int run_jobs(JobsOptions& o) {
   auto h = open_instance();
   if (o.stats || o.stats_only) {
     bool active = false;
-    print_stats(*h, active);
+    print_stats(*h, o.queue, active);
     if (o.stats_only) return active ? 0 : 1;
   }
 
   Json attrs = Json::array({"all"});
+  bool truncated = false;
   if (!o.ids.empty()) {
     if (o.filtered)
       std::fprintf(stderr, "flux-jobs: WARNING: Filtering options ignored with jobid list\n");
@@ -211,8 +237,10 @@ int run_jobs(JobsOptions& o) {
       try {
         jobs.emplace_back(rpc.get_json().at("job"));
       } catch (const FluxError& e) {
-        std::fprintf(stderr, "flux-jobs: %s: %s\n", text.c_str(),
-                     e.errnum() == ENOENT ? "job not found" : e.what());
+        if (e.errnum() == ENOENT)
+          std::fprintf(stderr, "flux-jobs: ERROR: JobID %s unknown\n", text.c_str());
+        else
+          std::fprintf(stderr, "flux-jobs: ERROR: %s: %s\n", text.c_str(), e.what());
         rc = 1;
       }
     }
@@ -237,13 +265,28 @@ int run_jobs(JobsOptions& o) {
     all.push_back({{"or", either}});
     if (!o.name.empty()) all.push_back({{"name", Json::array({o.name})}});
     if (!o.queue.empty()) all.push_back({{"queue", Json::array({o.queue})}});
-    Json req = {{"max_entries", o.count}, {"attrs", attrs}, {"constraint", {{"and", all}}}};
+    // One more than asked, to tell the user when output was cut.
+    Json req = {{"max_entries", o.count > 0 ? o.count + 1 : 0},
+                {"attrs", attrs},
+                {"constraint", {{"and", all}}}};
     if (since > 0) req["since"] = since;
     Json r = h->rpc("job-list.list", req).get_json();
     for (auto& j : r.at("jobs")) jobs.emplace_back(std::move(j));
+    if (o.count > 0 && jobs.size() > static_cast<size_t>(o.count)) {
+      jobs.pop_back();
+      truncated = true;
+    }
   }
+  // Ids given and none known: the errors were printed, nothing else is.
+  if (!o.ids.empty() && jobs.empty()) return 1;
+  rc = 0;
 
   print_jobs(o, formatter, jobs, color);
+  if (truncated && !o.no_header && !o.json) {
+    std::fprintf(stderr, "warning: output truncated at %d jobs.\n", o.count);
+    std::fprintf(stderr,
+                 "Use --count to increase returned results or use filters to alter results.\n");
+  }
   return rc;
 }
 

@@ -260,6 +260,8 @@ const std::map<std::string, std::string>& headings() {
       {"result_abbrev", "RS"},
       {"t_submit", "T_SUBMIT"},
       {"t_depend", "T_DEPEND"},
+      {"t_priority", "T_PRIORITY"},
+      {"t_sched", "T_SCHED"},
       {"t_run", "T_RUN"},
       {"t_cleanup", "T_CLEANUP"},
       {"t_inactive", "T_INACTIVE"},
@@ -392,7 +394,8 @@ Json JobView::field(const std::string& name) const {
     auto it = j_.find(key);
     return it == j_.end() ? Json("") : *it;
   };
-  if (name == "id" || name == "id.dec") return idv;
+  if (name == "id.dec") return idv;
+  if (name == "id") return id.encode(JobIdEncoding::kF58);  // a JobID prints as F58
   if (name == "id.f58") return id.encode(JobIdEncoding::kF58);
   if (name == "id.f58plain") return id.encode(JobIdEncoding::kF58Plain);
   if (name == "id.hex") return id.encode(JobIdEncoding::kHex);
@@ -423,8 +426,9 @@ Json JobView::field(const std::string& name) const {
     return (st & (kPending | kRunning)) ? state_name(abbrev) : result_name(abbrev);
   }
   if (name == "returncode") return returncode();
-  if (name == "t_submit" || name == "t_depend" || name == "t_run" || name == "t_cleanup" ||
-      name == "t_inactive" || name == "duration" || name == "expiration")
+  if (name == "t_submit" || name == "t_depend" || name == "t_priority" || name == "t_sched" ||
+      name == "t_run" || name == "t_cleanup" || name == "t_inactive" || name == "duration" ||
+      name == "expiration")
     return num(name.c_str());
   if (name == "runtime") return runtime();
   if (name == "t_remaining") {
@@ -513,11 +517,12 @@ Json JobView::field(const std::string& name) const {
 Json JobView::to_dict() const {
   Json r = Json::object();
   for (const char* k :
-       {"t_depend", "t_run",      "t_cleanup", "t_inactive", "duration",    "expiration",
-        "name",     "cwd",        "queue",     "project",    "bank",        "ntasks",
-        "ncores",   "nnodes",     "priority",  "ranks",      "nodelist",    "success",
-        "result",   "waitstatus", "id",        "t_submit",   "t_remaining", "state",
-        "username", "userid",     "urgency",   "runtime",    "status",      "returncode"})
+       {"t_depend",    "t_priority", "t_sched",  "t_run",      "t_cleanup", "t_inactive",
+        "duration",    "expiration", "name",     "cwd",        "queue",     "project",
+        "bank",        "ntasks",     "ncores",   "nnodes",     "priority",  "ranks",
+        "nodelist",    "success",    "result",   "waitstatus", "id",        "t_submit",
+        "t_remaining", "state",      "username", "userid",     "urgency",   "runtime",
+        "status",      "returncode"})
     r[k] = field(k);
   r["dependencies"] = j_.value("dependencies", Json::array());
   r["annotations"] = j_.value("annotations", Json::object());
@@ -538,6 +543,8 @@ Json JobView::to_dict() const {
       ++it;
   }
   if (!(r["exception"]["occurred"] == true)) r["exception"] = {{"occurred", false}};
+  r["id"] = j_.value("id", uint64_t{0});  // the number; jobid is its F58
+  r["jobid"] = JobId{j_.value("id", uint64_t{0})}.encode(JobIdEncoding::kF58);
   return r;
 }
 

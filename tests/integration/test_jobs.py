@@ -122,7 +122,7 @@ def test_format_fields(three_jobs):
     assert f[2] == inst.run("job", "id", "--to=dothex", ok).stdout.strip()
     assert f[3] == inst.run("job", "id", "--to=words", ok).stdout.strip()
     assert f[4] == inst.run("job", "id", "--to=kvs", ok).stdout.strip()
-    assert f[5] == dec
+    assert f[5] == ok  # a JobID prints as F58, as flux-core's
     assert f[6] == pwd.getpwuid(os.getuid()).pw_name and f[7] == str(os.getuid())
     assert f[8] == "okjob     "
     assert f[9:13] == ["INACTIVE", "I", "COMPLETED", "CD"]
@@ -158,7 +158,7 @@ def test_json(three_jobs):
 def test_stats(three_jobs):
     inst, ok, bad, held = three_jobs
     first = jobs(inst, "--stats", "-n").splitlines()[0]
-    assert first == "0 running, 1 completed, 1 failed, 1 pending"
+    assert first == "0 running, 1 completed, 1 failed, 1 pending, 0 inactive purged"
     r = inst.run("jobs", "--stats-only")
     assert r.returncode == 0 and r.stdout == first + "\n"
     r = inst.run("cancel", held)
@@ -166,7 +166,7 @@ def test_stats(three_jobs):
     wait_inactive(inst, held)
     r = inst.run("jobs", "--stats-only")
     assert r.returncode == 1
-    assert r.stdout == "0 running, 1 completed, 2 failed, 0 pending\n"
+    assert r.stdout == "0 running, 1 completed, 2 failed, 0 pending, 0 inactive purged\n"
     assert jobs(inst, "-f", "canceled", "-no", "{id.f58} {result}").split() == [held, "CANCELED"]
 
 
@@ -180,7 +180,7 @@ def test_since(three_jobs):
 
 def test_unknown_id(jobs_instance):
     r = jobs_instance.run("jobs", "ƒ2222222222")
-    assert r.returncode == 1 and "not found" in r.stderr
+    assert r.returncode == 1 and "JobID ƒ2222222222 unknown" in r.stderr
 
 
 def test_job_status_and_last_with_real_jobs(jobs_instance):
@@ -210,3 +210,21 @@ def test_from_stdin_and_expandable_columns(jobs_instance):
     assert r.stdout.splitlines() == ["NAME", "a"]  # empty everywhere: dropped
     r = inst.run("jobs", "--from-stdin", input="not json\n")
     assert r.returncode == 1 and "JSON input error: line 1" in r.stderr
+
+
+def test_json_ids_truncation_and_queue_stats(three_jobs):
+    inst, ok, bad, held = three_jobs
+    one = json.loads(jobs(inst, "--json", ok))
+    assert one["jobid"] == ok and isinstance(one["id"], int)
+    r = inst.run("jobs", "--json", "f1")
+    assert r.returncode == 1 and r.stdout == "" and "JobID f1 unknown" in r.stderr
+    r = inst.run("jobs", "-n", ok, "f1", "f2")  # known ids print; unknown ones are named
+    assert r.returncode == 0 and r.stdout.count("\n") == 1 and r.stderr.count("unknown") == 2
+    r = inst.run("jobs", "-a", "--count=1")
+    assert "warning: output truncated at 1 jobs." in r.stderr
+    r = inst.run("jobs", "-a", "--count=3")
+    assert "truncated" not in r.stderr
+    r = inst.run("jobs", "--stats", "--queue=nosuch")
+    assert r.returncode == 1 and "no stats available for queue nosuch" in r.stderr
+    t = jobs(inst, "-a", "-no", "{t_priority:.0f},{t_sched:.0f}", ok).strip().split(",")
+    assert all(float(x) > 0 for x in t)

@@ -89,11 +89,17 @@ void Job::apply(const std::string& event, double ts, const Json& ctx) {
     result = result::kFailed;
     enter(state::kInactive);
   } else if (event == "depend") {
-    if (state == state::kDepend) enter(state::kPriority);
+    if (state == state::kDepend) {
+      t_priority = ts;
+      enter(state::kPriority);
+    }
   } else if (event == "priority") {
     if (c.contains("priority") && c["priority"].is_number_integer())
       priority = c["priority"].get<int64_t>();
-    if (state == state::kPriority) enter(state::kSched);
+    if (state == state::kPriority) {
+      t_sched = ts;
+      enter(state::kSched);
+    }
   } else if (event == "urgency") {
     if (c.contains("urgency") && c["urgency"].is_number_integer())
       urgency = c["urgency"].get<int>();
@@ -187,6 +193,8 @@ const std::vector<std::string>& job_attrs() {
                                                   "priority",
                                                   "t_submit",
                                                   "t_depend",
+                                                  "t_priority",
+                                                  "t_sched",
                                                   "t_run",
                                                   "t_cleanup",
                                                   "t_inactive",
@@ -231,6 +239,10 @@ bool store_attr(const Job& j, const std::string& a, Json& o) {
     o[a] = j.t_submit;
   } else if (a == "t_depend") {
     if (j.states_mask & state::kDepend) o[a] = j.t_depend;
+  } else if (a == "t_priority") {
+    if (j.states_mask & state::kPriority) o[a] = j.t_priority;
+  } else if (a == "t_sched") {
+    if (j.states_mask & state::kSched) o[a] = j.t_sched;
   } else if (a == "t_run") {
     if (ran) o[a] = j.t_run;
   } else if (a == "t_cleanup") {

@@ -30,7 +30,8 @@ struct Job {
   uint32_t userid = 0;
   int urgency = 16;
   int64_t priority = -1;  // -1 until the first priority event
-  double t_submit = 0, t_depend = 0, t_run = 0, t_cleanup = 0, t_inactive = 0;
+  double t_submit = 0, t_depend = 0, t_priority = 0, t_sched = 0, t_run = 0, t_cleanup = 0,
+         t_inactive = 0;
   int state = state::kNew;
   int states_mask = state::kNew;  // every state the job has been in
   int last_seq = -1;              // eventlog_seq of the last event applied

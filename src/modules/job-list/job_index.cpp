@@ -25,25 +25,47 @@ void JobIndex::link(Job* j) {
     inactive_.insert(j);
 }
 
-void JobIndex::count(const Job& j, int sign) {
-  stats_.by_state[j.state] += sign;
+namespace {
+
+void count_in(JobStats& st, const Job& j, int sign) {
+  st.by_state[j.state] += sign;
   if (j.state != state::kInactive) return;
   switch (j.result) {
     case result::kCompleted:
-      stats_.successful += sign;
+      st.successful += sign;
       break;
     case result::kFailed:
-      stats_.failed += sign;
+      st.failed += sign;
       break;
     case result::kCanceled:
-      stats_.canceled += sign;
+      st.canceled += sign;
       break;
     case result::kTimeout:
-      stats_.timeout += sign;
+      st.timeout += sign;
       break;
     default:
       break;
   }
+}
+
+Json stats_json(const JobStats& st, int64_t total) {
+  auto n = [&](int s) {
+    auto it = st.by_state.find(s);
+    return it == st.by_state.end() ? int64_t{0} : it->second;
+  };
+  Json states = {{"new", n(state::kNew)},           {"depend", n(state::kDepend)},
+                 {"priority", n(state::kPriority)}, {"sched", n(state::kSched)},
+                 {"run", n(state::kRun)},           {"cleanup", n(state::kCleanup)},
+                 {"inactive", n(state::kInactive)}, {"total", total}};
+  return {{"job_states", states},    {"successful", st.successful}, {"failed", st.failed},
+          {"canceled", st.canceled}, {"timeout", st.timeout},       {"inactive_purged", st.purged}};
+}
+
+}  // namespace
+
+void JobIndex::count(const Job& j, int sign) {
+  count_in(stats_, j, sign);
+  if (!j.queue.empty()) count_in(by_queue_[j.queue], j, sign);
 }
 
 Job* JobIndex::apply(uint64_t id, int seq, const std::string& name, double timestamp,
@@ -92,22 +114,22 @@ void JobIndex::remove(uint64_t id) {
   unlink(it->second.get());
   count(*it->second, -1);
   stats_.purged++;
+  if (!it->second->queue.empty()) by_queue_[it->second->queue].purged++;
   jobs_.erase(it);
 }
 
 Json JobIndex::stats() const {
-  auto n = [&](int s) {
-    auto it = stats_.by_state.find(s);
-    return it == stats_.by_state.end() ? int64_t{0} : it->second;
-  };
-  Json states = {{"new", n(state::kNew)},           {"depend", n(state::kDepend)},
-                 {"priority", n(state::kPriority)}, {"sched", n(state::kSched)},
-                 {"run", n(state::kRun)},           {"cleanup", n(state::kCleanup)},
-                 {"inactive", n(state::kInactive)}, {"total", static_cast<int64_t>(jobs_.size())}};
-  return {{"job_states", states},      {"successful", stats_.successful},
-          {"failed", stats_.failed},   {"canceled", stats_.canceled},
-          {"timeout", stats_.timeout}, {"inactive_purged", stats_.purged},
-          {"queues", Json::array()}};
+  Json out = stats_json(stats_, static_cast<int64_t>(jobs_.size()));
+  Json queues = Json::array();
+  for (const auto& [name, st] : by_queue_) {
+    int64_t total = 0;
+    for (const auto& [bit, n] : st.by_state) total += n;
+    Json q = stats_json(st, total);
+    q["name"] = name;
+    queues.push_back(std::move(q));
+  }
+  out["queues"] = std::move(queues);
+  return out;
 }
 
 }  // namespace flux::joblist

@@ -71,6 +71,7 @@ class JobIndex {
   std::set<Job*, RunningOrder> running_;
   std::set<Job*, InactiveOrder> inactive_;
   JobStats stats_;
+  std::map<std::string, JobStats> by_queue_;
 };
 
 }  // namespace flux::joblist

@@ -171,6 +171,12 @@ void ListService::list(const Message& req) {
   if (!c)
     throw FluxError(EPROTO, "invalid payload: constraint object invalid: " + c.error().message);
   Json jobs = index_.list(static_cast<size_t>(max_entries), since, *c, attrs);
+  if (req.has_flag(msgflag::kStreaming)) {
+    // flux-core's version 1: the jobs (one response here), then ENODATA.
+    h_.respond(req, {{"jobs", std::move(jobs)}, {"version", 1}});
+    h_.respond_error(req, ENODATA, "");
+    return;
+  }
   h_.respond(req, {{"jobs", std::move(jobs)}});
 }
 
