@@ -25,10 +25,15 @@ int cmd_job(int argc, char** argv) {
   jobcmd::add_list(app, reg);
   jobcmd::add_timeleft(app, reg);
   jobcmd::add_purge(app, reg);
+  jobcmd::add_stats(app, reg);
+  jobcmd::add_namespace(app, reg);
   // `raise|cancel IDS -- NOTE`: CLI11 would end the subcommand at "--";
   // the words after it are the note, passed on as positionals.
   std::vector<char*> args(argv, argv + argc);
   static char separator[] = "\x1f--";
+  static char no_states[] = "--states=,";  // CLI11 takes "--states=" as wanting the next word
+  for (auto& a : args)
+    if (std::string(a) == "--states=") a = no_states;
   if (argc > 1 && (std::string(argv[1]) == "raise" || std::string(argv[1]) == "cancel"))
     for (auto& a : args)
       if (std::string(a) == "--") {

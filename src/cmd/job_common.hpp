@@ -27,6 +27,10 @@ void add_list(CLI::App& job, Registry& reg);
 void add_timeleft(CLI::App& job, Registry& reg);
 // purge
 void add_purge(CLI::App& job, Registry& reg);
+// stats
+void add_stats(CLI::App& job, Registry& reg);
+// namespace
+void add_namespace(CLI::App& job, Registry& reg);
 
 // A job id in any RFC 19 encoding, or FluxError(EINVAL) "invalid jobid: X".
 JobId parse_jobid(const std::string& text);

@@ -23,7 +23,8 @@ namespace {
 int signal_number(const std::string& s) {
   char* end = nullptr;
   long v = std::strtol(s.c_str(), &end, 10);
-  if (!s.empty() && *end == '\0' && v > 0 && v < NSIG) return static_cast<int>(v);
+  // A number goes as it is: the job-manager judges it ("Invalid signal number").
+  if (!s.empty() && *end == '\0' && v > 0 && v < INT32_MAX) return static_cast<int>(v);
   std::string name = s.rfind("SIG", 0) == 0 ? s.substr(3) : s;
   for (int sig = 1; sig < NSIG; sig++) {
     const char* abbrev = sigabbrev_np(sig);
@@ -146,6 +147,9 @@ void add_control(CLI::App& job, Registry& reg) {
     app->add_option("-u,--urgency", o->urgency, "Urgency (0-31)");
     app->add_option("-f,--flags", o->flags, "waitable, debug, novalidate")->delimiter(',');
     reg.push_back({app, [o] {
+                     SubmitOptions flags_only;  // a bad flag is refused before any reading
+                     flags_only.flags = o->flags;
+                     uint32_t flag_bits = flags_only.flag_bits();
                      std::string text;
                      if (o->file.empty() || o->file == "-") {
                        text.assign(std::istreambuf_iterator<char>(std::cin), {});
@@ -156,11 +160,8 @@ void add_control(CLI::App& job, Registry& reg) {
                      }
                      // Check locally for a quick, precise error; ingest checks again.
                      Jobspec spec = Jobspec::parse(text).value();
-                     SubmitOptions flags_only;
-                     flags_only.flags = o->flags;
                      auto h = Handle::open();
-                     auto ids =
-                         submit_jobspecs(*h, {spec.encode()}, o->urgency, flags_only.flag_bits());
+                     auto ids = submit_jobspecs(*h, {spec.encode()}, o->urgency, flag_bits);
                      std::printf("%s\n", ids[0].encode().c_str());
                      return 0;
                    }});
@@ -249,7 +250,8 @@ void add_control(CLI::App& job, Registry& reg) {
   {
     auto* app = job.add_subcommand("raiseall", "Raise an exception on many jobs");
     struct Opts {
-      std::vector<std::string> args, states;
+      std::vector<std::string> args;
+      std::string states;
       int severity = 7;
       std::string user;
       bool force = false;
@@ -258,25 +260,29 @@ void add_control(CLI::App& job, Registry& reg) {
     app->add_option("type", o->args, "Exception type, then an optional note")->required();
     app->add_option("-s,--severity", o->severity, "Severity (default 7)");
     app->add_option("-u,--user", o->user, "Jobs of USER (the owner: all)");
-    app->add_option("-S,--states", o->states, "Job states (default: active)")
-        ->delimiter(',')
-        ->allow_extra_args(false);
+    auto* states_opt = app->add_option("-S,--states", o->states, "Job states (default: active)");
     app->add_flag("-f,--force", o->force, "Confirm the command");
     reg.push_back(
-        {app, [o] {
+        {app, [o, states_opt] {
            std::string type = o->args[0], note;
            for (size_t i = 1; i < o->args.size(); i++)
              note += (note.empty() ? "" : " ") + o->args[i];
            uint32_t states = kStateActive;
-           if (!o->states.empty()) {
+           if (states_opt->count()) {
              states = 0;
-             for (const auto& st : o->states) {
+             for (size_t start = 0; start < o->states.size();) {
+               size_t comma = o->states.find(',', start);
+               std::string st =
+                   o->states.substr(start, comma == std::string::npos ? comma : comma - start);
                try {
-                 states |= parse_state_mask(st);
+                 if (!st.empty()) states |= parse_state_mask(st);
                } catch (const FluxError&) {
                  throw FluxError(EINVAL, "error parsing --states: " + st + " is unknown");
                }
+               if (comma == std::string::npos) break;
+               start = comma + 1;
              }
+             if (!states) throw FluxError(EINVAL, "no states specified");
              if (states & kStateInactive)
                throw FluxError(EINVAL, "Exceptions cannot be raised on inactive jobs");
            }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <limits>
 
 #include "job_common.hpp"
@@ -203,6 +204,16 @@ void add_timeleft(CLI::App& job, Registry& reg) {
 
 namespace flux::cmd::jobcmd {
 
+// flux job stats: job-list's counts, as JSON.
+void add_stats(CLI::App& job, Registry& reg) {
+  auto* app = job.add_subcommand("stats", "Print job statistics (JSON)");
+  reg.push_back({app, [] {
+                   auto h = Handle::open();
+                   std::printf("%s\n", h->rpc("job-list.job-stats").get_json().dump().c_str());
+                   return 0;
+                 }});
+}
+
 // flux job purge [-f] [--age-limit=FSD] [--num-limit=N] [--batch=N] [IDS]:
 // remove inactive jobs (the oldest past the limits, or the ids given).
 void add_purge(CLI::App& job, Registry& reg) {
@@ -258,6 +269,28 @@ void add_purge(CLI::App& job, Registry& reg) {
                      std::printf("purged %d inactive jobs, %d remaining\n", total, inactive);
                    else
                      std::printf("use --force to purge %d of %d inactive jobs\n", total, inactive);
+                   return 0;
+                 }});
+}
+
+}  // namespace flux::cmd::jobcmd
+
+namespace flux::cmd::jobcmd {
+
+// flux job namespace [ID...]: the guest KVS namespace of each job (ids
+// from stdin when none are given).
+void add_namespace(CLI::App& job, Registry& reg) {
+  auto* app = job.add_subcommand("namespace", "Print a job's KVS namespace");
+  auto ids = std::make_shared<std::vector<std::string>>();
+  app->add_option("ids", *ids, "Job ids (default: one per line on stdin)");
+  reg.push_back({app, [ids] {
+                   std::vector<std::string> list = *ids;
+                   if (list.empty())
+                     for (std::string line; std::getline(std::cin, line);)
+                       if (!line.empty()) list.push_back(line);
+                   for (const auto& s : list)
+                     std::printf("job-%llu\n",
+                                 static_cast<unsigned long long>(parse_jobid(s).value));
                    return 0;
                  }});
 }

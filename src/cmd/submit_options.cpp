@@ -247,7 +247,7 @@ uint32_t SubmitOptions::flag_bits() const {
     else if (f == "novalidate")
       bits |= 8;
     else
-      throw FluxError(EINVAL, "unknown flag " + f);
+      throw FluxError(EINVAL, "unknown flag: " + f);
   }
   if (wait) bits |= 4;
   return bits;

@@ -16,25 +16,29 @@ Result<double> fsd_parse(std::string_view text) {
   if (text.empty() || text.size() > 64) return fail();
   std::string s(text);
   double mult = 1;
-  switch (s.back()) {
-    case 's':
-      s.pop_back();
-      break;
-    case 'm':
-      mult = 60;
-      s.pop_back();
-      break;
-    case 'h':
-      mult = 3600;
-      s.pop_back();
-      break;
-    case 'd':
-      mult = 86400;
-      s.pop_back();
-      break;
-    default:
-      break;
-  }
+  if (s.size() > 2 && s.ends_with("ms")) {  // milliseconds
+    mult = 0.001;
+    s.resize(s.size() - 2);
+  } else
+    switch (s.back()) {
+      case 's':
+        s.pop_back();
+        break;
+      case 'm':
+        mult = 60;
+        s.pop_back();
+        break;
+      case 'h':
+        mult = 3600;
+        s.pop_back();
+        break;
+      case 'd':
+        mult = 86400;
+        s.pop_back();
+        break;
+      default:
+        break;
+    }
   if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.')) return fail();
   char* end = nullptr;
   errno = 0;

@@ -102,6 +102,23 @@ const Json* system_defaults(const Json& table) {
 
 Result<Policy> Policy::from_config(const Json& config) try {
   Policy out;
+  // [job-manager]'s inactive job limits, checked with the rest.
+  if (auto jm = config.find("job-manager"); jm != config.end() && jm->is_object()) {
+    if (auto a = jm->find("inactive-age-limit"); a != jm->end()) {
+      if (!a->is_string())
+        throw FluxError(EINVAL, "job-manager.max-inactive-*: Expected string, got " +
+                                    std::string(a->type_name()));
+      if (!fsd_parse(a->get<std::string>()))
+        throw FluxError(EINVAL, "job-manager.inactive-age-limit: invalid FSD");
+    }
+    if (auto n = jm->find("inactive-num-limit"); n != jm->end()) {
+      if (!n->is_number_integer())
+        throw FluxError(EINVAL, "job-manager.max-inactive-*: Expected integer, got " +
+                                    std::string(n->type_name()));
+      if (n->get<int64_t>() < 0)
+        throw FluxError(EINVAL, "job-manager.inactive-num-limit: must be >= 0");
+    }
+  }
   if (auto p = config.find("policy"); p != config.end()) {
     out.default_queue_ = check_policy(*p, "policy");
     if (const Json* d = system_defaults(config)) out.defaults_ = *d;

@@ -629,3 +629,41 @@ def test_timeleft(jobs_instance):
     assert inst.run("job", "timeleft", jobid).stdout == "0\n"
     r = inst.run("job", "timeleft", "f1")
     assert r.returncode == 1 and "f1: no such jobid" in r.stderr
+
+
+def test_dependency_schemes_as_flux_core(jobs_instance):
+    inst = jobs_instance
+    (done,) = submit(inst, SIM, "true")
+    wait_event(inst, done, "clean")
+    # Already impossible at submission: the job is refused.
+    for dep, error in [
+        (f"afternotok:{done}", f"dependency: afternotok: job {done} succeeded"),
+        (f"afterexcept:{done}", f"dependency: afterexcept: job {done}: no exception"),
+        ("afterstart:bar", 'dependency: afterstart: "bar" is not a valid jobid'),
+        ("afterok:f1234", "dependency: afterok: id f1234: job not found"),
+        (f"foo:{done}", "invalid dependency scheme: foo"),
+    ]:
+        r = inst.run("submit", f"--dependency={dep}", "true")
+        assert r.returncode != 0 and error in r.stderr, (dep, r.stderr)
+    # Met already: no dependency left; afterstart on a started job too.
+    (ok_after,) = submit(inst, f"--dependency=afterok:{done}", SIM, "true")
+    wait_event(inst, ok_after, "clean")
+    # A job that never ran releases only afterany; the rest fail with "never started".
+    (held,) = submit(inst, "--urgency=hold", "true")
+    (anyd,) = submit(inst, f"--dependency=afterany:{held}", SIM, "true")
+    (startd,) = submit(inst, f"--dependency=afterstart:{held}", SIM, "true")
+    (exceptd,) = submit(inst, f"--dependency=afterexcept:{held}", SIM, "true")
+    wait_event(inst, exceptd, "dependency-add")
+    added = [e for e in eventlog(inst, startd) if e["name"] == "dependency-add"]
+    assert added[0]["context"]["description"] == f"after-start={held}"
+    assert inst.run("job", "cancel", held).returncode == 0
+    wait_event(inst, anyd, "clean")
+    for jobid in (startd, exceptd):
+        wait_event(inst, jobid, "clean")
+        exc = [e for e in eventlog(inst, jobid) if e["name"] == "exception"]
+        assert exc[0]["context"]["note"].endswith("job never started"), exc
+    # The deprecated "after" still works, with a warning (severity 3).
+    (old,) = submit(inst, f"--dependency=after:{ok_after}", SIM, "true")
+    wait_event(inst, old, "clean")
+    exc = [e for e in eventlog(inst, old) if e["name"] == "exception"]
+    assert exc[0]["context"]["severity"] == 3 and "deprecated" in exc[0]["context"]["note"]

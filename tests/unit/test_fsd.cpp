@@ -11,6 +11,9 @@ TEST(Fsd, ParsesUnits) {
   EXPECT_DOUBLE_EQ(fsd_parse("0").value(), 0);
   EXPECT_DOUBLE_EQ(fsd_parse("1.5").value(), 1.5);
   EXPECT_DOUBLE_EQ(fsd_parse("0.001s").value(), 0.001);
+  EXPECT_DOUBLE_EQ(fsd_parse("1ms").value(), 0.001);  // RFC 23 milliseconds
+  EXPECT_DOUBLE_EQ(fsd_parse("2.5ms").value(), 0.0025);
+  EXPECT_FALSE(fsd_parse("ms").ok());
   EXPECT_DOUBLE_EQ(fsd_parse("2m").value(), 120);
   EXPECT_DOUBLE_EQ(fsd_parse("1.5h").value(), 5400);
   EXPECT_DOUBLE_EQ(fsd_parse("1d").value(), 86400);

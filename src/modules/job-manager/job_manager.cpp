@@ -256,7 +256,9 @@ void JobManager::handle_submit(const Message& m) {
       text = unwrap_signed(j.at("J").get_ref<const std::string&>()).value().payload;
     job->jobspec = parse_jobspec(text);
     job->queue = job_queue(job->jobspec);
-    if (auto why = queue_refusal(job->queue)) {
+    auto why = queue_refusal(job->queue);
+    if (!why) why = dependency_refusal(*job);
+    if (why) {
       errors.push_back(Json::array({job->id.value, *why}));
       continue;
     }

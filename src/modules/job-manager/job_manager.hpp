@@ -107,7 +107,8 @@ class JobManager {
   void dependency_event(Job& target, const char* name);
   std::optional<bool> evaluate(const std::string& scheme, const Job& target);
   void begin_time_reached(uint64_t id, const std::string& description);
-  void dependency_resolved(Job& job, const Dependency& dep, bool satisfied);
+  void dependency_resolved(Job& job, const Dependency& dep, bool satisfied, bool target_started);
+  std::optional<std::string> dependency_refusal(const Job& job);
 
   // --- purging inactive jobs (purge.cpp)
   void configure_purge(const Json& config);
@@ -121,6 +122,8 @@ class JobManager {
   void announce_purged(std::vector<uint64_t> ids, std::optional<Message> req);
   // Apply the configured limits (after a job ends, or a config change).
   void auto_purge();
+  void arm_purge_timer();
+  std::unique_ptr<Timer> purge_timer_;
   std::set<std::pair<double, uint64_t>> inactive_order_;  // (t_clean, id), oldest first
   double purge_age_limit_ = -1;
   int64_t purge_num_limit_ = -1;

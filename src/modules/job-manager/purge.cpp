@@ -11,7 +11,8 @@ namespace flux::jobmgr {
 
 namespace {
 
-constexpr int kPurgeBatchMax = 100;  // jobs per request (flux-core's)
+constexpr int kPurgeBatchMax = 100;   // jobs per request (flux-core's)
+constexpr double kPurgePeriod = 2.0;  // seconds between checks of the age limit
 
 }  // namespace
 
@@ -27,6 +28,18 @@ void JobManager::configure_purge(const Json& config) {
   purge_age_limit_ = age;
   purge_num_limit_ = num;
   auto_purge();
+  // Jobs age past the limit with nothing else happening: look again now and then.
+  if (age >= 0 && !purge_timer_) arm_purge_timer();
+}
+
+void JobManager::arm_purge_timer() {
+  purge_timer_ = h_.reactor().after(kPurgePeriod, [this] {
+    auto_purge();
+    if (purge_age_limit_ >= 0)
+      arm_purge_timer();
+    else
+      purge_timer_.reset();
+  });
 }
 
 size_t JobManager::purge_eligible(double age_limit, int64_t num_limit) const {
