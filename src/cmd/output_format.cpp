@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
 
 #include "libflux/printable.hpp"
@@ -54,8 +55,12 @@ std::string apply_spec(std::string v, const std::string& spec) {
       prec = prec * 10 + static_cast<size_t>(spec[i++] - '0');
     }
   }
+  // "h" (flux-core's): an empty value shows as "-".
+  bool dash = i < spec.size() && spec[i] == 'h';
+  if (dash) i++;
   bool plus = i < spec.size() && spec[i] == '+';
   if (plus) i++;
+  if (dash && v.empty()) v = "-";
   if (i != spec.size()) throw FluxError(EINVAL, "invalid format spec '" + printable(spec) + "'");
   if (prec != std::string::npos && display_len(v) > prec) {
     v = plus && prec > 0 ? cut(v, prec - 1) + "+" : cut(v, prec);
@@ -86,11 +91,6 @@ std::string widen(const std::string& spec, size_t width) {
   size_t have = j > i ? std::stoul(spec.substr(i, j - i)) : 0;
   if (have >= width) return spec;
   return spec.substr(0, i) + std::to_string(width) + spec.substr(j);
-}
-
-std::string rstrip(std::string s) {
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -204,13 +204,23 @@ std::string OutputFormat::header() const {
     }
     out += it.text + apply_spec(headings_.at(it.field), spec);
   }
-  return rstrip(out + tail_);
+  return out + tail_;
 }
 
 std::string OutputFormat::format(const Getter& get) const {
   std::string out;
   for (const auto& it : items_) out += it.text + render(it, get(it.field));
-  return rstrip(out + tail_);
+  return out + tail_;
+}
+
+void OutputFormat::print_items(const std::vector<Getter>& lines, bool no_header) {
+  filter_empty(lines, !no_header);
+  if (!no_header) std::printf("%s\n", header().c_str());
+  for (const auto& get : lines) {
+    std::string line = format(get);
+    // As flux-core's: lines with nothing but spaces are left out.
+    if (line.find_first_not_of(' ') != std::string::npos) std::printf("%s\n", line.c_str());
+  }
 }
 
 std::string OutputFormat::key(const Getter& get, const std::vector<std::string>& except) const {

@@ -28,6 +28,9 @@ class OutputFormat {
   // (expandable) column to its widest value, and its heading if printed.
   void filter_empty(const std::vector<Getter>& lines, bool with_header = true);
   std::string header() const;
+  // filter_empty, then the header (unless no_header) and each line that is
+  // not blank, on stdout.
+  void print_items(const std::vector<Getter>& lines, bool no_header);
   std::string format(const Getter& get) const;
   // The line with some fields left out (for combining like lines).
   std::string key(const Getter& get, const std::vector<std::string>& except) const;

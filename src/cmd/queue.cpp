@@ -202,9 +202,7 @@ int list(Handle& h, const std::string& format, const std::vector<std::string>& o
       auto it = l.f.find(f);
       return it == l.f.end() ? std::string() : it->second;
     });
-  of.filter_empty(getters);
-  if (!no_header) std::printf("%s\n", of.header().c_str());
-  for (const auto& g : getters) std::printf("%s\n", of.format(g).c_str());
+  of.print_items(getters, no_header);
   return 0;
 }
 

@@ -352,9 +352,7 @@ int print_list(const Options& o, std::string fmt, const char* default_states, bo
       return "";
     });
   }
-  of.filter_empty(getters, !no_header);
-  if (!no_header) std::printf("%s\n", of.header().c_str());
-  for (const auto& g : getters) std::printf("%s\n", of.format(g).c_str());
+  of.print_items(getters, no_header);
   return 0;
 }
 

@@ -17,8 +17,9 @@ constexpr const char* kDrainDefault =
 constexpr const char* kDrainLong =
     "{timestamp!d:%FT%T::<20} {state:<8.8} {ranks:<8.8+} {reason:<30.30+} {nodelist}";
 
-const std::vector<std::string> kStatusStates = {"all",     "online", "avail",    "offline",
-                                                "exclude", "drain",  "draining", "drained"};
+const std::vector<std::string> kStatusStates = {"all",     "online",    "avail",       "offline",
+                                                "exclude", "drain",     "draining",    "drained",
+                                                "torpid",  "allocated", "housekeeping"};
 
 struct Line {
   std::string state;
@@ -43,10 +44,24 @@ int show(Handle& h, const std::string& states_arg, const std::string& include,
          const std::string& fmt, bool no_header, bool skip_empty_opt, bool drain_list) {
   std::vector<std::string> states =
       split_commas(states_arg.empty() ? "avail,exclude,draining,drained" : states_arg);
+  auto valid_states = [] {
+    std::string all;
+    for (const auto& v : kStatusStates) all += (all.empty() ? "" : ",") + v;
+    std::fprintf(stderr, "flux-resource: INFO: valid states: %s\n", all.c_str());
+  };
+  if (states_arg == "help") {
+    valid_states();
+    return 0;
+  }
   for (const auto& s : states) {
     bool ok = false;
     for (const auto& v : kStatusStates) ok = ok || v == s;
-    if (!ok) throw FluxError(EINVAL, "Invalid resource state " + s + " specified");
+    if (!ok) {
+      std::fprintf(stderr, "flux-resource: ERROR: Invalid resource state %s specified\n",
+                   s.c_str());
+      valid_states();
+      return 1;
+    }
   }
   std::set<std::string> want(states.begin(), states.end());
   if (!(want.size() > want.count("online") + want.count("offline"))) {
@@ -106,6 +121,16 @@ int show(Handle& h, const std::string& states_arg, const std::string& include,
       lines.push_back(add(state, on, ids));
     }
   }
+  // Torpid nodes are not tracked here (none); allocated ones are the
+  // scheduler's; housekeeping does not exist (none).
+  for (const char* state : {"torpid", "allocated"}) {
+    if (!any({state, "all"})) continue;
+    Idset ids = std::string(state) == "allocated" ? allocated & keep : Idset{};
+    for (bool on : {true, false}) {
+      if (!(on ? include_online : include_offline)) continue;
+      lines.push_back(add(state, on, ids & (on ? online : all.ranks() - online)));
+    }
+  }
   for (const char* state : {"draining", "drained"}) {
     if (!any({state, "all", "drain"})) continue;
     bool draining = std::string(state) == "draining";
@@ -122,6 +147,9 @@ int show(Handle& h, const std::string& states_arg, const std::string& include,
       lines.push_back(std::move(l));
     }
   }
+
+  if (any({"housekeeping", "all"}) && include_online)
+    lines.push_back(add("housekeeping", true, {}));
 
   std::map<std::string, std::string> headings = {
       {"state", "STATE"},    {"statex", "STATE"},      {"nnodes", "NNODES"},
@@ -164,9 +192,7 @@ int show(Handle& h, const std::string& states_arg, const std::string& include,
   }
   std::vector<OutputFormat::Getter> getters;
   for (const auto& l : merged) getters.push_back(getter(&l));
-  of.filter_empty(getters);
-  if (!no_header) std::printf("%s\n", of.header().c_str());
-  for (const auto& g : getters) std::printf("%s\n", of.format(g).c_str());
+  of.print_items(getters, no_header);
   return 0;
 }
 

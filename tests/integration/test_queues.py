@@ -84,7 +84,7 @@ def test_anonymous_queue(inst):
         "Job submission is enabled",
         "Scheduling is started",
     ]
-    assert ok(inst, "queue", "list", "-n", "-o", "{queue}") == "\n"
+    assert ok(inst, "queue", "list", "-n", "-o", "{queue}:{submission}") == ":enabled\n"
     assert "'batch' is not a valid queue" in fails(inst, "queue", "status", "batch")
     assert "not a valid queue" in fails(inst, "submit", "-q", "batch", "true")
     ok(inst, "queue", "disable", "--quiet")
@@ -171,7 +171,7 @@ def test_bad_queue_config_is_refused(inst):
     err = fails(inst, "config", "load", input='[queues.a]\nrequires = "batch"\n')
     assert "'requires' must be an array of property strings" in err
     # Nothing changed.
-    assert ok(inst, "queue", "list", "-n", "-o", "{queue}") == "\n"
+    assert ok(inst, "queue", "list", "-n", "-o", "{queue}:{submission}") == ":enabled\n"
 
 
 def test_queue_state_survives_restart(base):

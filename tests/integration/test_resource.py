@@ -6,7 +6,7 @@ import json
 import shutil
 import pytest
 
-from conftest import Instance, flux, short_dir
+from conftest import Instance, flux, short_dir, wait_until_running
 
 DEADLINE = 15.0
 
@@ -77,8 +77,8 @@ def test_list_info_status(fake):
     assert out.splitlines() == [
         "     STATE NNODES NCORES NGPUS NODELIST",
         "      free     16    512     4 node[0-15]",
-        " allocated      0      0     0",
-        "      down      0      0     0",
+        " allocated      0      0     0 ",  # flux-core keeps the empty column's space
+        "      down      0      0     0 ",
     ]
     assert ok(fake, "resource", "info") == "16 Nodes, 512 Cores, 4 GPUs\n"
     assert ok(fake, "resource", "status").splitlines() == [
@@ -373,3 +373,32 @@ def test_sched_status_relay_and_fallback(fake):
     r = fake.run("resource", "list", env=fake.env(FLUX_RESOURCE_LIST_FORMAT_DEFAULT="{nodelist}"))
     assert r.stdout.splitlines()[:2] == ["NODELIST", "node[0-15]"]
     assert ok(fake, "resource", "acquire-mute") == ""
+
+
+def test_status_states_and_dash_spec(fake):
+    r = fake.run("resource", "status", "--states=help")
+    assert r.returncode == 0 and "valid states: all,online,avail" in r.stderr
+    r = fake.run("resource", "status", "--states=foo")
+    assert r.returncode == 1 and "Invalid resource state foo specified" in r.stderr
+    assert "valid states:" in r.stderr
+    out = ok(fake, "resource", "status", "-s", "all", "-no", "{state}")
+    assert out.split() == ["avail", "exclude", "torpid", "allocated", "draining", "drained",
+                           "housekeeping"]
+    r = fake.run("resource", "list", "-s", "down", "-no", "{state} {properties:h}")
+    assert r.stdout == "down -\n"  # h: an empty value shows as -
+
+
+def test_resource_r_from_the_kvs_is_kept(instance):
+    # Without [resource] path, an R put in the KVS (properties added) is
+    # what a reloaded module uses.
+    fake = instance
+    wait_until_running(fake)
+    r = json.loads(ok(fake, "resource", "R"))
+    r["execution"]["properties"] = {"big": "0"}
+    ok_put = fake.run("kvs", "put", "-r", "resource.R=-", input=json.dumps(r))
+    assert ok_put.returncode == 0, ok_put.stderr
+    ok(fake, "module", "remove", "sched-simple")
+    ok(fake, "module", "reload", "resource")
+    ok(fake, "module", "load", "sched-simple")
+    out = ok(fake, "resource", "list", "-s", "free", "-no", "{properties} {nnodes}")
+    assert "big 1" in out.split("\n")

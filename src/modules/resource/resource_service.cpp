@@ -105,11 +105,25 @@ Task<void> ResourceService::load_r(Json config) {
       }
     }
   } else {
-    auto local = discover_local();
-    if (!local) throw FluxError(local.error());
-    all_.add(0, hostname, local->cores, local->gpus);
-    method_ = "dynamic-discovery";
-    if (size > 1) co_await gather_ranks(size);
+    // As flux-core: an R already in the KVS (a restart, or one put there)
+    // is the instance's; only without one are the ranks asked.
+    std::optional<Rset> kvs_r;
+    try {
+      Message m = co_await kvs::lookup(h_, kRKey);
+      if (auto r = Rset::decode(kvs::lookup_value(m)); r && !r->empty()) kvs_r = std::move(*r);
+    } catch (const FluxError&) {
+      // none yet
+    }
+    if (kvs_r) {
+      all_ = std::move(*kvs_r);
+      method_ = "kvs";
+    } else {
+      auto local = discover_local();
+      if (!local) throw FluxError(local.error());
+      all_.add(0, hostname, local->cores, local->gpus);
+      method_ = "dynamic-discovery";
+      if (size > 1) co_await gather_ranks(size);
+    }
   }
 
   if (rconf.contains("exclude")) {
