@@ -64,11 +64,49 @@ const CLI::App& innermost(const CLI::App& app) {
   return *a;
 }
 
+void long_names(const CLI::App& app, std::set<std::string>& out) {
+  for (const CLI::Option* o : app.get_options())
+    for (const auto& l : o->get_lnames()) out.insert(l);
+  auto all = [](const CLI::App*) { return true; };
+  for (const CLI::App* sub : app.get_subcommands(std::function<bool(const CLI::App*)>(all)))
+    long_names(*sub, out);
+}
+
+// getopt_long's and argparse's habit: a long option may be shortened to
+// any prefix that names only one (--state=free for --states). Words after
+// "--", and a prefix command's own arguments, are left alone.
+std::vector<std::string> expand_prefixes(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> out(argv, argv + argc);
+  std::set<std::string> names;
+  long_names(app, names);
+  for (size_t i = 1; i < out.size(); i++) {
+    std::string& a = out[i];
+    if (a == "--") break;
+    if (app.get_prefix_command() && a[0] != '-') break;
+    if (a.size() < 3 || a[0] != '-' || a[1] != '-') continue;
+    size_t eq = a.find('=');
+    std::string name = a.substr(2, eq == std::string::npos ? eq : eq - 2);
+    if (names.count(name)) continue;
+    const std::string* match = nullptr;
+    int n = 0;
+    for (auto it = names.lower_bound(name); it != names.end() && it->starts_with(name); ++it) {
+      match = &*it;
+      n++;
+    }
+    if (n == 1) a = "--" + *match + (eq == std::string::npos ? "" : a.substr(eq));
+  }
+  return out;
+}
+
 }  // namespace
 
 int parse(CLI::App& app, int argc, char** argv) {
   std::string prog = argv[0];
   app.name(prog);
+  std::vector<std::string> expanded = expand_prefixes(app, argc, argv);
+  std::vector<char*> args;
+  for (auto& a : expanded) args.push_back(a.data());
+  argv = args.data();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

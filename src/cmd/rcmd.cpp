@@ -102,6 +102,10 @@ int cmd_R(int argc, char** argv) {
   decode->add_option("-x,--exclude", exclude, "Not these ranks");
   decode->add_option("-p,--properties", props, "Only ranks with these properties (comma list)");
   auto* verify = app.add_subcommand("verify", "Check that R2 on stdin has everything R1 has");
+  auto* set_property =
+      app.add_subcommand("set-property", "Set NAME:RANKS properties on R on stdin");
+  std::vector<std::string> set_props;
+  set_property->add_option("props", set_props, "NAME[:RANKS] (all ranks if none)")->required();
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
 
   if (encode->parsed()) {
@@ -154,6 +158,22 @@ int cmd_R(int argc, char** argv) {
   }
 
   std::vector<Rset> in = read_all();
+  if (set_property->parsed()) {
+    if (in.size() != 1) throw FluxError(EINVAL, "set-property: expected one R object on stdin");
+    Rset& r = in[0];
+    for (const auto& p : set_props) {
+      size_t colon = p.find(':');
+      std::string name = p.substr(0, colon);
+      if (name.empty()) throw FluxError(EINVAL, "set-property: empty name in '" + p + "'");
+      Idset on =
+          colon == std::string::npos ? r.ranks() : idset_arg("set-property", p.substr(colon + 1));
+      if (!(on - r.ranks()).empty())
+        throw FluxError(EINVAL, "set-property: ranks " + (on - r.ranks()).encode() + " not in R");
+      r.properties[name] |= on;
+    }
+    print(r);
+    return 0;
+  }
   if (verify->parsed()) {
     if (in.size() != 2) throw FluxError(EINVAL, "verify: expected 2 R objects on stdin");
     if (!in[1].contains(in[0])) {

@@ -1,7 +1,9 @@
 // flux resource list|info|R|status|drain|undrain: dispatch and the helpers
 // the subcommands share. list/info/R are in resource_list.cpp, status and
 // drain/undrain in resource_status.cpp.
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "cli.hpp"
@@ -56,6 +58,24 @@ int acquire_mute(int argc, char** argv) {
   return 0;
 }
 
+// flux resource reload [-x] [-f] PATH: replace the instance's R (the
+// scheduler unloaded).
+int reload(int argc, char** argv) {
+  CLI::App app{"Reload the instance's resources from a file of R."};
+  std::string path;
+  bool xml = false, force = false;
+  app.add_option("path", path, "R file (or hwloc XML directory with -x)")->required();
+  app.add_flag("-x,--xml", xml, "PATH is a directory of hwloc <rank>.xml files");
+  app.add_flag("-f,--force", force, "Allow ranks beyond the instance size");
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  char real[PATH_MAX];
+  if (!realpath(path.c_str(), real)) throw FluxError(errno, path + ": " + std::strerror(errno));
+  open_instance()
+      ->rpc("resource.reload", {{"path", std::string(real)}, {"xml", xml}, {"force", force}}, 0)
+      .get();
+  return 0;
+}
+
 }  // namespace resourcecmd
 
 int cmd_resource(int argc, char** argv) {
@@ -69,10 +89,12 @@ int cmd_resource(int argc, char** argv) {
                {"status", status},
                {"drain", drain},
                {"undrain", undrain},
-               {"acquire-mute", acquire_mute}};
+               {"acquire-mute", acquire_mute},
+               {"reload", reload}};
   if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
     std::FILE* f = argc < 2 ? stderr : stdout;
-    std::fprintf(f, "Usage: flux resource {list,info,R,status,drain,undrain,acquire-mute} ...\n");
+    std::fprintf(
+        f, "Usage: flux resource {list,info,R,status,drain,undrain,reload,acquire-mute} ...\n");
     return argc < 2 ? 1 : 0;
   }
   for (const auto& s : kSubs) {

@@ -8,6 +8,7 @@ run one at a time, whatever the machine's core count.
 import base64
 import json
 import re
+import time
 
 import pytest
 
@@ -667,3 +668,29 @@ def test_dependency_schemes_as_flux_core(jobs_instance):
     wait_event(inst, old, "clean")
     exc = [e for e in eventlog(inst, old) if e["name"] == "exception"]
     assert exc[0]["context"]["severity"] == 3 and "deprecated" in exc[0]["context"]["note"]
+
+
+def rpc(inst, topic, payload=None):
+    with fluxmsg.Client(inst.sock, timeout=30) as c:
+        c.send(fluxmsg.request(topic, payload or {}, matchtag=1))
+        m = c.recv(timeout=30)
+        assert m.errnum == 0, m
+        return m.json()
+
+
+def test_job_list_pause_holds_the_journal(jobs_instance):
+    inst = jobs_instance
+    rpc(inst, "job-list.job-state-pause")
+    r = inst.run("submit", SIM, "--wait", "true")
+    assert r.returncode == 0, r.stderr
+    jobid = r.stdout.strip()
+    assert inst.run("jobs", "-a", "-no", "{id.f58}").stdout.split() == []
+    waiter = inst.popen("job", "list-ids", jobid)
+    deadline = time.time() + 20
+    while rpc(inst, "job-list.stats-get")["idsync"]["waits"] != 1:
+        assert time.time() < deadline, "list-ids never waited"
+        time.sleep(0.05)
+    rpc(inst, "job-list.job-state-unpause")
+    out, err = waiter.communicate(timeout=20)
+    assert json.loads(out)["id"] == int(inst.run("job", "id", jobid).stdout)
+    assert inst.run("jobs", "-a", "-no", "{id.f58}").stdout.split() == [jobid]

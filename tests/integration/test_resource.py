@@ -402,3 +402,49 @@ def test_resource_r_from_the_kvs_is_kept(instance):
     ok(fake, "module", "load", "sched-simple")
     out = ok(fake, "resource", "list", "-s", "free", "-no", "{properties} {nnodes}")
     assert "big 1" in out.split("\n")
+
+
+def test_reload_from_a_file(fake, base):
+    r = fake.run("resource", "reload", base / "R.json")
+    assert r.returncode != 0 and "resources are busy (unload scheduler?)" in r.stderr
+    ok(fake, "module", "remove", "sched-simple")
+    small = base / "small.json"
+    r16 = json.loads((base / "R.json").read_text())
+    r16["execution"]["R_lite"] = [{"rank": "0-1", "children": {"core": "0-31"}}]
+    r16["execution"]["nodelist"] = ["node[0-1]"]
+    r16["execution"].pop("properties", None)
+    small.write_text(json.dumps(r16))
+    # The instance has one broker: more ranks need -f (its R is a fake).
+    r = fake.run("resource", "reload", small)
+    assert r.returncode != 0 and "contains ranks execeeding size=1" in r.stderr
+    ok(fake, "resource", "reload", "-f", small)
+    ok(fake, "module", "load", "sched-simple")
+    assert ok(fake, "resource", "info").startswith("2 Nodes,")
+    big = base / "big.json"
+    r16["execution"]["R_lite"][0]["rank"] = "0-99"
+    r16["execution"]["nodelist"] = ["node[0-99]"]
+    big.write_text(json.dumps(r16))
+    ok(fake, "module", "remove", "sched-simple")
+    ok(fake, "resource", "reload", "--force", big)
+    ok(fake, "module", "load", "sched-simple")
+    assert ok(fake, "resource", "info").startswith("100 Nodes,")
+
+
+def test_long_option_prefixes_and_set_property(fake):
+    assert ok(fake, "resource", "list", "--state=free") == ok(fake, "resource", "list",
+                                                               "--states=free")
+    r = fake.run("resource", "list", "--s=free")  # --states or --skip-empty: ambiguous
+    assert r.returncode != 0
+    r = flux("R", "encode", "-r", "0-3", "-c", "0-1")
+    out = flux("R", "set-property", "xx:0-1", "+batch", input=r.stdout)
+    assert out.returncode == 0, out.stderr
+    props = json.loads(out.stdout)["execution"]["properties"]
+    assert props == {"xx": "0-1", "+batch": "0-3"}
+
+
+def test_sched_debug_fail_alloc(fake):
+    assert ok(fake, "module", "debug", "--setbit", "0x1", "sched-simple") == "0x1\n"
+    jobid = ok(fake, "submit", "-n1", "true").strip()
+    out = ok(fake, "job", "wait-event", "-t", "10", jobid, "exception")
+    assert "DEBUG_FAIL_ALLOC" in out and "type=\"alloc\"" in out
+    assert ok(fake, "module", "debug", "--clearbit", "0x1", "sched-simple") == "0x0\n"

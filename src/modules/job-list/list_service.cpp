@@ -26,6 +26,24 @@ void ListService::register_handlers() {
          return index_.stats();
        }},
       {"job-list.disconnect", Access::kUser, this, &ListService::disconnect},
+      // flux-core's test hooks: hold journal events, then apply them.
+      {"job-list.job-state-pause", Access::kOwner,
+       [this](const Message&) -> Json {
+         paused_ = true;
+         return Json::object();
+       }},
+      {"job-list.job-state-unpause", Access::kOwner,
+       [this](const Message&) -> Json {
+         paused_ = false;
+         auto held = std::move(held_);
+         held_.clear();
+         for (const auto& events : held) apply_batch(events);
+         return Json::object();
+       }},
+      {"job-list.stats-get", Access::kUser,
+       [this](const Message&) -> Json {
+         return {{"idsync", {{"waits", id_waiters_.size()}}}, {"jobs", index_.size()}};
+       }},
   });
   // The job-manager purged inactive jobs: forget them too.
   h_.on_event("job-purge-inactive", [this](const Message& m) {
@@ -68,7 +86,10 @@ Task<void> ListService::follow_journal() {
           logged = false;
           continue;
         }
-        apply_batch(events);
+        if (paused_)
+          held_.push_back(events);  // job-state-pause: applied at unpause
+        else
+          apply_batch(events);
       }
       errstr = "the journal ended";
     } catch (const FluxError& e) {

@@ -52,6 +52,8 @@ class ListService {
   Task<void> read_config();
   std::vector<Message> deferred_;
   std::multimap<uint64_t, IdWaiter> id_waiters_;
+  bool paused_ = false;     // job-state-pause
+  std::vector<Json> held_;  // journal batches held while paused
 };
 
 }  // namespace flux::joblist

@@ -429,6 +429,46 @@ Json ResourceService::acquire(const Message& m) {
   return {{"resources", avail.to_json()}, {"up", up().encode()}};
 }
 
+// flux resource reload PATH: a new R for the instance, from a file (the
+// scheduler must be unloaded: it holds the old one).
+Task<void> ResourceService::reload(Message req) {
+  try {
+    Json body = req.json().value();
+    std::string path = body.at("path").get<std::string>();
+    if (body.value("xml", false))
+      throw FluxError(EINVAL, "reloading from hwloc XML is not supported");
+    if (!acquirers_.empty()) throw FluxError(EBUSY, "resources are busy (unload scheduler?)");
+    auto r = Rset::decode(read_file(path));
+    if (!r) throw FluxError(EINVAL, path + ": " + r.error().message);
+    Json size_req = {{"name", "size"}};
+    Message sz = co_await h_.rpc("attr.get", size_req);
+    uint32_t size = std::stoul(sz.json().value().at("value").get<std::string>());
+    auto last = r->ranks().last();
+    if (last && *last >= size) {
+      if (!body.value("force", false))
+        throw FluxError(EINVAL, "resource object contains ranks execeeding size=" +
+                                    std::to_string(size) + " (override with -f))");
+      log_.err("WARN: resource object contains ranks exceeding size=" + std::to_string(size));
+    }
+    all_ = std::move(*r);
+    method_ = "reload";
+    Idset brokers;
+    if (size > 0) brokers.insert(0, size - 1);
+    online_ = opts_.force_up ? all_.ranks() : all_.ranks() & brokers;
+    kvs::Txn txn;
+    txn.put_json(kRKey, all_.to_json());
+    co_await kvs::commit(h_, txn);
+    Json define = {{"method", method_}};  // not a braced initializer in co_await: g++ 12
+    co_await append(eventlog_entry_make("resource-define", define));
+    last_up_ = up();
+    h_.respond(req, Json::object());
+  } catch (const FluxError& e) {
+    h_.respond_error(req, e.errnum(), e.what());
+  } catch (const std::exception& e) {
+    h_.respond_error(req, EPROTO, e.what());
+  }
+}
+
 Task<void> ResourceService::relay_sched_status(Message req) {
   try {
     Message r = co_await h_.rpc("sched.resource-status");
@@ -479,6 +519,7 @@ void ResourceService::serve() {
       // flux resource list's source: the scheduler's view, relayed.
       {"resource.sched-status", Access::kUser,
        [this](const Message& m) { spawn(relay_sched_status(m)); }},
+      {"resource.reload", Access::kOwner, [this](const Message& m) { spawn(reload(m)); }},
   });
 }
 

@@ -65,6 +65,7 @@ class ResourceService {
   std::vector<Message> acquirers_;
   bool acquire_muted_ = false;
   Task<void> relay_sched_status(Message req);
+  Task<void> reload(Message req);
   Idset last_up_;
   uint32_t rank_ = 0;
 };

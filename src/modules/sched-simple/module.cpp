@@ -27,6 +27,9 @@ extern "C" int mod_main(Handle* h, int argc, char** argv) {
       opts.mode = "unlimited";
     } else if (a.starts_with("mode=limited=") && positive(a.substr(13))) {
       opts.mode = a.substr(5);
+    } else if (a.starts_with("log-level=")) {
+      // flux-core's Python scheduler option; our module's log goes through
+      // the broker's log-level anyway.
     } else if (a.starts_with("alloc-mode=") && alloc_mode_parse(a.substr(11)).ok()) {
       opts.alloc_mode = alloc_mode_parse(a.substr(11)).value();
     } else {

@@ -6,10 +6,15 @@
 #include <cerrno>
 #include <chrono>
 
+#include "libflux/jobid.hpp"
 #include "libflux/jobspec.hpp"
 #include "libflux/wallclock.hpp"
 
 namespace flux::sched {
+
+namespace {
+constexpr int kDebugFailAlloc = 1;
+}
 namespace {
 
 constexpr int kAllocSuccess = 0;
@@ -73,6 +78,11 @@ Task<void> SchedService::hello() {
       }
       allocated_ |= *rset;
       jobs_[id] = std::move(rset).value();
+      char t_submit[32];
+      std::snprintf(t_submit, sizeof t_submit, "%.1f", job.value("t_submit", 0.0));
+      log_.debug("hello: id=" + JobId{id}.encode() +
+                 " priority=" + std::to_string(job.value("priority", int64_t{0})) + " userid=" +
+                 std::to_string(job.value("userid", uint32_t{0})) + " t_submit=" + t_submit);
     }
   } catch (const FluxError& e) {
     if (e.errnum() != ENOSYS) throw;
@@ -106,6 +116,8 @@ void SchedService::deny(const Message& m, uint64_t id, const std::string& note) 
 void SchedService::on_alloc(const Message& m) {
   Json req = m.json().value();
   uint64_t id = id_of(req);
+  // flux module debug --setbit 0x1: deny every request (flux-core's test hook).
+  if (h_.debug_flags() & kDebugFailAlloc) return deny(m, id, "DEBUG_FAIL_ALLOC");
   auto js = Jobspec::from_json(req.value("jobspec", Json()));
   if (!js) return deny(m, id, js.error().message);
   const JobspecResources& res = js->resources;
