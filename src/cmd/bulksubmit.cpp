@@ -367,29 +367,47 @@ int cmd_bulksubmit(int argc, char** argv) {
       k = (k + 1) % items.size();
     }
   }
-  if (b.shuffle_) std::shuffle(inputs.begin(), inputs.end(), std::mt19937(std::random_device{}()));
+  // Each job keeps its place number ({seq}) when the order is shuffled.
+  std::vector<size_t> order(inputs.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  if (b.shuffle_) std::shuffle(order.begin(), order.end(), std::mt19937(std::random_device{}()));
 
   std::unique_ptr<Handle> h;
   std::map<std::pair<int, uint32_t>, std::unique_ptr<JobSubmitter>> submitters;
   std::vector<JobId> ids;
   size_t total = 0;
-  for (size_t seq = 0; seq < inputs.size(); seq++) {
+  for (size_t seq : order) {
     const auto& in = inputs[seq];
     std::vector<std::string> job_words;
-    std::vector<std::pair<int, std::string>> shown;  // (order, text)
+    // Per option flux-core shows (in its order): the values, and whether
+    // the inputs changed any of them.
+    std::map<int, std::pair<std::vector<std::string>, bool>> shown_values;
     for (const auto& [name, value] : tmpl.options) {
+      auto m = mutable_options().find(name);
+      std::string shown_name = m != mutable_options().end() ? m->second.prefix : name + "=";
+      if (shown_name.ends_with(' ')) shown_name.pop_back();
       std::string v;
       try {
         v = format(value, in, seq);
       } catch (const NotFound& nf) {
-        if (nf.key.empty()) fail("Invalid replacement index in " + name + "=" + value + "'");
-        fail("Replacement key '" + nf.key + "' not found in '" + name + "=" + value + "'");
+        if (nf.key.empty()) fail("Invalid replacement index in " + shown_name + value + "'");
+        fail("Replacement key '" + nf.key + "' not found in '" + shown_name + value + "'");
       }
       const OptionInfo* info = b.find(name);
       job_words.push_back(info && info->takes_value ? name + "=" + v : name);
-      auto m = mutable_options().find(name);
-      if (m != mutable_options().end() && (v != value || name == "--cc"))
-        shown.emplace_back(m->second.order, m->second.prefix + (m->second.list ? py_list({v}) : v));
+      if (m != mutable_options().end()) {
+        auto& [values, changed] = shown_values[m->second.order];
+        values.push_back(v);
+        changed = changed || v != value || name == "--cc";
+      }
+    }
+    std::vector<std::string> shown;
+    for (const auto& [ord, entry] : shown_values) {
+      if (!entry.second) continue;
+      for (const auto& [name, m] : mutable_options()) {
+        if (m.order != ord) continue;
+        shown.push_back(m.prefix + (m.list ? py_list(entry.first) : entry.first.back()));
+      }
     }
     std::vector<std::string> command;
     for (const auto& w : tmpl.command) {
@@ -401,9 +419,7 @@ int cmd_bulksubmit(int argc, char** argv) {
     }
     if (verbose || dry_run) {
       std::string line = "bulksubmit: submit";
-      std::stable_sort(shown.begin(), shown.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (const auto& s : shown) line += " " + s.second;
+      for (const auto& s : shown) line += " " + s;
       for (const auto& c : command) line += " " + c;
       std::printf("%s\n", line.c_str());
     }

@@ -7,8 +7,6 @@
 
 namespace flux::cmd {
 
-namespace {
-
 // flux-core writes these commands in Python: their usage errors are
 // argparse's ("PROG: error: ...", exit 2). The others are C, with
 // optparse's ("PROG: unrecognized option '...'" and a hint, exit 1).
@@ -20,6 +18,8 @@ bool argparse_style(const std::string& prog) {
       "flux-uri",   "flux-watch",    "flux-housekeeping"};
   return kPython.count(prog) > 0;
 }
+
+namespace {
 
 // "flux-kvs get" when a subcommand was parsed: the name a user typed.
 std::string full_name(const CLI::App& app, const std::string& prog) {

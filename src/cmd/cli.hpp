@@ -12,6 +12,10 @@
 
 namespace flux::cmd {
 
+// Whether flux-core writes the command (flux-NAME) in Python: its usage
+// errors are argparse's, its other errors "flux-NAME: ERROR: ...".
+bool argparse_style(const std::string& prog);
+
 // Parse argv into app; on --help prints and returns 0, on error prints
 // "flux-NAME: ..." and returns 1; otherwise returns -1 (go on).
 int parse(CLI::App& app, int argc, char** argv);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "cli.hpp"
 #include "command.hpp"
 #include "libflux/path_search.hpp"
 #include "libflux/result.hpp"
@@ -75,11 +76,10 @@ int main(int argc, char** argv) {
       argv[1] = prog.data();
       try {
         return c.fn(argc - 1, argv + 1);
-      } catch (const flux::FluxError& e) {
-        std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
-        return 1;
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", prog.c_str(), e.what());
+        // flux-core's Python commands log their errors as "ERROR".
+        std::fprintf(stderr, "%s: %s%s\n", prog.c_str(),
+                     flux::cmd::argparse_style(prog) ? "ERROR: " : "", e.what());
         return 1;
       }
     }

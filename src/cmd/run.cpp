@@ -13,9 +13,10 @@ int cmd_run(int argc, char** argv) {
   CLI::App app{"Run a job interactively in a Flux instance."};
   SubmitOptions opts;
   opts.add_to(app);
-  bool verbose = false;
+  int verbose = 0;
   bool show_exec = false;
-  app.add_flag("-v,--verbose", verbose, "Print the job's events as they happen");
+  app.add_flag("-v,--verbose", verbose,
+               "-v: the job id on stderr, -vv: its events too, -vvv: and the exec events");
   app.add_flag("-E,--show-exec", show_exec, "Print the exec eventlog too");
   app.prefix_command();  // the command and everything after it is the job's
   app.footer("COMMAND [ARGS...] follows the options.");
@@ -29,10 +30,11 @@ int cmd_run(int argc, char** argv) {
   }
   auto h = open_instance();
   auto ids = submit_jobspecs(*h, {opts.jobspec(command).dump()}, opts.urgency, opts.flag_bits());
+  if (verbose > 0) std::fprintf(stderr, "jobid: %s\n", ids[0].encode().c_str());
   AttachOptions ao;
   ao.label_io = opts.label_io;
-  ao.verbose = verbose;
-  ao.show_exec = show_exec;
+  ao.verbose = verbose > 1;
+  ao.show_exec = show_exec || verbose > 2;
   if (!opts.input.empty()) ao.input_ranks = opts.input;
   return attach_job(*h, ids[0], ao, "flux-job");
 }

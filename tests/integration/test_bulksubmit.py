@@ -82,3 +82,23 @@ def test_submits_real_jobs(inst):
         assert out == [str(n), "COMPLETED"]
     r = bulk(inst, "--watch", "echo", "{}", ":::", "foo", "bar")
     assert sorted(lines(r)[2:]) == ["bar", "foo"]  # ids, then each job's output
+
+
+def test_list_options_shuffle_and_error_names(inst):
+    r = bulk(inst, "--dry-run", "--env=-*", "--env=SEQ={seq}", "{}", ":::", "a", "b")
+    assert lines(r) == ["bulksubmit: submit --env=['-*', 'SEQ=0'] a",
+                        "bulksubmit: submit --env=['-*', 'SEQ=1'] b"]
+    r = bulk(inst, "--dry-run", "--shuffle", "{seq}:{}", ":::", *map(str, range(1, 9)))
+    got = lines(r)
+    assert sorted(got) == [f"bulksubmit: submit {i}:{i + 1}" for i in range(8)]  # seq kept
+    r = bulk(inst, "-n", "{1}", "{}", ":::", "0", "1", rc=1)
+    assert "Invalid replacement index in -n{1}'" in r.stderr
+    r = bulk(inst, "-n", "{f}", "true", ":::", "0", rc=1)
+    assert "Replacement key 'f' not found in '-n{f}'" in r.stderr
+
+
+def test_python_commands_say_error(inst):
+    r = inst.run("submit", "--setattr", "^user.foo=/nonexistent.json", "true")
+    assert r.returncode == 1 and r.stderr.startswith("flux-submit: ERROR: ")
+    r = inst.run("run", "-v", SIM, "true")
+    assert r.returncode == 0 and r.stderr.startswith("jobid: ")
