@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <limits>
 
@@ -110,32 +111,38 @@ void add_list(CLI::App& job, Registry& reg) {
     auto o = std::make_shared<Opts>();
     app->add_option("ids", o->ids, "Job ids")->required();
     app->add_option("-W,--wait-state", o->wait_state, "Answer once the job reaches STATE");
-    reg.push_back({app, [o] {
-                     not_for_terminal();
-                     uint32_t state = 0;
-                     try {
-                       state = parse_state_mask(o->wait_state);
-                     } catch (const FluxError&) {
-                     }
-                     // One state, as flux_job_strtostate takes it.
-                     if (state == 0 || (state & (state - 1)))
-                       throw FluxError(EINVAL, "invalid job state specified");
-                     auto h = Handle::open();
-                     std::vector<Rpc> rpcs;
-                     for (const auto& s : o->ids)
-                       rpcs.push_back(h->rpc(
-                           "job-list.list-id",
-                           {{"id", parse_jobid(s).value}, {"attrs", {"all"}}, {"state", state}}));
-                     for (auto& r : rpcs) {
-                       try {
-                         std::printf("%s\n", r.get_json().at("job").dump().c_str());
-                       } catch (const FluxError& e) {
-                         throw FluxError(e.errnum(),
-                                         std::string("flux job-list.list-id: ") + e.what());
-                       }
-                     }
-                     return 0;
-                   }});
+    reg.push_back(
+        {app, [o] {
+           not_for_terminal();
+           uint32_t state = 0;
+           try {
+             state = parse_state_mask(o->wait_state);
+           } catch (const FluxError&) {
+           }
+           // One state, as flux_job_strtostate takes it.
+           if (state == 0 || (state & (state - 1)))
+             throw FluxError(EINVAL, "invalid job state specified");
+           auto h = Handle::open();
+           std::vector<Rpc> rpcs;
+           for (const auto& s : o->ids) {
+             auto id = JobId::parse(s);
+             if (!id)  // flux-core's words (its id parser sets ENOENT)
+               throw FluxError(ENOENT,
+                               "error parsing jobid: \"" + s + "\": No such file or directory");
+             rpcs.push_back(h->rpc("job-list.list-id",
+                                   {{"id", id->value}, {"attrs", {"all"}}, {"state", state}}));
+           }
+           for (auto& r : rpcs) {
+             try {
+               std::printf("%s\n", r.get_json().at("job").dump().c_str());
+               std::fflush(stdout);
+             } catch (const FluxError& e) {
+               throw FluxError(e.errnum(),
+                               std::string("flux job-list.list-id: ") + std::strerror(e.errnum()));
+             }
+           }
+           return 0;
+         }});
   }
 }
 

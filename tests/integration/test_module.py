@@ -245,3 +245,15 @@ def test_handle_trace(instance):
     r = instance.run("getattr", "rank", env=instance.env(FLUX_HANDLE_TRACE="1"))
     assert r.returncode == 0 and r.stdout == "0\n"
     assert "--> request attr.get" in r.stderr and "<-- response attr.get" in r.stderr
+
+
+def test_job_exec_kill_timeout_option(instance):
+    from conftest import wait_until_running
+
+    wait_until_running(instance)
+    r = instance.run("module", "reload", "job-exec", "kill-timeout=0.1")
+    assert r.returncode == 0, r.stderr
+    r = instance.run("module", "reload", "job-exec", "kill-timeout=soon")
+    assert r.returncode != 0 and "unknown option 'kill-timeout=soon'" in r.stderr
+    r = instance.run("module", "load", "job-exec")
+    assert r.returncode == 0, r.stderr

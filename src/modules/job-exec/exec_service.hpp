@@ -64,6 +64,12 @@ class ExecService {
   Handle& h_;
   modules::ModuleLog& log_;
   std::string job_shell_;
+
+ public:
+  // kill-timeout=FSD: how long shells get after a signal before SIGKILL.
+  double kill_timeout = 5.0;
+
+ private:
   std::string local_uri_;
   std::unordered_map<uint64_t, SimJob> sim_;
   std::unordered_map<uint64_t, std::shared_ptr<RealJob>> jobs_;

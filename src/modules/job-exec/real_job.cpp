@@ -21,7 +21,6 @@ namespace flux::exec {
 namespace {
 
 // SIGKILL follows the first signal if the shells are still there.
-constexpr double kKillTimeout = 5.0;
 
 }  // namespace
 
@@ -145,7 +144,7 @@ void ExecService::kill_real(RealJob& job, int signal) {
   if (job.kill_signal == 0) {
     // Whatever the first signal, SIGKILL follows if the shells linger.
     uint64_t id = job.id;
-    job.kill_timer = h_.reactor().after(kKillTimeout, [this, id] {
+    job.kill_timer = h_.reactor().after(kill_timeout, [this, id] {
       if (auto it = jobs_.find(id); it != jobs_.end()) kill_real(*it->second, SIGKILL);
     });
   }
