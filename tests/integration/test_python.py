@@ -92,3 +92,25 @@ def test_a_dropped_handle_still_answers(instance):
     """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["9", "closed", "22"]
+
+
+def test_core_inner_job_names():
+    """flux.core.inner's conversions, as flux-core's job-conv.py test tool uses them."""
+    code = textwrap.dedent("""
+        from flux.core.inner import ffi, raw
+        print(raw.flux_job_statetostr(16, "L").decode(), raw.flux_job_statetostr(64, "S").decode())
+        out = ffi.new("flux_job_state_t [1]")
+        raw.flux_job_strtostate("sched", out)
+        print(out[0])
+        print(raw.flux_job_resulttostr(4, "S").decode(), raw.flux_job_resulttostr(1, "L").decode())
+        res = ffi.new("flux_job_result_t [1]")
+        raw.flux_job_strtoresult("TO", res)
+        print(res[0])
+        try:
+            raw.flux_job_strtostate("bogus", out)
+        except OSError as e:
+            print("error", e.errno)
+    """)
+    r = flux("python", "-c", code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["RUN I", "8", "CA COMPLETED", "8", "error 22"]
