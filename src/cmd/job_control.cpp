@@ -350,15 +350,20 @@ void add_control(CLI::App& job, Registry& reg) {
     app->add_flag("--volatile", o->volatile_, "Do not record the memo in the eventlog");
     reg.push_back(
         {app, [o] {
+           // As flux-core's: a dotted KEY makes nested objects, VALUE is
+           // JSON if it parses (null unsets) else a string, "-" reads stdin.
            Json memo = Json::object();
            for (const auto& s : o->kv) {
              size_t eq = s.find('=');
              if (eq == std::string::npos || eq == 0)
-               throw FluxError(EINVAL, "expected KEY=VALUE, got " + s);
+               throw FluxError(EINVAL, "memo: no value for key=" + s);
              std::string v = s.substr(eq + 1);
-             Json value = v.empty() ? Json() : Json::parse(v, nullptr, false);
-             if (!v.empty() && value.is_discarded()) value = v;
-             memo[s.substr(0, eq)] = value;
+             if (v == "-") v.assign(std::istreambuf_iterator<char>(std::cin), {});
+             Json value = Json::parse(v, nullptr, false);
+             if (value.is_discarded()) value = v;
+             Json* at = json_make_path(memo, s.substr(0, eq));
+             if (!at) throw FluxError(EINVAL, "memo: invalid key " + s.substr(0, eq));
+             *at = std::move(value);
            }
            auto h = Handle::open();
            h->rpc("job-manager.memo",

@@ -694,3 +694,25 @@ def test_job_list_pause_holds_the_journal(jobs_instance):
     out, err = waiter.communicate(timeout=20)
     assert json.loads(out)["id"] == int(inst.run("job", "id", jobid).stdout)
     assert inst.run("jobs", "-a", "-no", "{id.f58}").stdout.split() == [jobid]
+
+
+def test_memo_dotted_keys_stdin_and_null(jobs_instance):
+    inst = jobs_instance
+    (jobid,) = submit(inst, "--urgency=0", SIM, "true")
+    wait_event(inst, jobid, "priority")
+    assert inst.run("job", "memo", jobid, "a.b.c=42", "a.d=test").returncode == 0
+    r = inst.run("job", "memo", jobid, "a.f=-", input="xyz\n")
+    assert r.returncode == 0, r.stderr
+    memo = [e["context"] for e in eventlog(inst, jobid) if e["name"] == "memo"]
+    assert memo[0] == {"a": {"b": {"c": 42}, "d": "test"}}
+    assert memo[1] == {"a": {"f": "xyz\n"}}
+    assert inst.run("job", "memo", jobid, "a.b=null").returncode == 0
+    deadline = time.time() + 20
+    while True:  # job-list has it once the journal reaches it
+        out = inst.run("jobs", "-no", "{user}", jobid).stdout.strip()
+        if out and "b" not in json.loads(out.replace("'", '"'))["a"]:
+            break
+        assert time.time() < deadline, out
+        time.sleep(0.05)
+    assert json.loads(out.replace("'", '"')) == {"a": {"d": "test", "f": "xyz\n"}}
+    inst.run("cancel", jobid)

@@ -118,12 +118,7 @@ void Job::apply(const std::string& event, double ts, const Json& ctx) {
     if (!annotations.is_object()) annotations = Json::object();
     Json& user = annotations["user"];
     if (!user.is_object()) user = Json::object();
-    for (const auto& [k, v] : c.items()) {
-      if (v.is_null())
-        user.erase(k);
-      else
-        user[k] = v;
-    }
+    user.merge_patch(c);  // nested keys merge; null removes (RFC 7386)
     if (user.empty()) annotations.erase("user");
     if (annotations.empty()) annotations = Json();
   } else if (event == "exception") {
