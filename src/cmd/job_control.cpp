@@ -82,6 +82,18 @@ int each_job(const std::vector<std::pair<std::string, JobId>>& ids, const char* 
   return rc;
 }
 
+// killall/raiseall's answer, as flux-core prints it: a count to confirm
+// with -f, or what was done.
+void report_bulk(const Json& r, bool force, const std::string& done) {
+  int count = r.value("count", 0), errors = r.value("errors", 0);
+  if (count > 0 && !force)
+    std::fprintf(stderr, "flux-job: Command matched %d jobs (-f to confirm)\n", count);
+  else if (count > 0)
+    std::fprintf(stderr, "flux-job: %s %d jobs (%d errors)\n", done.c_str(), count, errors);
+  else
+    std::fprintf(stderr, "flux-job: Command matched 0 jobs\n");
+}
+
 int urgency_value(const std::string& s) {
   if (s == "hold") return 0;
   if (s == "expedite") return 31;
@@ -236,14 +248,7 @@ void add_control(CLI::App& job, Registry& reg) {
            } catch (const FluxError& e) {
              throw FluxError(e.errnum(), std::string("killall: ") + e.what());
            }
-           int count = r.value("count", 0), errors = r.value("errors", 0);
-           if (count > 0 && !o->force)
-             std::fprintf(stderr, "flux-job: Command matched %d jobs (-f to confirm)\n", count);
-           else if (count > 0)
-             std::fprintf(stderr, "flux-job: %s %d jobs (%d errors)\n", strsignal(signum), count,
-                          errors);
-           else
-             std::fprintf(stderr, "flux-job: Command matched 0 jobs\n");
+           report_bulk(r, o->force, strsignal(signum));
            return 0;
          }});
   }
@@ -269,20 +274,7 @@ void add_control(CLI::App& job, Registry& reg) {
              note += (note.empty() ? "" : " ") + o->args[i];
            uint32_t states = kStateActive;
            if (states_opt->count()) {
-             states = 0;
-             for (size_t start = 0; start < o->states.size();) {
-               size_t comma = o->states.find(',', start);
-               std::string st =
-                   o->states.substr(start, comma == std::string::npos ? comma : comma - start);
-               try {
-                 if (!st.empty()) states |= parse_state_mask(st);
-               } catch (const FluxError&) {
-                 throw FluxError(EINVAL, "error parsing --states: " + st + " is unknown");
-               }
-               if (comma == std::string::npos) break;
-               start = comma + 1;
-             }
-             if (!states) throw FluxError(EINVAL, "no states specified");
+             states = parse_states_option({o->states});
              if (states & kStateInactive)
                throw FluxError(EINVAL, "Exceptions cannot be raised on inactive jobs");
            }
@@ -300,14 +292,7 @@ void add_control(CLI::App& job, Registry& reg) {
            } catch (const FluxError& e) {
              throw FluxError(e.errnum(), std::string("raiseall: ") + e.what());
            }
-           int count = r.value("count", 0), errors = r.value("errors", 0);
-           if (count > 0 && !o->force)
-             std::fprintf(stderr, "flux-job: Command matched %d jobs (-f to confirm)\n", count);
-           else if (count > 0)
-             std::fprintf(stderr, "flux-job: Raised exception on %d jobs (%d errors)\n", count,
-                          errors);
-           else
-             std::fprintf(stderr, "flux-job: Command matched 0 jobs\n");
+           report_bulk(r, o->force, "Raised exception on");
            return 0;
          }});
   }

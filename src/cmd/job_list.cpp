@@ -60,15 +60,7 @@ void add_list(CLI::App& job, Registry& reg) {
                      if (o->all || o->all_user) {
                        states = kStateActive | kStateInactive;
                      } else if (!o->states.empty()) {
-                       states = 0;
-                       for (const auto& s : o->states) {
-                         try {
-                           states |= parse_state_mask(s);
-                         } catch (const FluxError&) {
-                           throw FluxError(EINVAL, "error parsing --states: " + s + " is unknown");
-                         }
-                       }
-                       if (!states) throw FluxError(EINVAL, "no states specified");
+                       states = parse_states_option(o->states);
                      }
                      uint32_t uid = getuid();
                      if (o->all || o->user == "all")

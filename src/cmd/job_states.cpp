@@ -47,6 +47,25 @@ uint32_t parse_state_mask(const std::string& list) {
   return mask;
 }
 
+uint32_t parse_states_option(const std::vector<std::string>& words) {
+  uint32_t states = 0;
+  for (const auto& w : words) {
+    for (size_t start = 0; start <= w.size();) {
+      size_t comma = w.find(',', start);
+      std::string st = w.substr(start, comma == std::string::npos ? comma : comma - start);
+      try {
+        if (!st.empty()) states |= parse_state_mask(st);
+      } catch (const FluxError&) {
+        throw FluxError(EINVAL, "error parsing --states: " + st + " is unknown");
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (!states) throw FluxError(EINVAL, "no states specified");
+  return states;
+}
+
 uint32_t user_to_uid(const std::string& user) {
   char* end = nullptr;
   unsigned long v = std::strtoul(user.c_str(), &end, 10);

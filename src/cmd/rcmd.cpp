@@ -29,6 +29,18 @@ std::string local_hostname() {
 }
 
 // Every R object on stdin (concatenated JSON values).
+// NAME[:RANKS] (all ranks without RANKS): add property NAME on RANKS of r.
+void add_property(Rset& r, const std::string& spec, const char* opt) {
+  size_t colon = spec.find(':');
+  std::string name = spec.substr(0, colon);
+  if (name.empty()) throw FluxError(EINVAL, std::string(opt) + ": empty name in '" + spec + "'");
+  Idset on = colon == std::string::npos ? r.ranks() : idset_arg(opt, spec.substr(colon + 1));
+  Idset outside = on - r.ranks();
+  if (!outside.empty())
+    throw FluxError(EINVAL, std::string(opt) + ": ranks " + outside.encode() + " not in R");
+  r.properties[name] |= on;
+}
+
 std::vector<Rset> read_all() {
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   std::vector<Rset> out;
@@ -142,17 +154,7 @@ int cmd_R(int argc, char** argv) {
       r.add(rank, host, coreset, gpuset);
       i++;
     }
-    for (const auto& p : properties) {
-      size_t colon = p.find(':');
-      std::string name = p.substr(0, colon);
-      if (name.empty()) throw FluxError(EINVAL, "--property: empty name in '" + p + "'");
-      Idset on =
-          colon == std::string::npos ? r.ranks() : idset_arg("--property", p.substr(colon + 1));
-      for (uint32_t rank : on)
-        if (!r.ranks().contains(rank))
-          throw FluxError(EINVAL, "--property: rank " + std::to_string(rank) + " is not in R");
-      r.properties[name] = on;
-    }
+    for (const auto& p : properties) add_property(r, p, "--property");
     print(r);
     return 0;
   }
@@ -161,16 +163,7 @@ int cmd_R(int argc, char** argv) {
   if (set_property->parsed()) {
     if (in.size() != 1) throw FluxError(EINVAL, "set-property: expected one R object on stdin");
     Rset& r = in[0];
-    for (const auto& p : set_props) {
-      size_t colon = p.find(':');
-      std::string name = p.substr(0, colon);
-      if (name.empty()) throw FluxError(EINVAL, "set-property: empty name in '" + p + "'");
-      Idset on =
-          colon == std::string::npos ? r.ranks() : idset_arg("set-property", p.substr(colon + 1));
-      if (!(on - r.ranks()).empty())
-        throw FluxError(EINVAL, "set-property: ranks " + (on - r.ranks()).encode() + " not in R");
-      r.properties[name] |= on;
-    }
+    for (const auto& p : set_props) add_property(r, p, "set-property");
     print(r);
     return 0;
   }

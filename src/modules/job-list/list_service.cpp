@@ -34,10 +34,7 @@ void ListService::register_handlers() {
        }},
       {"job-list.job-state-unpause", Access::kOwner,
        [this](const Message&) -> Json {
-         paused_ = false;
-         auto held = std::move(held_);
-         held_.clear();
-         for (const auto& events : held) apply_batch(events);
+         unpause();
          return Json::object();
        }},
       {"job-list.stats-get", Access::kUser,
@@ -86,8 +83,10 @@ Task<void> ListService::follow_journal() {
           logged = false;
           continue;
         }
-        if (paused_)
+        if (paused_ && held_.size() < kMaxHeldBatches)
           held_.push_back(events);  // job-state-pause: applied at unpause
+        else if (paused_)
+          unpause();  // a pause left on must not hold the journal without end
         else
           apply_batch(events);
       }
@@ -108,6 +107,13 @@ Task<void> ListService::follow_journal() {
     }
     co_await h_.reactor().sleep(kRetrySeconds);
   }
+}
+
+void ListService::unpause() {
+  paused_ = false;
+  auto held = std::move(held_);
+  held_.clear();
+  for (const auto& events : held) apply_batch(events);
 }
 
 void ListService::apply_batch(const Json& events) {

@@ -54,6 +54,8 @@ class ListService {
   std::multimap<uint64_t, IdWaiter> id_waiters_;
   bool paused_ = false;     // job-state-pause
   std::vector<Json> held_;  // journal batches held while paused
+  static constexpr size_t kMaxHeldBatches = 10000;
+  void unpause();
 };
 
 }  // namespace flux::joblist
