@@ -6,7 +6,8 @@ FLUX_CORE=/path/to/flux-core/bin/flux (optional): the overlay workloads
 are also run with flux-core's flux in the same run, and its figures are
 the reference column for them (marked "same run") instead of the ones
 recorded on another day. BENCH_ONLY=overlay runs just those;
-BENCH_ONLY=trust just the trust workloads (fuzz.live, memory, restart)."""
+BENCH_ONLY=trust just the trust workloads (fuzz.live, memory, restart);
+BENCH_ONLY=python the Python API ones (python.submit, python.rpc)."""
 
 import json
 import os
@@ -48,7 +49,8 @@ FLUX_CORE = {
 }
 HIGHER_IS_BETTER = {"fuzz.live", "kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
-                    "throughput.sim.submit", "throughput.sim.16k", "throughput.exec"}
+                    "throughput.sim.submit", "throughput.sim.16k", "throughput.exec",
+                    "python.submit", "python.rpc"}
 
 rows = []
 
@@ -223,6 +225,24 @@ def restart_16k(flux, n=16000):
     return statistics.median(times)
 
 
+def python_rate(flux, workload, n):
+    """A bench/python_bench.py workload's rate, median of 3 instances."""
+    script = os.path.join(HERE, "python_bench.py")
+    rates = [float(run([flux, "start", flux, "python", script, workload, str(n)])
+                   .stdout.split()[0]) for _ in range(3)]
+    return statistics.median(rates)
+
+
+def python_api():
+    for name, workload, n, unit, note in (
+            ("python.submit", "submit", 1000, "jobs/s",
+             "1000 submit_async from one Python process, then every id"),
+            ("python.rpc", "rpc", 5000, "rpc/s", "broker.ping round trips from Python")):
+        if CORE:
+            SAME_RUN[name] = python_rate(CORE, workload, n)
+        row(name, python_rate(FLUX, workload, n), unit, note + "; median of 3")
+
+
 def trust():
     fuzz_live()
     if CORE:
@@ -247,6 +267,10 @@ def micro():
 def main():
     if os.environ.get("BENCH_ONLY") == "overlay":
         overlay(ping_local())
+        print_table()
+        return
+    if os.environ.get("BENCH_ONLY") == "python":
+        python_api()
         print_table()
         return
     if os.environ.get("BENCH_ONLY") == "trust":
@@ -288,6 +312,7 @@ def main():
     row("throughput.exec", tx, "jobs/s",
         f"1000 true jobs at once; spawn+reap alone: {1000 / spawn:.0f}/s per core")
     overlay(pl)
+    python_api()
     trust()
     micro()
     print_table()

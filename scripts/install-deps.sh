@@ -8,7 +8,7 @@ PACKAGES="
   libasio-dev libzmq3-dev cppzmq-dev nlohmann-json3-dev libcli11-dev
   libtomlplusplus-dev libyaml-cpp-dev libsqlite3-dev liblz4-dev libssl-dev
   libhwloc-dev libfmt-dev pybind11-dev python3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev python3-pytest
+  libgtest-dev libgmock-dev libbenchmark-dev python3-pytest python3-yaml
   clang libclang-rt-14-dev
   mpich libmpich-dev
   iproute2 passwd util-linux

@@ -314,6 +314,16 @@ uint32_t Rpc::matchtag() const {
   return s_->matchtag;
 }
 
+bool Rpc::ready() const {
+  return s_->ready() || s_->done;
+}
+bool Rpc::ReadyAwaiter::await_ready() const {
+  return s->ready() || s->done;
+}
+void Rpc::ReadyAwaiter::await_suspend(std::coroutine_handle<> h) {
+  s->waiter = h;
+}
+
 bool Rpc::Awaiter::await_ready() const {
   return s->ready();
 }

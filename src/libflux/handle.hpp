@@ -45,6 +45,19 @@ class Rpc {
   Rpc& timeout(double seconds);
   uint32_t matchtag() const;
 
+  // Whether get()/next() would return at once: a response or the RPC's
+  // failure is waiting, or no response ever will (a stream read to its end).
+  bool ready() const;
+  // co_await rpc.when_ready(): resume once ready(), taking nothing (for
+  // callers that read the response themselves, e.g. Python's then()).
+  struct ReadyAwaiter {
+    std::shared_ptr<RpcState> s;
+    bool await_ready() const;
+    void await_suspend(std::coroutine_handle<> h);
+    void await_resume() const noexcept {}
+  };
+  ReadyAwaiter when_ready() const { return ReadyAwaiter{s_}; }
+
   struct Awaiter {
     std::shared_ptr<RpcState> s;
     bool stream_end_ok;
