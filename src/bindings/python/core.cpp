@@ -19,6 +19,7 @@
 #include "libflux/asio_reactor.hpp"
 #include "libflux/handle.hpp"
 #include "libflux/hostlist.hpp"
+#include "libflux/idset.hpp"
 #include "libflux/jobid.hpp"
 #include "libflux/log_line.hpp"
 #include "libflux/message.hpp"
@@ -187,8 +188,8 @@ class PyTimer {
  public:
   PyTimer(std::shared_ptr<Shared> s, double seconds, py::object fn)
       : s_(std::move(s)), cb_(std::make_shared<Callback>(Callback{std::move(fn)})) {
-    timer_ = s_->h->reactor().after(seconds, [w = std::weak_ptr<Shared>(s_),
-                                              c = std::weak_ptr<Callback>(cb_)] { fire(w, c); });
+    timer_ = s_->h->reactor().after(
+        seconds, [w = std::weak_ptr<Shared>(s_), c = std::weak_ptr<Callback>(cb_)] { fire(w, c); });
   }
   void stop() { timer_.reset(); }
 
@@ -369,8 +370,7 @@ void bind_hostlist(py::module_& m) {
       .def("__len__", &Hostlist::size)
       .def("nth", [](const Hostlist& h, size_t i) { return value_or_raise(h.nth(i)); })
       .def("find", [](const Hostlist& h, const std::string& s) { return h.find(s); })
-      .def("append",
-           [](Hostlist& h, const std::string& s) { return value_or_raise(h.append(s)); })
+      .def("append", [](Hostlist& h, const std::string& s) { return value_or_raise(h.append(s)); })
       .def("append_list", [](Hostlist& h, const Hostlist& o) { h.append(o); })
       .def("erase", &Hostlist::erase)
       .def("remove", [](Hostlist& h, const std::string& s) { return h.remove(s); })
@@ -380,6 +380,59 @@ void bind_hostlist(py::module_& m) {
       .def("expand", &Hostlist::expand)
       .def("copy", [](const Hostlist& h) { return Hostlist(h); })
       .def("__eq__", [](const Hostlist& a, const Hostlist& b) { return a == b; });
+}
+
+// flux-core's IDSET_FLAG_* encode flags and "no such id" value, which its
+// Python IDset API exposes.
+constexpr int kIdsetFlagBrackets = 2;
+constexpr int kIdsetFlagRange = 4;
+constexpr uint32_t kIdsetInvalidId = 0xfffffffe;
+
+// Comma-separated ids without ranges (flux-core's encode without
+// IDSET_FLAG_RANGE), brackets only around more than one id.
+std::string encode_idset(const flux::Idset& ids, int flags) {
+  if (flags & kIdsetFlagRange) return ids.encode(flags & kIdsetFlagBrackets);
+  bool brackets = (flags & kIdsetFlagBrackets) && ids.count() > 1;
+  std::string out = brackets ? "[" : "";
+  for (const auto& r : ids.ranges()) {
+    for (uint64_t id = r.lo; id <= r.hi; id++) {
+      if (out.size() > (brackets ? 1U : 0U)) out += ',';
+      out += std::to_string(id);
+    }
+  }
+  if (brackets) out += ']';
+  return out;
+}
+
+void bind_idset(py::module_& m) {
+  using flux::Idset;
+  m.attr("IDSET_FLAG_BRACKETS") = kIdsetFlagBrackets;
+  m.attr("IDSET_FLAG_RANGE") = kIdsetFlagRange;
+  m.attr("IDSET_INVALID_ID") = kIdsetInvalidId;
+  auto or_invalid = [](std::optional<uint32_t> id) { return id.value_or(kIdsetInvalidId); };
+  py::class_<Idset>(m, "Idset")
+      .def(py::init<>())
+      .def_static("decode",
+                  [](const std::string& s) {
+                    auto r = Idset::decode(s);
+                    if (!r) throw py::value_error(r.error().message);
+                    return std::move(*r);
+                  })
+      .def("encode", &encode_idset, py::arg("flags") = kIdsetFlagRange)
+      .def("set", [](Idset& ids, uint32_t lo, uint32_t hi) { ids.insert(lo, hi); })
+      .def("clear", [](Idset& ids, uint32_t lo, uint32_t hi) { ids.erase(lo, hi); })
+      .def("test", &Idset::contains)
+      .def("count", &Idset::count)
+      .def("first", [=](const Idset& ids) { return or_invalid(ids.first()); })
+      .def("last", [=](const Idset& ids) { return or_invalid(ids.last()); })
+      .def("next", [=](const Idset& ids, uint32_t id) { return or_invalid(ids.next(id)); })
+      .def("copy", [](const Idset& ids) { return Idset(ids); })
+      .def("add", [](Idset& a, const Idset& b) { a |= b; })
+      .def("subtract", [](Idset& a, const Idset& b) { a -= b; })
+      .def("union", [](const Idset& a, const Idset& b) { return a | b; })
+      .def("intersect", [](const Idset& a, const Idset& b) { return a & b; })
+      .def("difference", [](const Idset& a, const Idset& b) { return a - b; })
+      .def("__eq__", [](const Idset& a, const Idset& b) { return a == b; });
 }
 
 }  // namespace
@@ -439,11 +492,11 @@ PYBIND11_MODULE(_core, m) {
   m.def("sign_none", [](const std::string& payload, uint32_t userid) {
     return flux::sign_none(payload, userid);
   });
-  m.def("jobid_parse", [](const std::string& s) {
-    return value_or_raise(flux::JobId::parse(s)).value;
-  });
+  m.def("jobid_parse",
+        [](const std::string& s) { return value_or_raise(flux::JobId::parse(s)).value; });
   m.def("jobid_encode", [](uint64_t id, const std::string& encoding) {
     return flux::JobId{id}.encode(value_or_raise(flux::parse_jobid_encoding(encoding)));
   });
   bind_hostlist(m);
+  bind_idset(m);
 }
