@@ -114,3 +114,32 @@ def test_core_inner_job_names():
     r = flux("python", "-c", code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["RUN I", "8", "CA COMPLETED", "8", "error 22"]
+
+
+def test_install_makes_the_package_importable(tmp_path):
+    """cmake --install puts the package under the prefix, and a flux.pth in
+    the prefix's site directory that makes Debian's python3 find it."""
+    import subprocess
+    import sys
+    from conftest import BUILD
+
+    prefix = tmp_path / "prefix"
+    r = subprocess.run(["cmake", "--install", str(BUILD), "--prefix", str(prefix)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    pths = list(prefix.glob("lib/python3*/dist-packages/flux.pth"))
+    assert len(pths) == 1, r.stdout
+    code = textwrap.dedent(f"""
+        import site
+        site.addsitedir({str(pths[0].parent)!r})
+        import flux, flux.job, flux.idset
+        print(flux.__file__)
+        print(flux.idset.IDset("1-3").count(), flux.job.JobID(1).f58)
+    """)
+    r = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                       timeout=30, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    path, values = r.stdout.splitlines()
+    assert path.startswith(str(prefix)) and path.endswith("flux/__init__.py")
+    assert values == "3 ƒ2"
+    assert list(prefix.glob("lib*/flux/python3/flux/_core.pyi"))

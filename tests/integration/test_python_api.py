@@ -393,3 +393,37 @@ def test_idset_and_hostlist(instance):
         "foo[1-3],bar 4 foo1 bar foo[2-3] [1] [3, 0]",
         "bar,foo[1-5] a[1-2] True",
     ]
+
+
+def test_core_stubs_match_the_module():
+    """flux/_core.pyi names exactly what flux._core exports (classes and
+    their methods), so editors complete what is really there."""
+    import ast
+    import json
+    from conftest import BUILD, flux
+
+    stub = next((BUILD / "lib").rglob("flux/_core.pyi"))
+    stubbed = {}
+    for node in ast.parse(stub.read_text()).body:
+        if isinstance(node, ast.ClassDef):
+            stubbed[node.name] = sorted(
+                n.name for n in node.body
+                if isinstance(n, ast.FunctionDef) and not n.name.startswith("__"))
+        elif isinstance(node, ast.FunctionDef):
+            stubbed[node.name] = None
+        elif isinstance(node, ast.AnnAssign):
+            stubbed[node.target.id] = None
+    r = flux("python", "-c", textwrap.dedent("""
+        import json, flux._core as c
+        names = {}
+        for name in dir(c):
+            if name.startswith("_"):
+                continue
+            obj = getattr(c, name)
+            names[name] = (sorted(n for n in vars(obj) if not n.startswith("_"))
+                           if isinstance(obj, type) else None)
+        print(json.dumps(names))
+    """))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == stubbed
+    assert (stub.parent / "py.typed").exists()
