@@ -1,19 +1,28 @@
 """Helpers shared by the flux package, as flux-core's flux.util names them:
 Flux Standard Duration (RFC 23) parsing and formatting, dotted-key access
-to nested dicts, RFC 37 file references, and datetime helpers."""
+to nested dicts, RFC 37 file references, datetime helpers, and the
+OutputFormat class behind the format strings of flux jobs/flux resource."""
 
 import base64
+import functools
 import math
 import os
 import re
 import stat
 from collections import abc
 from datetime import datetime, timedelta
+from operator import attrgetter
+from string import Formatter
 
 __all__ = [
+    "AltField",
+    "DisplayValue",
     "Fileref",
+    "OutputFormat",
     "UtilDatetime",
+    "UtilFormatter",
     "del_treedict",
+    "empty_outputs",
     "fsd",
     "get_treedict",
     "parse_datetime",
@@ -160,3 +169,429 @@ class UtilDatetime(datetime):
             result = result or "-"
             spec = spec[:-1] + "s"
         return format(result, spec) if spec else result
+
+
+def empty_outputs():
+    """Formatted values that mean "not set": a "?:" field showing only these
+    is dropped, and an "h" spec shows them as "-"."""
+    local_epoch = datetime.fromtimestamp(0.0).strftime("%FT%T")
+    return ("", "0s", "0.0", "0:00:00", "1970-01-01T00:00:00", local_epoch)
+
+
+def _to_datetime(value):
+    return UtilDatetime.fromtimestamp(value)
+
+
+def _to_iso(value):
+    # 0 is how job records say "no such time": show nothing
+    return datetime.fromtimestamp(value).strftime("%FT%T") if value else ""
+
+
+def _to_hms(value):
+    # a nonzero duration under a second still shows as 0:00:01
+    return str(timedelta(seconds=round(1 if 0 < value < 1 else value)))
+
+
+def _to_percent(value):
+    pct = value * 100
+    return f"{pct:.2f}%" if 0 < pct < 1 else f"{pct:.3g}%"
+
+
+class UtilFormatter(Formatter):
+    """string.Formatter with flux-core's extras for tool output.
+
+    Conversions: !d datetime (for strftime specs, see UtilDatetime), !D ISO
+    8601 string, !F Flux Standard Duration, !H H:MM:SS, !P percentage; an
+    empty-string value (a field not known yet) converts to empty. Spec
+    suffixes: "h" shows an empty value (see empty_outputs) as "-", "+"
+    marks a value cut short by the precision with a trailing "+"."""
+
+    _conversions = {
+        "d": (_to_datetime, lambda: UtilDatetime.fromtimestamp(0.0)),
+        "D": (_to_iso, str),
+        "F": (fsd, str),
+        "H": (_to_hms, str),
+        "P": (_to_percent, str),
+    }
+
+    def convert_field(self, value, conversion):
+        if conversion not in self._conversions:
+            return super().convert_field(value, conversion)
+        convert, empty = self._conversions[conversion]
+        try:
+            return convert(value)
+        except (TypeError, ValueError):
+            if str(value) == "":
+                return empty()
+            raise
+
+    def format_field(self, value, format_spec):
+        mark_truncation = format_spec.endswith("+")
+        if mark_truncation:
+            format_spec = format_spec[:-1]
+        # UtilDatetime handles "h" itself, after its strftime part
+        if format_spec.endswith("h") and not isinstance(value, UtilDatetime):
+            value = str(value)
+            if value in empty_outputs():
+                value = "-"
+            format_spec = format_spec[:-1] + "s"
+        result = super().format_field(value, format_spec)
+        if mark_truncation and len(result) < len(str(value)):
+            result = result[:-1] + "+"
+        return result
+
+
+class AltField:
+    """A field value with a plain-ASCII alternative, {field.ascii}, for
+    output that must avoid e.g. unicode check marks."""
+
+    def __init__(self, default, ascii):
+        self.default = default
+        self.ascii = ascii
+
+    def __str__(self):
+        return self.default
+
+    def __format__(self, spec):
+        return format(str(self), spec)
+
+
+@functools.total_ordering
+class DisplayValue:
+    """A sort key that orders the mixed values of a display column: unset
+    (None, "" or "-") first, then numbers (numeric strings included, so "10"
+    sorts after 9), then other strings."""
+
+    __slots__ = ("value", "_type_order", "_sort_value")
+
+    EMPTY = 0
+    NUMERIC = 1
+    STRING = 2
+
+    def __init__(self, value):
+        self.value = value
+        if value is None or value in ("", "-"):
+            self._type_order, self._sort_value = self.EMPTY, 0
+            return
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            try:
+                number = float(str(value))
+            except ValueError:
+                self._type_order, self._sort_value = self.STRING, str(value)
+                return
+        self._type_order, self._sort_value = self.NUMERIC, number
+
+    def _key(self):
+        return (self._type_order, self._sort_value)
+
+    def __eq__(self, other):
+        return self._key() == other._key()
+
+    def __lt__(self, other):
+        return self._key() < other._key()
+
+    def __repr__(self):
+        return f"DisplayValue({self.value!r})"
+
+
+class OutputFormat:
+    """A parsed output format for flux tools: "{name:spec}" fields as
+    str.format takes, checked against the `headings` dict (field -> column
+    heading), each field prefixed with `prepend` ("0." by default, so that
+    format(obj) reads obj.name).
+
+    Extensions, as flux-core's:
+      "?:{f}"   drop the field (and this prefix text) if it is empty for
+                every item printed
+      "+:{f}"   widen the field to its widest value (or heading)
+      "?+:{f}"  both
+      "sort:k1,-k2 FMT"  sort keys (leading "-": descending) for print_items
+    """
+
+    formatter = UtilFormatter
+    headings = {}
+    prepend = "0."
+
+    _sentinels = ("?+:", "+:", "?:")  # longest first, so "?+:" is not read as "+:"
+    _sort_re = re.compile(r"sort:([^{\s]+)")
+
+    class HeaderFormatter(UtilFormatter):
+        """Looks field names up as literal keys (headings), not attributes."""
+
+        def get_field(self, field_name, args, kwargs):
+            if field_name in kwargs:
+                return kwargs[field_name], None
+            return super().get_field(field_name, args, kwargs)
+
+    class FormatSpec:
+        """A format spec split into its parts (as Python's mini-language,
+        plus flux's "h" and "+" suffixes), so the width can be changed.
+        A datetime spec "STRFTIME::SPEC" is reduced to SPEC."""
+
+        components = (
+            "fill", "align", "sign", "pos_zero", "alt", "zero_pad", "width_str",
+            "grouping", "decimal", "precision_str", "type", "hyphen", "truncate",
+        )
+        _spec_re = re.compile(
+            r"(?:(?P<fill>.)?(?P<align>[<>=^]))?(?P<sign>[-+ ])?(?P<pos_zero>z)?"
+            r"(?P<alt>#)?(?P<zero_pad>0)?(?P<width_str>\d+)?(?P<grouping>[_,])?"
+            r"(?:(?P<decimal>\.)(?P<precision_str>\d+))?(?P<type>[bcdeEfFgGnosxX%])?"
+            r"(?P<hyphen>h)?(?P<truncate>\+)?",
+            re.DOTALL,
+        )
+
+        def __init__(self, spec):
+            spec = spec or ""
+            if "::" in spec:
+                spec = spec.split("::", 1)[1]
+            match = self._spec_re.fullmatch(spec)
+            parts = match.groupdict() if match else {}
+            for name in self.components:
+                setattr(self, name, parts.get(name) or "")
+
+        @property
+        def width(self):
+            return int(self.width_str) if self.width_str else ""
+
+        @width.setter
+        def width(self, value):
+            self.width_str = str(value)
+            # a string's precision caps its width: widen it too
+            if self.type in ("", "s") and self.precision and self.precision < value:
+                self.precision = value
+
+        @property
+        def precision(self):
+            return int(self.precision_str) if self.precision_str else 0
+
+        @precision.setter
+        def precision(self, value):
+            self.decimal = "."
+            self.precision_str = str(value)
+
+        def __str__(self):
+            return "".join(getattr(self, name) for name in self.components)
+
+    def __init__(self, fmt, headings=None, prepend="0.", nullify_expansion_sentinel=False):
+        """Parse FMT; ValueError names a field missing from headings (or an
+        unknown sort key). With nullify_expansion_sentinel, "+:{f:spec}"
+        fields become plain "{f}"."""
+        if headings is not None:
+            self.headings = headings
+        if prepend is not None:
+            self.prepend = prepend
+        self.format_list = [[part or "" for part in entry] for entry in Formatter().parse(fmt)]
+        self.sort_keys = []
+        self._sort_space = True
+        if self.format_list and self.format_list[0][0].startswith("sort:"):
+            fmt = self._strip_sort_prefix(fmt)
+        if nullify_expansion_sentinel:
+            for entry in self.format_list:
+                if entry[0].endswith("+:"):
+                    entry[0], entry[2] = "", ""
+            fmt = "".join(self._fmt_tuple(*entry) for entry in self.format_list)
+        self.fmt_orig = fmt
+        self._fields = [entry[1] for entry in self.format_list if entry[1]]
+        for field in self._fields:
+            name = field[2:] if field.startswith("0.") else field
+            if name not in self.headings:
+                raise ValueError("Unknown format field: " + name)
+        self.fmt = fmt
+        if self.prepend:
+            self.fmt = self.get_format_prepended(self.prepend, include_sort_prefix=False)
+
+    def _strip_sort_prefix(self, fmt):
+        """Take "sort:KEYS" (and one space after it) off the format."""
+        text = self.format_list[0][0]
+        match = self._sort_re.match(text)
+        if not match:
+            return fmt
+        self.set_sort_keys(match.group(1))
+        cut = match.end()
+        self._sort_space = text[cut:cut + 1] == " "
+        if self._sort_space:
+            cut += 1
+        self.format_list[0][0] = text[cut:]
+        return fmt[cut:]
+
+    @property
+    def fields(self):
+        """The fields the format (and its sort keys) use, each once."""
+        return list(set(self._fields) | {key for key, _ in self.sort_keys})
+
+    @staticmethod
+    def _calculate_width(width):
+        """0 means the terminal's width (unlimited if there is none)."""
+        if width == 0:
+            try:
+                return os.get_terminal_size().columns
+            except OSError:
+                return -1
+        return width
+
+    def _fmt_tuple(self, text, field, spec, conv):
+        """Rebuild one parsed entry as format-string text."""
+        if not field:
+            return text
+        conv = f"!{conv}" if conv else ""
+        spec = f":{spec}" if spec else ""
+        return f"{text}{{{field}{conv}{spec}}}"
+
+    def header_format(self):
+        """The format with each spec cut to its alignment and width, and
+        conversions dropped: headings are plain strings."""
+        parts = []
+        for text, field, spec, _ in self.format_list:
+            spec = self.FormatSpec(spec)
+            parts.append(self._fmt_tuple(text, field, f"{spec.align}{spec.width}", None))
+        return "".join(parts)
+
+    def header(self, width=-1):
+        """The heading row; cut to WIDTH columns (ending in "+") if > 0,
+        or to the terminal's width if 0."""
+        result = self.HeaderFormatter().format(self.header_format(), **self.headings)
+        return self._truncate(result, self._calculate_width(width))
+
+    @staticmethod
+    def _truncate(line, width):
+        if width > 0 and len(line) > width:
+            return line[: width - 1] + "+"
+        return line
+
+    def get_format_prepended(self, prepend, except_fields=None, include_sort_prefix=True,
+                             nullify_expansion_sentinel=False):
+        """The format with PREPEND before each field name, leaving out
+        except_fields (their text too, unless it is more than spacing or a
+        sentinel), and "+:{f:spec}" reduced to "{f}" if asked."""
+        except_fields = except_fields or []
+        parts = []
+        for text, field, spec, conv in self.format_list:
+            if field in except_fields:
+                if text.strip() not in ("", *self._sentinels):
+                    parts.append(text)
+                continue
+            if field and not field.startswith(prepend):
+                field = prepend + field
+            if nullify_expansion_sentinel and text.endswith("+:"):
+                text, spec = "", ""
+            parts.append(self._fmt_tuple(text, field, spec, conv))
+        prefix = self._sort_prefix() if include_sort_prefix else ""
+        return prefix + "".join(parts)
+
+    def _sort_prefix(self):
+        if not self.sort_keys:
+            return ""
+        keys = ",".join(("-" if reverse else "") + key for key, reverse in self.sort_keys)
+        return f"sort:{keys}" + (" " if self._sort_space else "")
+
+    def get_format(self, orig=False, include_sort_prefix=True):
+        """The format (as given if ORIG, else with fields prepended)."""
+        fmt = self.fmt_orig if orig else self.fmt
+        return (self._sort_prefix() if include_sort_prefix else "") + fmt
+
+    def copy(self, except_fields=None, nullify_expansion=False):
+        """A new formatter of this class, less except_fields."""
+        fmt = self.get_format_prepended("", except_fields,
+                                        nullify_expansion_sentinel=nullify_expansion)
+        return self.__class__(fmt, headings=self.headings, prepend=self.prepend)
+
+    def format(self, obj):
+        """OBJ formatted as one line; KeyError for a field OBJ lacks."""
+        try:
+            return self.formatter().format(self.get_format(include_sort_prefix=False), obj)
+        except KeyError as exc:
+            raise KeyError(f"Invalid format field {exc} for {type(obj)}") from None
+
+    def filter(self, items, no_header=False):
+        """The format string to print ITEMS with: "?:" fields empty for all
+        items removed, "+:" fields widened to the widest value (and heading,
+        unless no_header), sentinels stripped."""
+        kinds = {"?:": (True, False), "+:": (False, True), "?+:": (True, True)}
+        watched = []  # [index, may_drop, widen, spec, widest, widest_value]
+        for index, (text, field, spec, conv) in enumerate(self.format_list):
+            sentinel = next((s for s in self._sentinels if text.endswith(s)), None)
+            if sentinel is None or not field:
+                continue
+            may_drop, widen = kinds[sentinel]
+            spec = self.FormatSpec(spec)
+            widest = spec.width or 0
+            if widen and not no_header:
+                widest = max(widest, len(self.headings.get(field, "")))
+            bare = self._fmt_tuple("", "0." + field, None, conv)
+            watched.append([index, may_drop, widen, spec, widest, 0, bare])
+        if not watched:
+            return self.get_format(orig=True)
+
+        formatter = self.formatter()
+        empty = empty_outputs()
+        for item in items:
+            for entry in watched:
+                value = formatter.format(entry[6], item)
+                width = 0 if value in empty else len(value)
+                entry[4] = max(entry[4], width)
+                entry[5] = max(entry[5], width)
+
+        format_list = [list(entry) for entry in self.format_list]
+        dropped = set()
+        for index, may_drop, widen, spec, widest, widest_value, _ in watched:
+            if may_drop and widest_value == 0:
+                dropped.add(index)
+            elif widen:
+                spec.width = widest
+                format_list[index][2] = str(spec)
+        kept = [entry for i, entry in enumerate(format_list) if i not in dropped]
+        for entry in kept:
+            for sentinel in self._sentinels:
+                entry[0] = entry[0].replace(sentinel, "")
+        return self._sort_prefix() + "".join(self._fmt_tuple(*entry) for entry in kept)
+
+    def set_sort_keys(self, sort_keys):
+        """Sort print_items() output by the comma-separated SORT_KEYS (a
+        leading "-" reverses one), replacing any "sort:" prefix."""
+        keys = []
+        for key in sort_keys.split(","):
+            key = key.strip()
+            if not key:
+                continue
+            reverse = key.startswith("-")
+            if reverse:
+                key = key[1:]
+            if key not in self.headings:
+                raise ValueError("Invalid sort key: " + key)
+            keys.append((key, reverse))
+        self.sort_keys = keys
+
+    def sort_items(self, items):
+        """Sort the list ITEMS in place by the sort keys (first key most
+        significant) and return it."""
+        for key, reverse in reversed(self.sort_keys):
+            getter = attrgetter(key)
+            items.sort(key=lambda item: DisplayValue(getter(item)), reverse=reverse)
+        return items
+
+    def print_items(self, items, no_header=False, width=-1, pre=None, post=None):
+        """Print ITEMS, one line each (blank lines skipped), after a heading
+        unless no_header: filtered (see filter()) and sorted first. WIDTH as
+        header()'s; pre(item)/post(item) are called around each line."""
+        items = items if isinstance(items, list) else list(items)
+        fmt = self.__class__(self.filter(items, no_header=no_header),
+                             headings=self.headings, prepend=self.prepend)
+        self.sort_items(items)
+        width = self._calculate_width(width)
+        if not no_header:
+            print(fmt.header(width=width))
+        for item in items:
+            line = fmt.format(item)
+            if not line or line.isspace():
+                continue
+            line = self._truncate(line, width)
+            if callable(pre):
+                pre(item)
+            try:
+                print(line)
+            except UnicodeEncodeError:
+                print(line.encode("utf-8", errors="surrogateescape").decode())
+            if callable(post):
+                post(item)
