@@ -32,7 +32,8 @@ constexpr int kWatchUniq = 128;
 constexpr int kWatchAppend = 256;
 // Commit flags.
 constexpr int kNoMerge = 1;
-constexpr int kSync = 2;
+constexpr int kTxnCompact = 2;  // accepted; our commits are already compact
+constexpr int kSync = 4;        // flux-core FLUX_KVS_SYNC: every commit is synced here
 
 constexpr const char* kPrimary = "primary";
 

@@ -7,12 +7,8 @@ from flux.future import Future
 
 
 def encode_payload(payload):
-    """A payload for the wire: str as is, bytes decoded, else JSON."""
-    if payload is None:
-        return None
-    if isinstance(payload, bytes):
-        return payload.decode("utf-8", errors="surrogateescape")
-    if isinstance(payload, str):
+    """A payload for the wire: str and bytes as they are, else JSON."""
+    if payload is None or isinstance(payload, (bytes, str)):
         return payload
     return json.dumps(payload, separators=(",", ":"))
 

@@ -123,7 +123,10 @@ class Flux:
 
         req = {"topic": topic, "flags": 0}
         if payload is not None:
-            data = encode_payload(payload).encode("utf-8") + b"\0"
+            data = encode_payload(payload)
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            data += b"\0"
             req["payload"] = base64.b64encode(data).decode()
         return self.rpc("event.pub", req).get()
 
