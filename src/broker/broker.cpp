@@ -456,7 +456,7 @@ void Broker::serve_builtins() {
          Endpoint& ep = sender(m);
          std::string topic = m.json().value().at("topic");
          auto it = std::find(ep.subscriptions.begin(), ep.subscriptions.end(), topic);
-         if (it == ep.subscriptions.end()) throw FluxError(ENOENT, "not subscribed to " + topic);
+         if (it == ep.subscriptions.end()) throw FluxError(ENOENT, "");  // flux-core: plain ENOENT
          ep.subscriptions.erase(it);
          return nullptr;
        }},
@@ -514,7 +514,7 @@ void Broker::arm_memory_trim() {
 int Broker::run() {
   auto self = std::make_shared<SelfEndpoint>(reactor, uuid);
   self->userid = getuid();
-  self->rolemask = role::kOwner;
+  self->rolemask = role::kOwner | role::kLocal;
   self->subscriptions.push_back("config.update");
   router.attach(self);
   for (const char* svc : {"broker", "attr", "log", "local", "service", "module", "state-machine",

@@ -72,7 +72,7 @@ struct LocalListener::Impl {
     }
     auto ep = std::make_shared<ClientEndpoint>(reactor, fd, make_uuid());
     ep->userid = cred.uid;
-    ep->rolemask = rolemask;
+    ep->rolemask = rolemask | role::kLocal;  // flux-core: accepted locally
     std::weak_ptr<ClientEndpoint> weak = ep;
     std::string id = ep->uuid();
     router.attach(ep);

@@ -242,7 +242,7 @@ Task<Json> ModuleHost::load(const Message& req) {
     if (m->name() == name) throw FluxError(EEXIST, "module " + name + " is already loaded");
   auto ep = std::make_shared<ModuleEndpoint>(reactor_, router_, name, path, args);
   ep->userid = getuid();
-  ep->rolemask = role::kOwner;
+  ep->rolemask = role::kOwner | role::kLocal;
   router_.add_service(name, ep->uuid());  // throws EEXIST if the name is taken
   router_.attach(ep);
   modules_.push_back(ep);

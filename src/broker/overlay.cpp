@@ -497,6 +497,7 @@ void TbonOverlay::on_child_message(const std::string& identity, Message&& m) {
   }
   c->rx++;
   c->last_rx = monotime();
+  m.set_rolemask(m.rolemask() & ~role::kLocal);  // local only where it was accepted
   switch (m.type()) {
     case MsgType::Request:
       m.push_route(identity);
@@ -569,6 +570,7 @@ void TbonOverlay::child_control(Child* c, const std::string& identity, const Mes
 
 void TbonOverlay::on_parent_message(Message&& m) {
   parent_last_rx_ = monotime();
+  m.set_rolemask(m.rolemask() & ~role::kLocal);  // local only where it was accepted
   switch (m.type()) {
     case MsgType::Request:
       m.push_route(parent_uuid_);

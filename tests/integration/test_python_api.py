@@ -406,9 +406,9 @@ def test_core_stubs_match_the_module():
     stubbed = {}
     for node in ast.parse(stub.read_text()).body:
         if isinstance(node, ast.ClassDef):
-            stubbed[node.name] = sorted(
-                n.name for n in node.body
-                if isinstance(n, ast.FunctionDef) and not n.name.startswith("__"))
+            members = [n.name for n in node.body if isinstance(n, ast.FunctionDef)]
+            members += [n.target.id for n in node.body if isinstance(n, ast.AnnAssign)]
+            stubbed[node.name] = sorted(m for m in members if not m.startswith("__"))
         elif isinstance(node, ast.FunctionDef):
             stubbed[node.name] = None
         elif isinstance(node, ast.AnnAssign):

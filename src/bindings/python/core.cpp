@@ -91,14 +91,39 @@ void fire_once(const std::weak_ptr<Shared>& shared, std::shared_ptr<Callback> cb
   cb.reset();
 }
 
+flux::MsgType to_msg_type(int type) {
+  switch (type) {
+    case 1:
+    case 2:
+    case 4:
+    case 8:
+      return static_cast<flux::MsgType>(type);
+    default:
+      throw FluxError(EINVAL, "invalid message type " + std::to_string(type));
+  }
+}
+
 class PyMessage {
  public:
   explicit PyMessage(Message m) : m_(std::move(m)) {}
+  // A new message to fill in and send (flux-core's Message(type)).
+  explicit PyMessage(int type) : m_(to_msg_type(type)) {}
   const Message& message() const { return m_; }
+  void set_type(int type) { m_.set_type(to_msg_type(type)); }
+  void set_topic(std::string topic) { m_.set_topic(std::move(topic)); }
+  void set_payload(py::object data) {
+    if (data.is_none()) {
+      m_.clear_payload();
+      return;
+    }
+    m_.set_payload(data.cast<std::string>());
+  }
+  void set_userid(uint32_t userid) { m_.set_userid(userid); }
+  void set_rolemask(uint32_t rolemask) { m_.set_rolemask(rolemask); }
   int type() const { return static_cast<int>(m_.type()); }
   std::string topic() const { return m_.topic(); }
   py::object payload() const {
-    if (!m_.has_payload()) return py::none();
+    if (!m_.has_payload() || m_.payload().empty()) return py::none();
     return py::bytes(m_.payload());
   }
   uint32_t userid() const { return m_.userid(); }
@@ -329,6 +354,9 @@ class PyHandle {
     if (!payload.is_none()) body = payload.cast<std::string>();
     handle().respond_raw(req.message(), std::move(body));
   }
+  // Send a message as it is (flux_send): a request gets no RPC, so its
+  // response reaches the message callback.
+  void send(const PyMessage& msg) { handle().send(Message(msg.message())); }
   void respond_error(const PyMessage& req, int errnum, const std::string& errstr) {
     handle().respond_error(req.message(), errnum, errstr);
   }
@@ -450,11 +478,14 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   py::class_<PyMessage>(m, "Message")
-      .def_property_readonly("type", &PyMessage::type)
-      .def_property_readonly("topic", &PyMessage::topic)
-      .def_property_readonly("payload", &PyMessage::payload)
-      .def_property_readonly("userid", &PyMessage::userid)
-      .def_property_readonly("rolemask", &PyMessage::rolemask)
+      .def(py::init<int>())
+      .def_property("type", &PyMessage::type, &PyMessage::set_type)
+      .def_property("topic", &PyMessage::topic, &PyMessage::set_topic)
+      .def_property("payload", &PyMessage::payload, &PyMessage::set_payload)
+      .def_property("userid", &PyMessage::userid, &PyMessage::set_userid)
+      .def_property("rolemask", &PyMessage::rolemask, &PyMessage::set_rolemask)
+      .def("set_userid", &PyMessage::set_userid)
+      .def("set_rolemask", &PyMessage::set_rolemask)
       .def_property_readonly("errnum", &PyMessage::errnum)
       .def_property_readonly("errstr", &PyMessage::errstr)
       .def_property_readonly("matchtag", &PyMessage::matchtag)
@@ -477,6 +508,7 @@ PYBIND11_MODULE(_core, m) {
       .def("set_message_callback", &PyHandle::set_message_callback)
       .def("respond", &PyHandle::respond)
       .def("respond_error", &PyHandle::respond_error)
+      .def("send", &PyHandle::send)
       .def("timer", [](PyHandle& h, double seconds,
                        py::object fn) { return PyTimer(h.shared(), seconds, std::move(fn)); })
       .def("fd_watch",

@@ -26,6 +26,13 @@ class Future:
     def get_flux(self):
         return self.flux_handle
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
     def _fetch(self):
         if not self._have:
             try:

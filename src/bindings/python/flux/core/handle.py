@@ -50,9 +50,17 @@ class Flux:
     def respond(self, message, payload=None):
         """Answer a request received by a message watcher."""
         self._core.respond(message._core, encode_payload(payload))
+        return 0
+
+    def send(self, message, flags=0):
+        """Send a Message as it is; a request's response comes to a
+        message watcher (no RPC matches it)."""
+        self._core.send(message._core)
+        return 0
 
     def respond_error(self, message, errnum, errstr=None):
         self._core.respond_error(message._core, int(errnum), errstr or "")
+        return 0
 
     def service_register(self, name):
         """Have requests NAME.* routed to this handle (see msg_watcher_create)."""
@@ -113,14 +121,20 @@ class Flux:
             raise TypeError("Topic must be a string, not {}".format(type(topic)))
         self._ensure_dispatch()
         self.rpc("local.sub", {"topic": topic}).get()
+        return 0
 
     def event_unsubscribe(self, topic):
+        if isinstance(topic, bytes):
+            topic = topic.decode("utf-8")
         self.rpc("local.unsub", {"topic": topic}).get()
+        return 0
 
     def event_send(self, topic, payload=None):
         """Publish an event (payload str or JSON-able) and wait for its sequence."""
         import base64
 
+        if isinstance(topic, bytes):
+            topic = topic.decode("utf-8")
         req = {"topic": topic, "flags": 0}
         if payload is not None:
             data = encode_payload(payload)
@@ -128,7 +142,8 @@ class Flux:
                 data = data.encode("utf-8")
             data += b"\0"
             req["payload"] = base64.b64encode(data).decode()
-        return self.rpc("event.pub", req).get()
+        self.rpc("event.pub", req).get()
+        return 0
 
     def event_recv(self, topic=None):
         """The next subscribed event (matching glob `topic`), waiting for it."""
@@ -176,7 +191,7 @@ class Flux:
         if self._stop_error:
             self._stop_error = False
             raise OSError(errno.ECANCELED, "reactor stopped with an error")
-        return 0
+        return 1 if self._active else 0  # as libev: still active watchers?
 
     def reactor_stop(self, reactor=None):
         self._stop = True
@@ -215,7 +230,7 @@ class Flux:
             self._core.set_message_callback(self._dispatch)
 
     def _dispatch(self, core_msg):
-        msg = Message(core_msg)
+        msg = Message(handle=core_msg)
         mtype = core_msg.type
         # The newest watcher first, as flux-core's dispatch matches.
         for w in reversed(self._msg_watchers):

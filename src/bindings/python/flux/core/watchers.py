@@ -3,6 +3,9 @@ stopped; start() arms it, stop() disarms it, and the handle's
 reactor_run() goes on while any is started. A callback's exception stops
 the reactor and is raised by reactor_run()."""
 
+import errno
+import signal
+
 
 class Watcher:
     def __init__(self, flux_handle, callback, args=None):
@@ -61,6 +64,8 @@ class TimerWatcher(Watcher):
     `repeat` s if repeat > 0."""
 
     def __init__(self, flux_handle, after, callback, repeat=0.0, args=None):
+        if after < 0 or repeat < 0:
+            raise OSError(errno.EINVAL, "timer values must not be negative")
         super().__init__(flux_handle, callback, args)
         self.after = float(after)
         self.repeat = float(repeat)
@@ -122,6 +127,8 @@ class SignalWatcher(Watcher):
     """callback(handle, watcher, signum, args) on each delivery of signum."""
 
     def __init__(self, flux_handle, signum, callback, args=None):
+        if not 0 < int(signum) < signal.NSIG:
+            raise OSError(errno.EINVAL, f"invalid signal number {signum}")
         super().__init__(flux_handle, callback, args)
         self.signum = int(signum)
         self._watch = None
