@@ -91,8 +91,11 @@ void Router::route_request(Message&& m, const Endpoint* from) {
     std::string_view topic = m.topic();
     std::string_view service = topic.substr(0, topic.find('.'));
     auto it = services_.find(service);
-    // RFC 3: a request to "any" is not delivered back to its sender.
-    if (it != services_.end() && !(nodeid == kNodeidAny && from && from->uuid() == it->second)) {
+    // RFC 3: a module's request to "any" for its own service goes on
+    // upstream (kvs on rank 1 asking rank 0's kvs); a client's request to
+    // a service it registered itself comes back to it, as flux-core's.
+    bool to_self = it != services_.end() && from && from->trusted() && from->uuid() == it->second;
+    if (it != services_.end() && !(nodeid == kNodeidAny && to_self)) {
       if (auto* ep = find(it->second)) {
         ep->tx++;
         ep->deliver(std::move(m));

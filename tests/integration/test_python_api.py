@@ -427,3 +427,86 @@ def test_core_stubs_match_the_module():
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == stubbed
     assert (stub.parent / "py.typed").exists()
+
+
+def test_messages_futureext_and_a_service_answering_its_own_handle(instance):
+    """flux-core's Message (built, sent, decoded), FutureExt fulfilled from
+    RPC callbacks, a streaming service answering requests from the very
+    handle that registered it, and reset() dropping an unread response."""
+    out = lines_of(py(instance, """
+        import errno, os, flux
+        from flux.constants import (FLUX_MSGTYPE_REQUEST, FLUX_MSGTYPE_RESPONSE,
+                                    FLUX_RPC_STREAMING, FLUX_ROLE_OWNER, FLUX_ROLE_LOCAL)
+        from flux.future import FutureExt
+        from flux.message import Message
+        h = flux.Flux()
+        m = Message()
+        m.topic = "x.y"
+        m.payload = {"a": 1}
+        print(m.type_str, m.decode(), m.userid == 0xFFFFFFFF, m.rolemask)
+        h.service_register("selfsvc").get()
+        def serve(h, w, msg, arg):
+            if msg.topic == "selfsvc.multi":
+                for i in range(msg.payload["count"]):
+                    h.respond(msg, {"seq": i})
+            else:
+                h.respond(msg, msg.payload_str)
+        w = h.msg_watcher_create(serve, FLUX_MSGTYPE_REQUEST, "selfsvc.*")
+        w.start()
+        got = []
+        def on_response(h, w, msg, arg):
+            got.append((msg.decode(), msg.rolemask == FLUX_ROLE_OWNER | FLUX_ROLE_LOCAL))
+            h.reactor_stop()
+        rw = h.msg_watcher_create(on_response, FLUX_MSGTYPE_RESPONSE, "selfsvc.*")
+        rw.start()
+        m.topic = "selfsvc.echo"
+        print(h.send(m), h.reactor_run() >= 0, got)
+        rw.stop()
+        seen = []
+        def on_stream(f):
+            seen.append(len(seen))  # never reads the value: reset drops it
+            if len(seen) == 3:
+                f.get_flux().reactor_stop()
+            f.reset()
+        h.rpc("selfsvc.multi", {"count": 3}, flags=FLUX_RPC_STREAMING).then(on_stream)
+        h.reactor_run()
+        w.stop()
+        print(seen)
+        class Ping3(FutureExt):
+            def __init__(self, h):
+                super().__init__(self.start, flux_handle=h)
+            def start(self, fut):
+                fut.get_flux().rpc("broker.ping", {"seq": 1}).then(self.step, fut)
+            def step(self, f, outer):
+                seq = f.get()["seq"]
+                if seq == 3:
+                    outer.fulfill({"seq": seq})
+                else:
+                    f.get_flux().rpc("broker.ping", {"seq": seq + 1}).then(self.step, outer)
+        print(Ping3(h).get())
+        def done(f, tag):
+            print(tag, f.get()["seq"])
+            f.get_flux().reactor_stop()  # the open stream above stays active
+        Ping3(h).then(done, "async")
+        h.reactor_run()
+        bad = FutureExt(lambda f: f.fulfill_error(errno.EINVAL, "nope"))
+        try:
+            bad.get()
+        except OSError as e:
+            print("error", e.errno == errno.EINVAL, e.strerror)
+        try:
+            f = h.rpc("broker.ping")
+            f.then(lambda f: None)
+            f.then(lambda f: None)
+        except OSError as e:
+            print("double then", errno.errorcode[e.errno])
+    """))
+    assert out == [
+        "request (1, 'x.y', '{\"a\": 1}') True 0",
+        "0 True [((2, 'selfsvc.echo', '{\"a\": 1}'), True)]",
+        "[0, 1, 2]",
+        "{'seq': 3}",
+        "async 3",
+        "error True nope",
+        "double then EEXIST",
+    ]

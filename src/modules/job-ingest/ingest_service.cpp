@@ -69,18 +69,22 @@ Json IngestService::check(const Message& m, JobId& id) {
   if (j == req.end() || !j->is_string()) throw FluxError(EPROTO, "malformed request: J missing");
   int urgency = req.value("urgency", 16);
   uint32_t flags = req.value("flags", 0u);
+  // Checked in flux-core's order, with its words: a script's error string
+  // is the same against either.
+  bool owner = m.rolemask() & role::kOwner;
+  if (flags & ~(kFlagDebug | kFlagWaitable | kFlagNovalidate))
+    throw FluxError(EINVAL, "invalid job flags");
+  if ((flags & kFlagNovalidate) && !owner)
+    throw FluxError(EPERM, "only the instance owner can submit with FLUX_JOB_NOVALIDATE");
+  if (urgency < 0 || urgency > 31) throw FluxError(EINVAL, "urgency range is [0:31]");
+  if (!owner && urgency > 16)
+    throw FluxError(EINVAL, "only the instance owner can submit with urgency >16");
+  if ((flags & kFlagWaitable) && !owner)
+    throw FluxError(EINVAL, "only the instance owner can submit with FLUX_JOB_WAITABLE");
   auto signed_req = unwrap_signed(j->get<std::string>()).value();
   if (signed_req.userid != m.userid())
     throw FluxError(EPERM, "J is signed for userid " + std::to_string(signed_req.userid) +
                                ", not the submitter's");
-  if (urgency < 0 || urgency > 31) throw FluxError(EINVAL, "urgency must be 0-31");
-  bool owner = m.rolemask() & role::kOwner;
-  if (!owner && urgency > 16)
-    throw FluxError(EPERM, "only the instance owner can submit with urgency above 16");
-  if (flags & ~(kFlagDebug | kFlagWaitable | kFlagNovalidate))
-    throw FluxError(EINVAL, "invalid submit flags");
-  if ((flags & kFlagWaitable) && !owner)
-    throw FluxError(EPERM, "only the instance owner can submit with flags=waitable");
   Jobspec spec = Jobspec::parse(signed_req.payload).value();
   check_dependencies(spec);
   // Queue defaults and constraints: the job-manager keeps the changed

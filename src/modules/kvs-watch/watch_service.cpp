@@ -68,14 +68,6 @@ void WatchService::finish(Watcher& w, int errnum, const std::string& why) {
   wake(w);
 }
 
-bool WatchService::affects(const std::string& watched, const std::string& committed) {
-  if (watched == "." || committed == watched) return true;
-  auto under = [](const std::string& a, const std::string& b) {  // a is below b
-    return a.size() > b.size() && a.compare(0, b.size(), b) == 0 && a[b.size()] == '.';
-  };
-  return under(committed, watched) || under(watched, committed);
-}
-
 void WatchService::setroot(const Message& ev) {
   auto j = ev.json();
   if (!j) return;
@@ -87,10 +79,12 @@ void WatchService::setroot(const Message& ev) {
   const Json& keys = (*j)["keys"];
   for (auto& w : watchers_) {
     if (w->done || w->ns != ns) continue;
+    // As flux-core's: without FULL, only a commit naming the key itself
+    // counts (not one replacing a parent directory or a key below it).
     bool relevant = (w->flags & kvs::kWatchFull) || !keys.is_array();
     if (!relevant)
       for (const auto& k : keys)
-        if (k.is_string() && affects(w->key, k.get<std::string>())) relevant = true;
+        if (k.is_string() && k.get<std::string>() == w->key) relevant = true;
     if (relevant && seq > w->seq) {
       w->roots.push_back(r);  // every version, in order
       wake(*w);

@@ -48,7 +48,6 @@ class WatchService {
   Task<bool> check(Watcher& w, Root root);
   Task<std::string> load_blob(std::string ref);
   Rpc as_requester(const Watcher& w, const std::string& topic, const Json& payload);
-  static bool affects(const std::string& watched, const std::string& committed);
 
   struct WakeAwaiter {
     Watcher& w;

@@ -7,13 +7,18 @@ callback again). Subclasses say how a value arrives (_core, a flux._core.Rpc)
 and how it is decoded (get).
 """
 
+import collections
 import errno
+import os
 
 
 class Future:
-    """The future of one request's response(s), over a flux._core.Rpc."""
+    """The future of one request's response(s), over a flux._core.Rpc.
+    Future(other_future) is another view of the same responses."""
 
-    def __init__(self, flux_handle, core):
+    def __init__(self, flux_handle, core=None):
+        if isinstance(flux_handle, Future):
+            flux_handle, core = flux_handle.flux_handle, flux_handle._core
         self.flux_handle = flux_handle
         self._core = core
         self._have = False  # a value (or error) is fetched and not yet reset
@@ -24,6 +29,13 @@ class Future:
         self._timer = None
 
     def get_flux(self):
+        return self.flux_handle
+
+    def set_flux(self, flux_handle):
+        self.flux_handle = flux_handle
+
+    def get_reactor(self):
+        """The reactor callbacks run on (the handle's: reactor_stop takes it)."""
         return self.flux_handle
 
     def __enter__(self):
@@ -71,6 +83,11 @@ class Future:
 
     def reset(self):
         """Drop the current value: the next get() waits for the next one."""
+        if not self._have and self._core is not None and self._core.ready():
+            try:
+                self._core.next()  # a value the callback never read is dropped too
+            except OSError:
+                pass
         self._have = False
         self._payload = None
         self._error = None
@@ -81,6 +98,8 @@ class Future:
         """Call callback(self, *args, **kwargs) once the value is ready."""
         if callback is None:
             raise ValueError("Callback cannot be None")
+        if self._then is not None:
+            raise OSError(errno.EEXIST, "future already has a continuation")
         self._then = (callback, args, kwargs, timeout)
         if not self._armed:
             self._arm()
@@ -122,3 +141,89 @@ class Future:
         self._disarm()
         callback, args, kwargs, _ = self._then
         callback(self, *args, **kwargs)
+
+
+class _FulfilledValues:
+    """The values of a FutureExt: put there from Python (fulfill), read
+    with the same calls as a flux._core.Rpc. Waiting runs the handle's
+    reactor, so the RPCs an init callback started make progress."""
+
+    def __init__(self, future, start):
+        self._future = future
+        self._start = start  # the init callback, run at first use
+        self._values = collections.deque()  # (value, OSError or None)
+        self._waiter = None
+        self._post = None
+
+    def push(self, value, error):
+        self._values.append((value, error))
+        if self._waiter is not None:
+            self._wake()
+
+    def _begin(self):
+        if self._start is not None:
+            start, self._start = self._start, None
+            start()
+
+    def _handle(self):
+        h = self._future.flux_handle
+        if h is None:
+            raise OSError(errno.EINVAL, "FutureExt has no flux handle (see set_flux)")
+        return h
+
+    def _wake(self):
+        fn, self._waiter = self._waiter, None
+        self._post = self._handle()._core.timer(0.0, fn)
+
+    def ready(self):
+        return bool(self._values)
+
+    def matchtag(self):
+        return 0
+
+    def next(self):
+        self._begin()
+        while not self._values:
+            if not self._handle()._core.run_one():
+                raise OSError(errno.EDEADLK, "FutureExt can never be fulfilled")
+        value, error = self._values.popleft()
+        if error is not None:
+            raise error
+        return value
+
+    def wait_for(self, seconds):
+        self._begin()
+        expired = []
+        core = self._handle()._core
+        timer = core.timer(seconds, lambda: expired.append(True))
+        while not self._values and not expired:
+            if not core.run_one():
+                break
+        timer.stop()
+        return bool(self._values)
+
+    def then(self, fn):
+        self._waiter = fn
+        self._begin()
+        if self._values and self._waiter is not None:
+            self._wake()
+
+
+class FutureExt(Future):
+    """A future fulfilled from Python: init_cb(future, *args, **kwargs)
+    runs when the future is first waited for (get, wait_for or then) and
+    arranges for fulfill(value) or fulfill_error(errnum, errstr), perhaps
+    from RPC callbacks on future.get_flux()."""
+
+    def __init__(self, init_cb, *args, flux_handle=None, **kwargs):
+        super().__init__(flux_handle, _FulfilledValues(self, lambda: init_cb(self, *args, **kwargs)))
+
+    def fulfill(self, result=None):
+        self._core.push(result, None)
+
+    def fulfill_error(self, errnum=0, errstr=None):
+        self._core.push(None, OSError(errnum, errstr or os.strerror(errnum)))
+
+    def get(self):
+        self._fetch()
+        return self._payload

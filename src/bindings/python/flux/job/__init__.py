@@ -30,3 +30,4 @@ from flux.job.output import (
     output_watch_lines_async,
 )
 from flux.job.journal import JournalConsumer
+from flux.core.inner import ffi

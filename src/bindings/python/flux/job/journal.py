@@ -75,7 +75,9 @@ class JournalConsumer:
     start() sends the request; then either poll(timeout) returns the next
     JournalEvent, or set_callback(cb, *args, **kwargs) has cb(event, ...)
     called from the reactor (run it with flux_handle.reactor_run()).
-    stop() ends the stream: poll() or the callback then get None.
+    stop() ends the stream: the events already received still come, then
+    poll() returns None; the callback is not called for the end (as in
+    flux-core), the consumer just leaves the reactor nothing to wait for.
 
     full=True (the default) first replays the events of every job the
     job-manager knows, ordered by time, before the live ones. Events at or
@@ -102,6 +104,7 @@ class JournalConsumer:
         self._stopped = False
         self._flush_watcher = None
         self._flushing = False
+        self._then_set = False
 
     @property
     def request_payload(self):
@@ -117,8 +120,9 @@ class JournalConsumer:
         self.processing_inactive = self.full
         self._stopped = False
         self.rpc = self.handle.rpc(self.topic, self.request_payload, 0, FLUX_RPC_STREAMING)
+        self._then_set = False
         if self.cb is not None:
-            self.rpc.then(self._on_response)
+            self._set_then()
         return self
 
     def stop(self):
@@ -196,13 +200,19 @@ class JournalConsumer:
 
     def set_callback(self, event_cb, *args, **kwargs):
         """Call event_cb(event, *args, **kwargs) for each event, from the
-        reactor; event is None once the stream has ended."""
+        reactor."""
         self.cb = event_cb
         self.cb_args = args
         self.cb_kwargs = kwargs
         if self.rpc is not None and not self._stopped:
-            self.rpc.then(self._on_response)
+            self._set_then()
         return self
+
+    def _set_then(self):
+        # Once per request: _on_response calls whatever self.cb is then.
+        if not self._then_set:
+            self._then_set = True
+            self.rpc.then(self._on_response)
 
     def _on_response(self, future):
         self._read(future)
@@ -217,15 +227,16 @@ class JournalConsumer:
             return  # a callback blocking on an RPC ran the reactor: not nested
         self._flushing = True
         try:
-            while self.backlog and self.cb is not None:
+            # The end (None) stays queued, for poll().
+            while self.backlog and self.backlog[0] is not None and self.cb is not None:
                 self.cb(self.backlog.popleft(), *self.cb_args, **self.cb_kwargs)
         finally:
             self._flushing = False
 
     def _flush_soon(self):
         """Run _flush from the reactor, on its own."""
-        if self._flush_watcher is not None:
-            return
+        if self._flush_watcher is not None or self._flushing:
+            return  # already due, or running (it takes what is queued)
 
         def fire(handle, watcher, revents, args):
             watcher.stop()

@@ -510,8 +510,20 @@ class JobOutputEventWatch(_ChainFuture):
 
     def _on_exec(self, future):
         # The output eventlog exists once the shell has posted shell.init.
-        event = self._next(future)
-        if event is not None and event.name == "shell.init":
+        try:
+            event = future.get_event()
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                self._done(future)
+                self.fulfill_error(exc.errno, exc.strerror)
+                return
+            event = None  # the job ended before its shell wrote anything
+        if event is None:
+            # No shell.init: no output will come.
+            self._done(future)
+            self.closed = True
+            self._end_if_done()
+        elif event.name == "shell.init":
             self._done(future, cancel=True)
             self._watch("guest.output", self._on_output)
 

@@ -366,14 +366,21 @@ class Rv1Set:
         if op == "properties":
             return self._compile_properties(values)
         if op == "hostlist":
-            hosts = set(self._join_values(values, "hostlist", Hostlist))
-            return lambda rank, node: node.hostname in hosts
+            # kept as ranges: "node[0-999999]" costs nothing to test against
+            hosts = Hostlist()
+            for value in self._constraint_strings(values, "hostlist"):
+                hosts.append(self._parse_value(Hostlist, value, "hostlist", values))
+            return lambda rank, node: node.hostname is not None and node.hostname in hosts
         if op == "ranks":
-            ids = set(self._join_values(values, "idset", lambda s: decode_ids(s)))
-            return lambda rank, node: rank in ids
+            ranks = IDset()
+            for value in self._constraint_strings(values, "idset"):
+                ranks.add(self._parse_value(IDset, value, "idset", values))
+            return lambda rank, node: rank in ranks
         if op in ("and", "or", "not"):
             if not isinstance(values, list):
                 raise ValueError(f"{op} operator value must be an array")
+            if op == "not" and not values:
+                raise ValueError("not operator needs at least one operand")
             terms = [self._compile(value) for value in values]
             if op == "or":
                 return lambda r, n: not terms or any(t(r, n) for t in terms)
@@ -383,19 +390,23 @@ class Rv1Set:
         raise ValueError(f"unknown constraint operator: {op}")
 
     @staticmethod
-    def _join_values(values, what, parse):
-        """Every id or host of an array of RFC 22/29 strings."""
+    def _constraint_strings(values, what):
+        """A constraint operand: one RFC 22/29 string or an array of them."""
+        if isinstance(values, str):
+            values = [values]
         if not isinstance(values, list):
-            raise ValueError(f"{what} value must be an array")
-        result = []
+            raise ValueError(f"{what} value must be a string or an array")
         for value in values:
             if not isinstance(value, str):
                 raise ValueError(f"invalid {what} {value!r} in {values}")
-            try:
-                result.extend(parse(value))
-            except (ValueError, TypeError, OSError):
-                raise ValueError(f"invalid {what} '{value}' in {values}") from None
-        return result
+        return values
+
+    @staticmethod
+    def _parse_value(parse, value, what, values):
+        try:
+            return parse(value)
+        except (ValueError, TypeError, OSError):
+            raise ValueError(f"invalid {what} '{value}' in {values}") from None
 
     def _compile_properties(self, values):
         if not isinstance(values, list):

@@ -1,0 +1,1 @@
+"""Support modules for the flux package (not a public API)."""
