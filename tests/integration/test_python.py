@@ -72,7 +72,8 @@ def test_modprobe_runs_an_rc_file(tmp_path):
     for m in ("content", "content-sqlite", "kvs", "kvs-watch"):
         assert m in names, r.stdout
     assert "1" in r.stdout.splitlines()
-    assert r.stdout.splitlines()[-2:] == ["content", "kvs"]
+    assert r.stdout.splitlines()[-2:] == [
+        "    └── content", "        └── content-backing (content-sqlite)"]
 
 
 def test_a_dropped_handle_still_answers(instance):
