@@ -329,8 +329,20 @@ std::map<std::string, std::string> Broker::child_env() const {
     if (eq != std::string_view::npos)
       env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
-  // The launcher's bootstrap is the broker's, not its children's.
-  for (const char* name : {"PMI_FD", "PMI_RANK", "PMI_SIZE", "FLUX_FAKE_HOSTNAME"}) env.erase(name);
+  // What describes the enclosing job or launcher is the broker's, not its
+  // children's: a script in a nested instance must not think it is that
+  // job's task (flux-core's runat blocklist).
+  for (const char* name :
+       {"FLUX_JOB_ID", "FLUX_ENCLOSING_ID", "FLUX_JOB_SIZE", "FLUX_JOB_NNODES", "FLUX_JOB_TMPDIR",
+        "FLUX_TASK_RANK", "FLUX_TASK_LOCAL_ID", "FLUX_KVS_NAMESPACE", "FLUX_PROXY_REMOTE",
+        "FLUX_PMI_LIBRARY_PATH", "I_MPI_PMI_LIBRARY", "NOTIFY_SOCKET", "FLUX_FAKE_HOSTNAME"})
+    env.erase(name);
+  std::erase_if(env, [](const auto& kv) {
+    for (std::string_view prefix : {"PMI_", "PMIX_", "SLURM_", "PALS_"})
+      if (kv.first.starts_with(prefix)) return true;
+    return false;
+  });
+  if (auto jobid = attrs.get("jobid")) env["FLUX_ENCLOSING_ID"] = *jobid;
   std::string uri = attrs.get_or("local-uri", "");
   env["FLUX_URI"] = uri;
   std::string path = env.count("PATH") ? env["PATH"] : "/usr/bin:/bin";

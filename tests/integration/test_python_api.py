@@ -510,3 +510,17 @@ def test_messages_futureext_and_a_service_answering_its_own_handle(instance):
         "error True nope",
         "double then EEXIST",
     ]
+
+
+def test_a_then_callback_may_wait_for_another_rpc(instance):
+    """A blocking get() inside an RPC's then() callback (flux-core scripts
+    do this) runs the reactor again instead of deadlocking."""
+    out = lines_of(py(instance, """
+        import flux
+        h = flux.Flux()
+        def cb(f):
+            print(f.get()["seq"], h.rpc("broker.ping", {"seq": 2}).get()["seq"])
+        h.rpc("broker.ping", {"seq": 1}).then(cb)
+        print("rc", h.reactor_run())
+    """))
+    assert out == ["1 2", "rc 0"]

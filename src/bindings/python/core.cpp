@@ -201,6 +201,12 @@ class PyRpc {
   static flux::Task<void> wait_then(Rpc rpc, std::weak_ptr<Shared> s,
                                     std::shared_ptr<Callback> cb) {
     co_await rpc.when_ready();
+    // From the reactor, not from inside the response's dispatch: the
+    // callback may itself wait for another RPC (a nested get()).
+    if (auto shared = s.lock()) {
+      shared->h->reactor().post([s, cb]() mutable { fire_once(s, std::move(cb)); });
+      co_return;
+    }
     fire_once(s, std::move(cb));
   }
 

@@ -88,30 +88,27 @@ def get_key_direct(flux_handle, key, namespace=None):
     return _decode(_lookup(flux_handle, key, namespace=namespace))
 
 
-def exists(flux_handle, key, namespace=None):
-    """Whether key names a value or a directory."""
+def _kind(flux_handle, key, namespace):
+    """"dir", "value", or None when key names nothing."""
     try:
         get_key_direct(flux_handle, key, namespace=namespace)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
-            return False
+            return None
         if exc.errno == errno.EISDIR:
-            return True
+            return "dir"
         raise
-    return True
+    return "value"
+
+
+def exists(flux_handle, key, namespace=None):
+    """Whether key names a value or a directory."""
+    return _kind(flux_handle, key, namespace) is not None
 
 
 def isdir(flux_handle, key, namespace=None):
     """Whether key names a directory."""
-    try:
-        get_key_direct(flux_handle, key, namespace=namespace)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return False
-        if exc.errno == errno.EISDIR:
-            return True
-        raise
-    return False
+    return _kind(flux_handle, key, namespace) == "dir"
 
 
 def get_dir(flux_handle, key=".", namespace=None, _kvstxn=None):

@@ -5,12 +5,10 @@ import base64
 import errno
 import json
 
+from flux.constants import FLUX_JOB_LOOKUP_CURRENT
 from flux.job.jobid import JobID
 from flux.rpc import RPC
 
-# flux-core's FLUX_JOB_LOOKUP_* flags (job-info.lookup "flags").
-FLUX_JOB_LOOKUP_JSON_DECODE = 1
-FLUX_JOB_LOOKUP_CURRENT = 2
 
 # Keys whose values are JSON documents, decoded on request.
 _JSON_KEYS = ("jobspec", "R")
