@@ -103,7 +103,7 @@ void Router::route_request(Message&& m, const Endpoint* from) {
       }
     }
     if (nodeid == rank_ && !upstream) {
-      respond_error(m, ENOSYS, "");
+      respond_error(m, ENOSYS, no_service(m));
       return;
     }
   }
@@ -112,7 +112,15 @@ void Router::route_request(Message&& m, const Endpoint* from) {
     return;
   }
   // Upstream of the root there is nothing.
-  respond_error(m, upstream && nodeid == rank_ ? EHOSTUNREACH : ENOSYS, "");
+  if (upstream && nodeid == rank_)
+    respond_error(m, EHOSTUNREACH, "");
+  else
+    respond_error(m, ENOSYS, no_service(m));
+}
+
+// flux-core's words for a request nobody serves (scripts show them).
+std::string Router::no_service(const Message& m) {
+  return "No service matching " + std::string(m.topic()) + " is registered";
 }
 
 void Router::route_response(Message&& m) {

@@ -103,6 +103,7 @@ class Router {
   std::function<void(int severity, const std::string&)> log;
 
  private:
+  static std::string no_service(const Message& m);
   uint32_t rank_, size_;
   uint32_t seq_ = 0;
   Overlay* overlay_ = nullptr;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "cli.hpp"
@@ -83,7 +84,6 @@ Target parse_target(Handle& h, const std::string& text, const std::string& rank_
   return t;
 }
 
-
 }  // namespace
 
 int cmd_ping(int argc, char** argv) {
@@ -135,7 +135,8 @@ int cmd_ping(int argc, char** argv) {
     try {
       r = rpc.get_json();
     } catch (const FluxError& e) {
-      throw FluxError(e.errnum(), prefix + topic + ": " + e.what());
+      // As flux-core's ping: the errno's text, not the responder's message.
+      throw FluxError(e.errnum(), prefix + topic + ": " + std::strerror(e.errnum()));
     }
     double ms = (monotime() - t0) * 1000.0;
     if (r.value("pad", std::string()) != padding)

@@ -62,7 +62,7 @@ def test_rpc_get_then_errors_and_timeouts(instance):
     assert out == [
         "1 0 0",
         "[('t', 0), ('t', 1), ('t', 2)]",
-        "ENOSYS True Function not implemented",
+        "ENOSYS True No service matching no.such.topic is registered",
         "ENOENT True",
         "ETIMEDOUT True",
         "then timeout True",
@@ -524,3 +524,21 @@ def test_a_then_callback_may_wait_for_another_rpc(instance):
         print("rc", h.reactor_run())
     """))
     assert out == ["1 2", "rc 0"]
+
+
+def test_error_texts_are_flux_core_s(instance):
+    """An error without a message of its own reads as flux-core's bindings
+    put it ("ENOENT: No such file or directory")."""
+    out = lines_of(py(instance, """
+        import flux, flux.kvs
+        h = flux.Flux()
+        for call in (lambda: h.event_unsubscribe("never.subscribed"),
+                     lambda: flux.kvs.get(h, "no.such.key"),
+                     lambda: h.rpc("nosuch.x").get()):
+            try:
+                call()
+            except OSError as e:
+                print(e.strerror)
+    """))
+    assert out == ["ENOENT: No such file or directory", "ENOENT: No such file or directory",
+                   "No service matching nosuch.x is registered"]

@@ -478,7 +478,13 @@ PYBIND11_MODULE(_core, m) {
       if (p) std::rethrow_exception(p);
     } catch (const FluxError& e) {
       std::string what = e.what();
-      if (what.empty()) what = std::strerror(e.errnum());
+      if (what.empty() || what == std::strerror(e.errnum())) {
+        // No message of its own: flux-core's bindings then say
+        // "ENOENT: No such file or directory".
+        py::object names = py::module_::import("errno").attr("errorcode");
+        py::object name = names.attr("get")(e.errnum(), "E?");
+        what = name.cast<std::string>() + ": " + std::strerror(e.errnum());
+      }
       py::object err = to_oserror(e.errnum(), what);
       PyErr_SetObject(PyExc_OSError, err.ptr());
     }
