@@ -519,11 +519,12 @@ def test_a_then_callback_may_wait_for_another_rpc(instance):
         import flux
         h = flux.Flux()
         def cb(f):
-            print(f.get()["seq"], h.rpc("broker.ping", {"seq": 2}).get()["seq"])
+            print(f.get()["seq"], h.rpc("broker.ping", {"seq": 2}).get()["seq"],
+                  h.reactor_running())
         h.rpc("broker.ping", {"seq": 1}).then(cb)
-        print("rc", h.reactor_run())
+        print("rc", h.reactor_run(), h.reactor_running())
     """))
-    assert out == ["1 2", "rc 0"]
+    assert out == ["1 2 True", "rc 0 False"]
 
 
 def test_error_texts_are_flux_core_s(instance):

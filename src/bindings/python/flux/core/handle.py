@@ -37,6 +37,7 @@ class Flux:
         self._events = deque()  # events no watcher took, for event_recv()
         self._dispatching = False
         self._stop = False
+        self._running = 0  # reactor_run() depth
         self._stop_error = False
         self._cached_config = None
         self._rank = None
@@ -185,13 +186,21 @@ class Flux:
         its callback, or reactor_stop(). A callback's exception ends the
         run and is raised here."""
         self._stop = self._stop_error = False
-        while self._active and not self._stop:
-            if not self._core.run_one():
-                break
+        self._running += 1
+        try:
+            while self._active and not self._stop:
+                if not self._core.run_one():
+                    break
+        finally:
+            self._running -= 1
         if self._stop_error:
             self._stop_error = False
             raise OSError(errno.ECANCELED, "reactor stopped with an error")
         return 1 if self._active else 0  # as libev: still active watchers?
+
+    def reactor_running(self):
+        """True while reactor_run() is running (in a callback, say)."""
+        return self._running > 0
 
     def reactor_stop(self, reactor=None):
         self._stop = True
