@@ -17,6 +17,7 @@
 #include "libflux/asio_reactor.hpp"
 #include "libflux/base64.hpp"
 #include "libflux/idset.hpp"
+#include "libflux/jobid.hpp"
 #include "libflux/log_line.hpp"
 #include "libflux/policy.hpp"
 #include "libflux/version.hpp"
@@ -118,6 +119,25 @@ Broker::Broker(BrokerOptions o) : opts(std::move(o)) {
   if (!attrs.get("local-uri")) {
     std::string rundir = attrs.get_or("rundir", "");
     attrs.set_internal("local-uri", "local://" + rundir + "/local-" + attrs.get_or("rank", "0"));
+  }
+  if (router.rank() == 0) tell_parent_our_uri();
+}
+
+// An instance started as a job of another: its rank 0 posts its URI in the
+// job's memo, where `flux uri JOBID` and flux.uri's jobid: resolver (as
+// flux-core's) find it. Best effort: the instance runs without it.
+void Broker::tell_parent_our_uri() {
+  auto jobid = attrs.get("jobid");
+  auto parent = attrs.get("parent-uri");
+  if (!jobid || !parent) return;
+  try {
+    JobId id = JobId::parse(*jobid).value();
+    std::string path = attrs.get_or("local-uri", "").substr(std::string("local://").size());
+    Json memo = {{"uri", "ssh://" + attrs.get_or("hostname", "localhost") + path}};
+    auto h = Handle::open(*parent);
+    h->rpc("job-manager.memo", {{"id", id.value}, {"memo", memo}}).timeout(10.0).get_json();
+  } catch (const std::exception& e) {
+    log(kLogErr, std::string("cannot post this instance's URI to the parent: ") + e.what());
   }
 }
 

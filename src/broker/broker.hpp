@@ -74,6 +74,7 @@ class Broker {
   void serve_builtins();
   void serve_overlay();
   void cleanup_rundir();
+  void tell_parent_our_uri();
   void arm_memory_trim();
   static constexpr double kMemoryTrimPeriod = 1.0;
   std::unique_ptr<Timer> trim_timer_;

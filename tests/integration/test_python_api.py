@@ -543,3 +543,31 @@ def test_error_texts_are_flux_core_s(instance):
     """))
     assert out == ["ENOENT: No such file or directory", "ENOENT: No such file or directory",
                    "No service matching nosuch.x is registered"]
+
+
+def test_an_instance_run_as_a_job_names_it_and_posts_its_uri(instance, tmp_path):
+    """A nested instance started by a job: its jobid attribute and
+    FLUX_ENCLOSING_ID name the job, the job's FLUX_JOB_ID doesn't leak into
+    its initial program, and the job's memo holds its URI, which
+    flux.uri's jobid: resolver finds while the job runs (as flux-core's)."""
+    wait_until_running(instance)
+    go = tmp_path / "go"
+    inner = ("flux getattr jobid; echo enc=$FLUX_ENCLOSING_ID job=${FLUX_JOB_ID:-none}; "
+             f"flux getattr instance-level; until [ -e {go} ]; do sleep 0.05; done")
+    jobid = instance.run("submit", "flux", "start", "sh", "-c", inner).stdout.strip()
+    try:
+        assert instance.run("job", "wait-event", "-t", "30", jobid, "memo").returncode == 0
+        r = py(instance, f"""
+            import flux.uri
+            resolver = flux.uri.FluxURIResolver()
+            uri = str(resolver.resolve("jobid:{jobid}"))
+            print(uri.startswith("ssh://"), uri.endswith("/local-0"))
+            print(str(resolver.resolve("jobid:{jobid}?local")).startswith("local://"))
+        """)
+        assert lines_of(r) == ["True True", "True"]
+    finally:
+        go.touch()
+    assert instance.run("job", "wait-event", "-t", "30", jobid, "clean").returncode == 0
+    out = instance.run("job", "attach", jobid).stdout.splitlines()
+    f58 = instance.run("job", "id", "--to=f58plain", jobid).stdout.strip()
+    assert out == [f58, f"enc={f58} job=none", "1"]
