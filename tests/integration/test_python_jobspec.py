@@ -1,4 +1,4 @@
-"""flux.job.jobspec (Jobspec, JobspecV1, validate_jobspec) and flux.util's
+"""flux.job.Jobspec (Jobspec, JobspecV1, validate_jobspec) and flux.util's
 Flux Standard Duration helpers, run through `flux python` so the installed
 package is what is tested. No broker is needed: each test runs a snippet
 that prints JSON, and the assertions here compare it with the jobspecs
@@ -12,7 +12,7 @@ from conftest import flux
 # Shared by the snippets: err(f) is [exception type, message] or "ok".
 PRELUDE = """
 import datetime, io, json, os, pathlib, sys, tempfile, yaml
-from flux.job.jobspec import Jobspec, JobspecV1, validate_jobspec
+from flux.job.Jobspec import Jobspec, JobspecV1, validate_jobspec
 from flux.util import fsd, parse_fsd
 
 def err(f):

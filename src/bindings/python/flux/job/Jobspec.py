@@ -10,11 +10,26 @@ import json
 import math
 import numbers
 import os
+import pathlib
 import re
+import types
 from collections import abc
 
 import yaml
 
+from flux.job._utils import (
+    ConstraintSyntaxError,
+    MiniConstraintParser,
+    URIArg,
+    decode_duration,
+    dependency_array_create,
+    get_filtered_environment,
+    get_filtered_rlimits,
+    jobspec_add_file,
+    normalize_conf,
+    parse_jobspec_keyval,
+    parse_signal_option,
+)
 from flux.util import Fileref, del_treedict, parse_fsd, set_treedict
 
 __all__ = ["Jobspec", "JobspecV1", "validate_jobspec"]
@@ -892,3 +907,191 @@ class JobspecV1(Jobspec):
         if conf is not None:
             jobspec.add_file("conf.json", conf)
         return jobspec
+
+    # ---- the flux submit/run/batch/alloc option set
+
+    @classmethod
+    def from_submit(cls, command, *, ntasks=1, nodes=None, cores_per_task=1,
+                    gpus_per_task=None, exclusive=False, name=None, queue=None, bank=None,
+                    cwd=None, output=None, error=None, input=None, label_io=False,
+                    unbuffered=False, **kwargs):
+        """A job running COMMAND as flux submit would make it: from_command
+        with these arguments, then apply_options(prog="submit", **KWARGS).
+        The environment and default rlimits are propagated unless KWARGS
+        say otherwise (env=, rlimit=)."""
+        jobspec = cls.from_command(
+            command, num_tasks=ntasks, cores_per_task=cores_per_task,
+            gpus_per_task=gpus_per_task, num_nodes=nodes, exclusive=exclusive, name=name,
+            queue=queue, bank=bank, cwd=cwd, output=output, error=error, input=input,
+            label_io=label_io, unbuffered=unbuffered)
+        return jobspec._apply_cli_options("submit", kwargs)
+
+    @classmethod
+    def from_alloc(cls, *, nslots=None, nodes=None, cores_per_slot=1, gpus_per_slot=None,
+                   exclusive=False, broker_opts=None, conf=None, bg=False, name=None,
+                   queue=None, bank=None, cwd=None, output=None, error=None, input=None,
+                   label_io=False, unbuffered=False, **kwargs):
+        """A nested instance as flux alloc would make it: from_nest_command
+        with no initial program, then apply_options(prog="alloc", **KWARGS).
+        NSLOTS defaults to NODES (and then exclusive); one of them is
+        needed. CONF is a dict, BatchConfig or --conf string; CWD defaults
+        to ours; BG starts the instance without an initial program
+        (broker.rc2_none) and captures its pty."""
+        if nslots is None:
+            if nodes is None:
+                raise ValueError("from_alloc() requires nslots or nodes")
+            nslots, exclusive = nodes, True
+        broker_opts = list(broker_opts or [])
+        if bg:
+            broker_opts.append("-Sbroker.rc2_none=1")
+        jobspec = cls.from_nest_command(
+            [], num_slots=nslots, cores_per_slot=cores_per_slot, gpus_per_slot=gpus_per_slot,
+            num_nodes=nodes, broker_opts=broker_opts, exclusive=exclusive,
+            conf=normalize_conf(conf), name=name, queue=queue, bank=bank,
+            cwd=os.getcwd() if cwd is None else cwd, output=output, error=error, input=input,
+            label_io=label_io, unbuffered=unbuffered)
+        if bg:
+            jobspec.setattr_shell_option("pty.capture", 1)
+        return jobspec._apply_cli_options("alloc", kwargs)
+
+    @classmethod
+    def from_batch(cls, script=None, *, content=None, nslots=None, nodes=None,
+                   cores_per_slot=1, gpus_per_slot=None, exclusive=False, broker_opts=None,
+                   conf=None, wrap=False, name=None, queue=None, bank=None, cwd=None,
+                   output=None, error=None, input=None, label_io=False, unbuffered=False,
+                   **kwargs):
+        """A batch job as flux batch would make it: from_batch_command, then
+        apply_options(prog="batch", **KWARGS). The script is the file
+        SCRIPT (the job is named after it) or the text CONTENT (the job is
+        named "batch"), not both; WRAP puts "#!/bin/sh" before one without
+        "#!". NSLOTS defaults to NODES (and then exclusive), else 1; CWD
+        to ours; OUTPUT to flux-{{id}}.out."""
+        if (script is None) == (content is None):
+            raise TypeError("from_batch() takes either 'script' (a file path) or "
+                            "'content' (the script itself)")
+        if content is None:
+            path = pathlib.Path(script)
+            content = path.read_text(encoding="utf-8")
+            name = path.name if name is None else name
+        if wrap and not content.startswith("#!"):
+            content = "#!/bin/sh\n" + content
+        if nslots is None:
+            nslots = 1 if nodes is None else nodes
+            exclusive = exclusive or nodes is not None
+        jobspec = cls.from_batch_command(
+            content, "batch" if name is None else name, num_slots=nslots,
+            cores_per_slot=cores_per_slot, gpus_per_slot=gpus_per_slot, num_nodes=nodes,
+            broker_opts=broker_opts, exclusive=exclusive, conf=normalize_conf(conf),
+            cwd=os.getcwd() if cwd is None else cwd,
+            output="flux-{{id}}.out" if output is None else output, error=error, input=input,
+            label_io=label_io, unbuffered=unbuffered, queue=queue, bank=bank)
+        return jobspec._apply_cli_options("batch", kwargs)
+
+    def _apply_cli_options(self, prog, kwargs):
+        # as the commands do: env and rlimit propagate even when not given
+        env, rlimit = kwargs.pop("env", []), kwargs.pop("rlimit", [])
+        return self.apply_options(prog=prog, env=env, rlimit=rlimit, **kwargs)
+
+    def apply_options(self, args=None, *, prog=None, _preinit=True, env=None, rlimit=None,
+                      signal=None, taskmap=None, dependency=None, requires=None,
+                      shell_options=None, time_limit=None, attributes=None, add_file=None,
+                      **plugin_options):
+        """Apply flux submit's options to this jobspec; returns self.
+
+        Options come from ARGS (an argparse.Namespace or any object with
+        such attributes; the strings of --setopt/--setattr as `setopt` and
+        `setattr` lists) and from keywords, which win:
+
+          env           --env rules (["-PATH", "A=1", "B={{id}}", "^file"])
+          rlimit        --rlimit rules (["-*", "nofile=1024"])
+          signal        "[SIG][@TIME]"
+          taskmap       "block", "cyclic", ...
+          dependency    ["afterok:ID", ...]
+          requires      ["host:n1", "gpu", ...] (ANDed)
+          shell_options {option: value}
+          time_limit    seconds or FSD ("30m")
+          attributes    {key: value}: a bare key is under system., one
+                        starting with "." is under attributes.
+          add_file      ["PATH", "NAME=PATH", "NAME[:PERMS]=DATA", ...]
+
+        A string where a list is expected is one item. env and rlimit are
+        applied only when given (env=[] propagates our whole environment)
+        or when ARGS is. With PROG ("submit", "run", "batch", "alloc") the
+        CLI plugins for that command run, and their option names are
+        accepted as further keywords; other keywords are a TypeError."""
+        registry = _plugin_registry(prog)
+        known = {opt.dest for opt in registry.options} if registry else set()
+        unknown = sorted(set(plugin_options) - known)
+        if unknown:
+            raise TypeError("apply_options() got unexpected keyword argument(s): "
+                            + ", ".join(repr(k) for k in unknown))
+        given = {"env": env, "rlimit": rlimit, "signal": signal, "taskmap": taskmap,
+                 "dependency": dependency, "requires": requires,
+                 "shell_options": shell_options, "time_limit": time_limit,
+                 "attributes": attributes, "add_file": add_file, **plugin_options}
+        merged = dict.fromkeys(given)
+        merged.update(vars(args) if args is not None else {})
+        merged.update({k: v for k, v in given.items() if v is not None})
+        opts = types.SimpleNamespace(**merged)
+        for name in ("requires", "dependency", "env", "rlimit"):
+            if isinstance(getattr(opts, name), str):
+                setattr(opts, name, [getattr(opts, name)])
+
+        if env is not None or args is not None:
+            self.environment, env_expand = get_filtered_environment(opts.env)
+            if env_expand:
+                self.setattr_shell_option("env-expand", env_expand)
+        if rlimit is not None or args is not None:
+            limits = get_filtered_rlimits(opts.rlimit)
+            if limits:
+                self.setattr_shell_option("rlimit", limits)
+        if opts.signal:
+            self.setattr_shell_option("signal", parse_signal_option(opts.signal))
+        if opts.taskmap is not None:
+            self.setattr_shell_option("taskmap", URIArg(opts.taskmap, "taskmap").entry)
+        if opts.dependency is not None:
+            self.setattr("system.dependencies", dependency_array_create(opts.dependency))
+        if opts.requires is not None:
+            query = " ".join(opts.requires)
+            try:
+                self.setattr("system.constraints", MiniConstraintParser().parse(query))
+            except ConstraintSyntaxError as exc:
+                raise ValueError(f"--requires='{query}': {exc}") from None
+        options = dict(parse_jobspec_keyval("--setopt", kv)
+                       for kv in getattr(opts, "setopt", None) or [])
+        options.update(opts.shell_options or {})
+        for key, val in options.items():
+            self.setattr_shell_option(key, val)
+        if opts.time_limit is not None:
+            self.duration = decode_duration(opts.time_limit)
+        attrs = dict(parse_jobspec_keyval("--setattr", kv)
+                     for kv in getattr(opts, "setattr", None) or [])
+        attrs.update(opts.attributes or {})
+        for key, val in attrs.items():
+            if key.startswith("."):
+                key = "attributes" + key
+            elif not key.startswith(("attributes.", "user.", "system.")):
+                key = "system." + key
+            self.setattr(key, val)
+        for arg in opts.add_file or []:
+            jobspec_add_file(self, arg)
+        if registry:
+            if _preinit:
+                for opt in registry.options:  # argparse would have set defaults
+                    if not hasattr(opts, opt.dest):
+                        setattr(opts, opt.dest, opt.kwargs.get("default"))
+                registry.preinit(opts)
+            registry.modify_jobspec(opts, self)
+        return self
+
+
+def _plugin_registry(prog):
+    """The CLI plugins for command PROG, or None (no PROG, or no
+    flux.cli.plugin in this flux)."""
+    if not prog:
+        return None
+    try:
+        from flux.cli.plugin import CLIPluginRegistry
+    except ImportError:
+        return None
+    return CLIPluginRegistry(prog)

@@ -10,9 +10,10 @@ from flux.job.event import (
 )
 from flux.eventlog import EventLogEvent
 from flux.job.executor import FluxExecutor, FluxExecutorFuture
-from flux.job.info import JobInfo
-from flux.job.jobid import JobID, id_encode, id_parse
-from flux.job.jobspec import Jobspec, JobspecV1, validate_jobspec
+from flux.job.info import JobInfo, JobInfoFormat, job_fields_to_attrs
+from flux.job.JobID import JobID, id_encode, id_parse
+from flux.job.Jobspec import Jobspec, JobspecV1, validate_jobspec
+from flux.job._utils import BatchConfig
 from flux.job.kill import cancel, cancel_async, job_raise, job_raise_async, kill, kill_async
 from flux.job.list import JobList, get_job, job_list, job_list_id, job_list_inactive
 from flux.job.submit import submit, submit_async, submit_get_id

@@ -35,8 +35,19 @@ class JobEventWatchFuture(RPC):
             self.stop()
 
 
+def _job_id(jobid):
+    """JOBID as an int; TypeError if it is none, OverflowError if it does
+    not fit a job id's 64 bits."""
+    jobid = int(jobid)
+    if not 0 <= jobid < 1 << 64:
+        raise OverflowError(f"job id {jobid} does not fit in 64 unsigned bits")
+    return jobid
+
+
 def event_watch_async(flux_handle, jobid, eventlog="eventlog"):
-    payload = {"id": int(jobid), "path": eventlog, "flags": 0}
+    if flux_handle is None:
+        raise EnvironmentError(errno.EINVAL, "flux handle must not be None")
+    payload = {"id": _job_id(jobid), "path": eventlog, "flags": 0}
     return JobEventWatchFuture(flux_handle, "job-info.eventlog-watch", payload,
                                flags=FLUX_RPC_STREAMING)
 

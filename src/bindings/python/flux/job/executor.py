@@ -1,23 +1,27 @@
-"""FluxExecutor: concurrent.futures for Flux jobs.
+"""FluxExecutor: concurrent.futures for Flux jobs, as flux-core's.
 
-A worker thread owns its own handle and reactor. submit() queues the
-jobspec and wakes the thread through a pipe; the thread submits it, sets
-the future's job id, watches the job's eventlog and completes the future
-with the job's exit code (or -signal) at `finish`, or with JobException at
-a fatal exception. Callbacks run on the worker thread.
+The executor hands each worker thread (_FluxExecutorThread) packages on a
+deque: _SubmitPackage (submit a jobspec) or _AttachPackage (follow a job
+already submitted). A thread owns a Flux handle and runs its reactor; the
+executor wakes it through a pipe when it queues a package or shuts down.
+The thread submits, sets the future's job id, watches the job's eventlog
+and completes the future with the job's exit code (or -signal) at
+`finish`, or with JobException at a fatal exception. Callbacks run on the
+worker thread.
 """
 
-
+import collections
 import concurrent.futures
+import itertools
 import logging
 import os
-import queue
 import threading
+import weakref
 
+import flux
 from flux.constants import FLUX_POLLIN
 from flux.job.event import MAIN_EVENTS, JobException, event_watch_async
-from flux.job.jobid import JobID
-from flux.job.submit import submit_async
+from flux.job.submit import submit_async, submit_get_id
 
 
 class FluxExecutorFuture(concurrent.futures.Future):
@@ -82,7 +86,7 @@ class FluxExecutorFuture(concurrent.futures.Future):
     def add_event_callback(self, event, callback):
         """callback(future, EventLogEvent) at each `event` (also past ones)."""
         if event not in self.EVENTS:
-            raise ValueError(f"{event} not in {self.EVENTS}")
+            raise ValueError(f"invalid event {event!r}")
         with self._event_lock:
             self._event_callbacks[event].append(callback)
             past = list(self._events[event])
@@ -91,6 +95,8 @@ class FluxExecutorFuture(concurrent.futures.Future):
         return self
 
     def _set_event(self, entry):
+        if entry.name not in self.EVENTS:
+            raise ValueError(f"invalid event {entry.name!r}")
         with self._event_lock:
             self._events[entry.name].append(entry)
             callbacks = list(self._event_callbacks[entry.name])
@@ -123,6 +129,20 @@ class FluxExecutorFuture(concurrent.futures.Future):
         return cancelled
 
 
+_SubmitPackage = collections.namedtuple("_SubmitPackage", ["submit_args", "submit_kwargs", "future"])
+
+
+class _AttachPackage:
+    """A job id to follow and its future (whose job id is set at once)."""
+
+    __slots__ = ("jobid", "future")
+
+    def __init__(self, jobid, fut):
+        self.jobid = jobid
+        self.future = fut
+        fut._set_jobid(jobid)
+
+
 def _exit_code(status):
     if os.WIFEXITED(status):
         return os.WEXITSTATUS(status)
@@ -131,191 +151,241 @@ def _exit_code(status):
     raise ValueError(status)
 
 
-class _Worker(threading.Thread):
-    """The thread that talks to Flux for an executor."""
+class _FluxExecutorThread(threading.Thread):
+    """The thread that talks to Flux for an executor: it takes packages
+    from PACKAGES_TO_HANDLE until EXIT_EVENT is set and no package or job
+    is left, and sets BROKEN_EVENT if it fails. The handle is opened here,
+    with HANDLE_ARGS and HANDLE_KWARGS. POLL_INTERVAL is how often a broken
+    thread looks for packages still to fail; a working one is woken by
+    notify() instead."""
 
-    def __init__(self, handle_args, handle_kwargs, name):
-        super().__init__(name=name, daemon=True)
-        self.work = queue.SimpleQueue()  # ("submit", future, args, kwargs) / ("attach", ...)
-        self.wake_r, self.wake_w = os.pipe()
-        self.shutting_down = False
-        self.running = set()  # futures whose jobs are not done yet
-        self.handle_args = handle_args
-        self.handle_kwargs = handle_kwargs
-        self.ready = threading.Event()
-        self.start_error = None
+    def __init__(self, broken_event, exit_event, packages_to_handle, poll_interval,
+                 handle_args, handle_kwargs, **kwargs):
+        super().__init__(**kwargs)
+        self.__broken_event = broken_event
+        self.__exit_event = exit_event
+        self.__packages_to_handle = packages_to_handle
+        self.__poll_interval = poll_interval
+        self.__flux_handle = flux.Flux(*handle_args, **handle_kwargs)
+        self.__running_user_futures = set()  # futures whose jobs are not done
+        self.__wake_r, self.__wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        # closed with the thread object, never while an executor may write
+        weakref.finalize(self, os.close, self.__wake_r)
+        weakref.finalize(self, os.close, self.__wake_w)
 
-    def post(self, item):
-        self.work.put(item)
-        os.write(self.wake_w, b"x")
+    def notify(self):
+        """Make the thread look at its packages and exit event."""
+        try:
+            os.write(self.__wake_w, b"x")
+        except BlockingIOError:
+            pass  # a wake-up is pending already
 
     def run(self):
-        import flux
-
         try:
-            self.h = flux.Flux(*self.handle_args, **self.handle_kwargs)
-        except Exception as exc:  # reported by every submit
-            self.start_error = exc
-            self.ready.set()
-            return
-        self.ready.set()
-        waker = self.h.fd_watcher_create(self.wake_r, self._on_wake, events=FLUX_POLLIN)
+            self.__run()
+        except Exception as exc:
+            self.__broken_event.set()
+            for fut in self.__running_user_futures:
+                if not fut.done():
+                    fut.set_exception(exc)
+            # fail what is queued now and what comes until shutdown
+            while self.__packages_to_handle or not self.__exit_event.is_set():
+                try:
+                    package = self.__packages_to_handle.popleft()
+                except IndexError:
+                    self.__exit_event.wait(self.__poll_interval)
+                else:
+                    if not package.future.done():
+                        package.future.set_exception(exc)
+            raise
+
+    def __run(self):
+        waker = self.__flux_handle.fd_watcher_create(self.__wake_r, self.__on_wake,
+                                                     events=FLUX_POLLIN)
         waker.start()
         try:
-            while not (self.shutting_down and not self.running and self.work.empty()):
-                self.h.reactor_run()
-                if self.shutting_down and not self.running and self.work.empty():
+            while True:
+                self.__submit_new_jobs()
+                if not self.__work_remains():
                     break
+                if self.__flux_handle.reactor_run() < 0:
+                    raise RuntimeError("reactor start failed")
         finally:
             waker.stop()
-            os.close(self.wake_r)
-            os.close(self.wake_w)
 
-    def _on_wake(self, h, watcher, fd, revents, args):
-        os.read(fd, 4096)
-        while True:
+    def __work_remains(self):
+        """True while it is not safe to exit."""
+        return (not self.__exit_event.is_set() or bool(self.__packages_to_handle)
+                or bool(self.__running_user_futures))
+
+    def __on_wake(self, handle, watcher, fd, revents, args):
+        try:
+            while os.read(fd, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        self.__submit_new_jobs()
+        self.__maybe_stop()
+
+    def __maybe_stop(self):
+        if not self.__work_remains():
+            self.__flux_handle.reactor_stop()
+
+    def __submit_new_jobs(self):
+        while self.__packages_to_handle:
             try:
-                item = self.work.get_nowait()
-            except queue.Empty:
+                package = self.__packages_to_handle.popleft()
+            except IndexError:
                 break
-            if item[0] == "shutdown":
-                self.shutting_down = True
+            if not package.future.set_running_or_notify_cancel():
                 continue
-            kind, fut = item[0], item[1]
-            if not fut.set_running_or_notify_cancel():
-                continue
-            self.running.add(fut)
-            if kind == "submit":
-                try:
-                    submit_async(h, *item[2], **item[3]).then(self._on_submit, fut)
-                except Exception as exc:
-                    self._fail(fut, exc)
+            if isinstance(package, _SubmitPackage):
+                self.__handle_submit(package)
             else:
-                fut._set_jobid(JobID(item[2]))
-                self._watch(fut, item[2])
-        if self.shutting_down and not self.running:
-            h.reactor_stop()
+                self.__handle_attach(package)
 
-    def _fail(self, fut, exc):
-        if not fut.done():
-            fut.set_exception(exc)
-        self._finished(fut)
-
-    def _finished(self, fut):
-        self.running.discard(fut)
-        if self.shutting_down and not self.running and self.work.empty():
-            self.h.reactor_stop()
-
-    def _on_submit(self, sub, fut):
+    def __handle_submit(self, package):
         try:
-            jobid = sub.get_id()
+            submit_async(self.__flux_handle, *package.submit_args,
+                         **package.submit_kwargs).then(self.__submission_callback,
+                                                       package.future)
+        except Exception as exc:  # a bad jobspec or argument fails this future only
+            package.future.set_exception(exc)
+        else:
+            self.__running_user_futures.add(package.future)
+
+    def __handle_attach(self, package):
+        try:
+            event_watch_async(self.__flux_handle, package.jobid).then(self.__event_update,
+                                                                      package.future)
         except Exception as exc:
-            self._fail(fut, exc)
-            return
-        fut._set_jobid(jobid)
-        self._watch(fut, jobid)
+            package.future.set_exception(exc)
+        else:
+            self.__running_user_futures.add(package.future)
 
-    def _watch(self, fut, jobid):
-        event_watch_async(self.h, jobid).then(self._on_event, fut)
+    def __finished(self, user_future, exc=None):
+        if exc is not None and not user_future.done():
+            user_future.set_exception(exc)
+        self.__running_user_futures.discard(user_future)
+        self.__maybe_stop()
 
-    def _on_event(self, watch, fut):
+    def __submission_callback(self, submission_future, user_future):
         try:
-            event = watch.get_event(autoreset=False)
+            jobid = submit_get_id(submission_future)
+        except Exception as exc:
+            self.__finished(user_future, exc)
+            return
+        user_future._set_jobid(jobid)
+        event_watch_async(self.__flux_handle, jobid).then(self.__event_update, user_future)
+
+    def __event_update(self, event_future, user_future):
+        try:
+            event = event_future.get_event()
         except FileNotFoundError:
-            self._fail(fut, ValueError("job ID does not match any job"))
+            self.__finished(user_future, ValueError("job ID does not match any job"))
             return
         except Exception as exc:
-            self._fail(fut, exc)
+            self.__finished(user_future, exc)
             return
-        if event is None:
-            self._finished(fut)
+        if event is None:  # the eventlog is complete
+            self.__finished(user_future)
             return
-        if event.name in fut.EVENTS:
-            fut._set_event(event)
-        if not fut.done():
-            if event.name == "finish":
-                try:
-                    fut.set_result(_exit_code(event.context["status"]))
-                except ValueError as exc:
-                    fut.set_exception(exc)
-            elif event.name == "exception" and event.context["severity"] == 0:
-                fut.set_exception(JobException(event))
-        watch.reset()
+        if event.name in user_future.EVENTS:
+            user_future._set_event(event)
+        if user_future.done():
+            return
+        if event.name == "finish":
+            try:
+                user_future.set_result(_exit_code(event.context["status"]))
+            except ValueError as exc:
+                user_future.set_exception(exc)
+        elif event.name == "exception" and event.context["severity"] == 0:
+            user_future.set_exception(JobException(event))
 
 
 class FluxExecutor:
-    """Submit jobspecs and get FluxExecutorFutures, as concurrent.futures.
+    """Submit jobspecs and get FluxExecutorFutures, as concurrent.futures
+    does for callables; attach() follows a job submitted otherwise.
 
-    threads: worker threads (each with its own Flux handle); handle_args
-    and handle_kwargs: what flux.Flux() is opened with."""
+    threads: worker threads (each with its own Flux handle, opened with
+    handle_args and handle_kwargs); thread_name_prefix names them;
+    poll_interval: see _FluxExecutorThread."""
 
+    _counter = itertools.count().__next__
     EVENTS = MAIN_EVENTS
 
     def __init__(self, threads=1, thread_name_prefix="", poll_interval=0.1, handle_args=(),
                  handle_kwargs=None):
         if threads < 1:
-            raise ValueError("threads must be positive")
-        self._workers = []
-        for i in range(threads):
-            w = _Worker(handle_args, handle_kwargs or {},
-                        f"{thread_name_prefix or 'FluxExecutor'}-{i}")
-            w.start()
-            self._workers.append(w)
-        for w in self._workers:
-            w.ready.wait()
-        self._next = 0
-        self._lock = threading.Lock()
-        self._shutdown = False
+            raise ValueError("the number of threads must be > 0")
+        self._submission_queues = [collections.deque() for _ in range(threads)]
+        self._next_thread = 0
+        self._shutdown_lock = threading.Lock()
+        self._broken_event = threading.Event()
+        self._shutdown_event = threading.Event()
+        prefix = thread_name_prefix or f"{type(self).__name__}-{self._counter()}"
+        self._executor_threads = [
+            _FluxExecutorThread(self._broken_event, self._shutdown_event, deque, poll_interval,
+                                handle_args, handle_kwargs or {}, name=f"{prefix}-{i}",
+                                daemon=True)
+            for i, deque in enumerate(self._submission_queues)
+        ]
+        for thread in self._executor_threads:
+            thread.start()
+        self._finalizer = weakref.finalize(self, self._shutdown_threads, self._shutdown_event,
+                                           self._executor_threads)
 
-    def _pick(self):
-        w = self._workers[self._next % len(self._workers)]
-        self._next += 1
-        if w.start_error is not None:
-            raise w.start_error
-        return w
+    @staticmethod
+    def _shutdown_threads(event, threads):
+        event.set()
+        for thread in threads:
+            thread.notify()
+        for thread in threads:
+            thread.join()
+
+    def _create_future(self, factory, *factory_args):
+        if self._broken_event.is_set():
+            raise RuntimeError("Executor is broken, new futures cannot be scheduled")
+        with self._shutdown_lock:
+            if self._shutdown_event.is_set():
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            i = self._next_thread
+            thread = self._executor_threads[i]
+            fut = FluxExecutorFuture(thread.ident)
+            self._submission_queues[i].append(factory(*factory_args, fut))
+            self._next_thread = (i + 1) % len(self._executor_threads)
+        thread.notify()
+        return fut
 
     def submit(self, *args, **kwargs):
-        """A future for the job: args/kwargs as flux.job.submit_async's
-        after the handle (a Jobspec first)."""
-        with self._lock:
-            if self._shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            w = self._pick()
-            fut = FluxExecutorFuture(w.ident)
-            w.post(("submit", fut, args, kwargs))
-        return fut
+        """A future for a new job: args/kwargs as flux.job.submit's after
+        the handle (a jobspec first, then urgency, waitable, ...)."""
+        return self._create_future(_SubmitPackage, args, kwargs)
 
     def attach(self, jobid):
-        """A future for a job already submitted."""
-        with self._lock:
-            if self._shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            w = self._pick()
-            fut = FluxExecutorFuture(w.ident)
-            w.post(("attach", fut, int(jobid)))
-        return fut
+        """A future for a job already submitted (its exception is set if
+        Flux does not know the id)."""
+        return self._create_future(_AttachPackage, jobid)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
-        """No new futures; with wait, return once every job is done."""
-        with self._lock:
-            if not self._shutdown:
-                self._shutdown = True
-                for w in self._workers:
-                    if cancel_futures:
-                        pending = []
-                        while True:
-                            try:
-                                pending.append(w.work.get_nowait())
-                            except queue.Empty:
-                                break
-                        for item in pending:
-                            if item[0] != "shutdown":
-                                item[1].cancel()
-                    if w.is_alive():
-                        w.post(("shutdown",))
+        """No new futures; with cancel_futures, cancel those not started;
+        with wait, return once every job is done."""
+        with self._shutdown_lock:
+            self._shutdown_event.set()
+        if cancel_futures:
+            for deque in self._submission_queues:
+                while deque:
+                    try:
+                        package = deque.popleft()
+                    except IndexError:
+                        break
+                    package.future.cancel()
+                    package.future.set_running_or_notify_cancel()
+        for thread in self._executor_threads:
+            thread.notify()
         if wait:
-            for w in self._workers:
-                w.join()
+            for thread in self._executor_threads:
+                thread.join()
 
     def __enter__(self):
         return self
@@ -323,6 +393,3 @@ class FluxExecutor:
     def __exit__(self, *exc):
         self.shutdown(wait=True)
         return False
-
-
-

@@ -5,14 +5,18 @@ defaults ("" or 0.0)."""
 
 import os
 import pwd
+import string
 import time
 
 from flux.constants import FLUX_JOB_RESULT_CANCELED, FLUX_JOB_RESULT_FAILED
 from flux.core.inner import raw
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
+from flux.util import OutputFormat
 
 
 def statetostr(stateid, fmt="L"):
+    if stateid == "":
+        return ""  # a JobInfo without a state (from job result)
     return raw.flux_job_statetostr(stateid, fmt).decode("utf-8")
 
 
@@ -157,9 +161,116 @@ class JobInfo:
                             "type": self.exception.type, "note": self.exception.note}
         if "annotations" in self._values:
             out["annotations"] = self._values["annotations"]
+        out["jobid"] = self.id.f58  # for JSON readers that lose 64-bit ints
         if filtered:
             out = {k: v for k, v in out.items() if v not in ("", None) and not (
-                isinstance(v, float) and v == 0.0 and k.startswith("t_"))}
+                v == 0 and (k.startswith("t_") or k in ("runtime", "expiration")))}
             if not self.exception.occurred:
-                out.pop("exception", None)
+                out["exception"] = {"occurred": False}
         return out
+
+
+# ---- format fields (flux jobs -o): headings and the job-list attributes each needs
+
+# field: (heading, job-list attributes it is computed from)
+_FIELDS = {
+    **{f: ("JOBID", ()) for f in ("id", "id.dec", "id.hex", "id.f58", "id.f58plain",
+                                  "id.emoji", "id.kvs", "id.words", "id.dothex")},
+    "userid": ("UID", ("userid",)),
+    "username": ("USER", ("userid",)),
+    "urgency": ("URG", ("urgency",)),
+    "priority": ("PRI", ("priority",)),
+    "state": ("STATE", ("state",)),
+    "state_single": ("S", ("state",)),
+    "state_emoji": ("STATE", ("state",)),
+    "name": ("NAME", ("name",)),
+    "cwd": ("CWD", ("cwd",)),
+    "queue": ("QUEUE", ("queue",)),
+    "project": ("PROJECT", ("project",)),
+    "bank": ("BANK", ("bank",)),
+    "ntasks": ("NTASKS", ("ntasks",)),
+    "ncores": ("NCORES", ("ncores",)),
+    "duration": ("DURATION", ("duration",)),
+    "nnodes": ("NNODES", ("nnodes",)),
+    "expiration": ("EXPIRATION", ("expiration", "state", "result")),
+    "t_remaining": ("T_REMAINING", ("expiration", "state", "result")),
+    "ranks": ("RANKS", ("ranks",)),
+    "nodelist": ("NODELIST", ("nodelist",)),
+    "success": ("SUCCESS", ("success",)),
+    "result": ("RESULT", ("result",)),
+    "result_abbrev": ("RS", ("result",)),
+    "result_emoji": ("RESULT", ("result",)),
+    **{t: (t.upper(), (t,)) for t in ("t_submit", "t_depend", "t_priority", "t_sched",
+                                      "t_run", "t_cleanup", "t_inactive")},
+    "runtime": ("RUNTIME", ("t_run", "t_cleanup")),
+    "status": ("STATUS", ("state", "result")),
+    "status_abbrev": ("ST", ("state", "result")),
+    "status_emoji": ("STATUS", ("state", "result")),
+    "waitstatus": ("WSTATUS", ("waitstatus",)),
+    "returncode": ("RC", ("waitstatus", "result")),
+    **{f"exception.{x}": (f"EXCEPTION-{x.upper()}", (f"exception_{x}",))
+       for x in ("occurred", "severity", "type", "note")},
+    "annotations": ("ANNOTATIONS", ("annotations",)),
+    "dependencies": ("DEPENDENCIES", ("dependencies",)),
+    "contextual_info": ("INFO", ("state", "dependencies", "annotations", "nodelist",
+                                 "priority", "urgency")),
+    "contextual_time": ("TIME", ("state", "t_run", "t_cleanup", "duration")),
+    "inactive_reason": ("INACTIVE-REASON", ("state", "result", "waitstatus",
+                                            "exception_occurred", "exception_severity",
+                                            "exception_type", "exception_note")),
+    # RFC 27 annotations with fixed headings
+    "annotations.sched.t_estimate": ("T_ESTIMATE", ("annotations",)),
+    "annotations.sched.reason_pending": ("REASON", ("annotations",)),
+    "annotations.sched.resource_summary": ("RESOURCES", ("annotations",)),
+    "sched": ("SCHED", ("annotations",)),
+    "sched.t_estimate": ("T_ESTIMATE", ("annotations",)),
+    "sched.reason_pending": ("REASON", ("annotations",)),
+    "sched.resource_summary": ("RESOURCES", ("annotations",)),
+    "user": ("USER", ("annotations",)),
+    "uri": ("URI", ("annotations",)),
+    "uri.local": ("URI", ("annotations",)),
+    # a sub-instance's own figures (from its annotations and status)
+    "instance.stats.total": ("NJOBS", ()),
+    "instance.utilization": ("CORE%", ()),
+    "instance.gpu_utilization": ("GPU%", ()),
+    "instance.progress": ("PROG", ()),
+}
+for _which, _head in (("all", None), ("up", "UP"), ("down", "DOWN"),
+                      ("allocated", "USED"), ("free", "FREE")):
+    for _what, _all in (("ncores", "CORES"), ("ngpus", "GPUS"), ("nnodes", "NODES")):
+        _FIELDS[f"instance.resources.{_which}.{_what}"] = (_head or _all, ())
+
+
+def job_fields_to_attrs(fields):
+    """The set of job-list attributes to ask for to print FIELDS (format
+    field names); KeyError for an unknown field. The id always comes."""
+    attrs = set()
+    for field in fields:
+        if field.startswith(("annotations.", "sched.", "user.")):
+            attrs.add("annotations")
+        elif field.startswith("instance."):
+            attrs.update(("annotations", "state", "result"))
+        else:
+            attrs.update(_FIELDS[field][1])
+    return attrs
+
+
+class JobInfoFormat(OutputFormat):
+    """An output format over JobInfo objects (flux jobs -o), checked
+    against the known fields; any annotations.X, sched.X, user.X or
+    instance.X field is accepted too, headed by its upper-cased name."""
+
+    headings = {field: heading for field, (heading, _) in _FIELDS.items()}
+
+    def __init__(self, fmt, headings=None, prepend=None):
+        for _, field, _, _ in string.Formatter().parse(fmt):
+            if not field or field in self.headings:
+                continue
+            if field.startswith("annotations."):
+                self.headings[field] = field[len("annotations."):].upper()
+            elif field.startswith(("sched.", "user.")):
+                self.headings[field] = field.upper()
+            elif field.startswith("instance."):
+                heading = field[len("instance."):].upper()
+                self.headings[field] = heading.removeprefix("RESOURCES.")
+        super().__init__(fmt, headings=headings, prepend=prepend)

@@ -7,7 +7,7 @@ from collections import deque
 
 from flux.constants import FLUX_RPC_NORESPONSE, FLUX_RPC_STREAMING
 from flux.eventlog import EventLogEvent
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 
 
 class JournalEvent(EventLogEvent):

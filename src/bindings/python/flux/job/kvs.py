@@ -3,7 +3,7 @@
 import os
 
 import flux.kvs
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 
 
 def _job_key(jobid):

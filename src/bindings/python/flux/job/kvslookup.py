@@ -6,7 +6,7 @@ import errno
 import json
 
 from flux.constants import FLUX_JOB_LOOKUP_CURRENT
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 from flux.rpc import RPC
 
 

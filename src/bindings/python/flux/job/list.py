@@ -11,7 +11,7 @@ from flux.constants import (
 )
 from flux.core.inner import ffi, raw
 from flux.job.info import JobInfo
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 from flux.rpc import RPC
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from flux.eventlog import EventLogEvent
 from flux.idset import IDset
 from flux.job.event import JobException, event_wait, event_watch, event_watch_async
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 from flux.job.kvslookup import job_kvs_lookup
 
 # Job shell log levels (for log_stderr_level).

@@ -1,5 +1,6 @@
 """Submitting jobs: submit_async() and submit() (job-ingest.submit)."""
 
+import errno
 import json
 import os
 
@@ -10,13 +11,15 @@ from flux.constants import (
     FLUX_JOB_URGENCY_DEFAULT,
     FLUX_JOB_WAITABLE,
 )
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 from flux.rpc import RPC
 
 FLUX_JOB_PRE_SIGNED = 1
 
 
 def _jobspec_string(jobspec):
+    if jobspec is None:
+        raise EnvironmentError(errno.EINVAL, "jobspec must not be None/NULL")
     if isinstance(jobspec, str):
         return jobspec
     if isinstance(jobspec, bytes):

@@ -8,7 +8,7 @@ import time
 
 import flux
 from flux.constants import FLUX_JOB_STATE_PENDING, FLUX_JOB_STATE_RUN
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 
 
 def _job_expiration(flux_handle, jobid, running=False):

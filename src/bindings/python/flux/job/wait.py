@@ -3,7 +3,7 @@ result() for any job (its eventlog up to the end)."""
 
 import collections
 
-from flux.job.jobid import JobID
+from flux.job.JobID import JobID
 from flux.rpc import RPC
 
 FLUX_JOBID_ANY = 0xFFFFFFFFFFFFFFFF
