@@ -200,10 +200,9 @@ JobspecTasks check_tasks(const Json& tasks, const JobspecResources& res) {
     out.command.push_back(arg.get<std::string>());
   }
 
+  // flux-core does not hold the task's slot name to the resource's label
+  // (its own test jobspecs differ), so neither do we: there is one slot.
   out.slot = string_at(task, "slot", path);
-  if (out.slot != res.slot_label) {
-    fail(join(path, "slot"), "must name the slot label '" + show(res.slot_label) + "'");
-  }
 
   const Json& count = task.at("count");
   const std::string count_path = join(path, "count");

@@ -27,7 +27,9 @@ _RESULTS = [
 
 class _Ffi:
     """The part of cffi's ``ffi`` the callers use: ``new("T [1]")`` for an
-    out-parameter, here a one-item list."""
+    out-parameter, here a one-item list, and ``NULL``."""
+
+    NULL = None
 
     @staticmethod
     def new(ctype, init=None):
