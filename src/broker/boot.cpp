@@ -161,9 +161,10 @@ std::unique_ptr<TbonOverlay> boot_pmi(Broker& b, const std::string& method) {
   uint32_t size = static_cast<uint32_t>(pmi->size());
   b.attrs.set_internal("broker.boot-method", pmi->method());
   // Started as a Flux job: a job shell's PMI names the job (its kvsname),
-  // which becomes the instance's jobid attribute, as flux-core's.
-  if (std::getenv("FLUX_JOB_ID") && pmi->method() == "simple" && JobId::parse(pmi->kvsname()))
-    b.attrs.set_internal("jobid", pmi->kvsname());
+  // which becomes the instance's jobid attribute in F58, as flux-core's.
+  if (auto id = JobId::parse(pmi->kvsname());
+      std::getenv("FLUX_JOB_ID") && pmi->method() == "simple" && id)
+    b.attrs.set_internal("jobid", id->encode(JobIdEncoding::kF58));
   b.attrs.set_internal("rank", std::to_string(rank));
   b.attrs.set_internal("size", std::to_string(size));
   b.router.set_rank(rank, size);

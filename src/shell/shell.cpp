@@ -191,9 +191,14 @@ void Shell::start(LocalTask& t) {
     t.exit_code = 1;
     return;
   }
+  bool started = fds->start_errno == 0;
   t.pid = fds->pid;
-  t.running = true;
-  outstanding_ += 3;
+  t.running = started;
+  if (!started) {
+    t.exit_code = exit_code_of(fds->exit_status);
+    start_failed(t, fds->start_failed, fds->start_errno);
+  }
+  outstanding_ += started ? 3 : 2;  // its stdout and stderr, and its exit
   int id = t.id;
   t.out = std::make_unique<FdReader>(
       r_, fds->stdout_fd,
@@ -213,6 +218,11 @@ void Shell::start(LocalTask& t) {
     t.in = std::make_unique<FdWriter>(r_, fds->stdin_fd);
     if (!h_) t.in->close();  // standalone: no input, the task sees EOF
   }
+  if (!started) {
+    if (pmi) ::close(sv[0]);
+    if (t.in) t.in->close();
+    return;
+  }
   if (pmi) pmi_->add_client(id, sv[0]);
   reaper_.watch(t.pid, [this, id](int status) {
     LocalTask& lt = tasks_[id];
@@ -222,6 +232,33 @@ void Shell::start(LocalTask& t) {
     pmi_->remove_client(id);
     done_one();
   });
+}
+
+// A task that could not start ends the job, as flux-core's shell: one
+// fatal exception (the first task's reason), one FATAL line in the output;
+// job-exec then stops the other tasks. The task itself exits 127.
+void Shell::start_failed(const LocalTask& t, const std::string& what, int err) {
+  if (start_failure_reported_) return;
+  start_failure_reported_ = true;
+  char host[256] = "";
+  gethostname(host, sizeof(host) - 1);
+  std::string note = "task " + std::to_string(t.id) + " (host " + host +
+                     "): start failed: " + what + ": " + std::strerror(err);
+  output_->emit(t.id, Stream::kStderr,
+                "flux-shell[" + std::to_string(info_.shell_rank) + "]: FATAL: " + note + "\n");
+  if (h_) spawn(raise_exception("exec", 0, std::move(note)));
+}
+
+Task<void> Shell::raise_exception(std::string type, int severity, std::string note) {
+  try {
+    Json req = {{"id", info_.id.value},
+                {"type", std::move(type)},
+                {"severity", severity},
+                {"note", std::move(note)}};
+    co_await h_->rpc("job-manager.raise", req);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flux-shell: raising a job exception: %s\n", e.what());
+  }
 }
 
 void Shell::done_one() {

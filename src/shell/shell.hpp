@@ -60,6 +60,8 @@ class Shell {
   Task<void> make_tmpdir();
   std::vector<std::string> task_env(const LocalTask& t, int pmi_fd) const;
   void start(LocalTask& t);
+  void start_failed(const LocalTask& t, const std::string& what, int err);
+  Task<void> raise_exception(std::string type, int severity, std::string note);
   void done_one();
   void deliver_input(const InputEvent& ev);
   void on_pmi_abort(int taskid, int code, const std::string& msg);
@@ -72,6 +74,7 @@ class Shell {
   std::string tmpdir_;
   void remove_tmpdir();
   std::optional<std::string> stdin_path_;
+  bool start_failure_reported_ = false;
   std::vector<std::pair<int, rlim_t>> rlimits_;  // from the rlimit shell option
   Affinity affinity_ = Affinity::kOff;
   std::unique_ptr<KvsWriter> kvs_;

@@ -1,9 +1,10 @@
 #include "task_process.hpp"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,17 +30,19 @@ struct Pipe {
   }
 };
 
-// In the child: report why the task cannot run, on its stderr, and exit.
-[[noreturn]] void child_fail(const TaskSpec& spec, const std::string& what, int err) {
-  std::string msg = "flux-shell: task " + std::to_string(spec.taskid) + ": " + what + ": " +
-                    std::strerror(err) + "\n";
-  ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());
+// In the child: tell the shell why the task cannot start (which step and
+// its errno, on the exec-status pipe), and exit.
+[[noreturn]] void child_fail(int status_fd, int step, int err) {
+  int report[2] = {step, err};
+  ssize_t n = ::write(status_fd, report, sizeof(report));
   (void)n;
   _exit(err == EACCES ? 126 : 127);
 }
 
+enum Step { kStepExec = 0, kStepStdin = 1, kStepCwd = 2 };
+
 [[noreturn]] void child(const TaskSpec& spec, char** argv, char** envp, int in_fd, int out_fd,
-                        int err_fd) {
+                        int err_fd, int status_fd) {
   setpgid(0, 0);
   // A task does not outlive its shell, even one killed outright.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -53,13 +56,13 @@ struct Pipe {
   dup2(err_fd, STDERR_FILENO);
   if (spec.stdin_path) {
     int fd = ::open(spec.stdin_path->c_str(), O_RDONLY);
-    if (fd < 0) child_fail(spec, *spec.stdin_path, errno);
+    if (fd < 0) child_fail(status_fd, kStepStdin, errno);
     dup2(fd, STDIN_FILENO);
   } else {
     dup2(in_fd, STDIN_FILENO);
   }
   if (spec.pmi_fd >= 0) fcntl(spec.pmi_fd, F_SETFD, 0);  // inherited across exec
-  if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) < 0) child_fail(spec, spec.cwd, errno);
+  if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) < 0) child_fail(status_fd, kStepCwd, errno);
   for (const auto& [resource, value] : spec.rlimits) {
     // The submitter's soft limit, within our hard limit (best effort).
     rlimit rl{};
@@ -76,7 +79,7 @@ struct Pipe {
   }
   environ = envp;  // execvp searches the task's PATH
   execvp(argv[0], argv);
-  child_fail(spec, spec.argv[0], errno);
+  child_fail(status_fd, kStepExec, errno);
 }
 
 }  // namespace
@@ -90,16 +93,36 @@ Result<TaskFds> start_task(const TaskSpec& spec) {
   std::vector<char*> envp;
   for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  Pipe in, out, err;
+  Pipe in, out, err, status;
   if (pipe2(out.fd, O_CLOEXEC) < 0 || pipe2(err.fd, O_CLOEXEC) < 0 ||
-      (!spec.stdin_path && pipe2(in.fd, O_CLOEXEC) < 0))
+      pipe2(status.fd, O_CLOEXEC) < 0 || (!spec.stdin_path && pipe2(in.fd, O_CLOEXEC) < 0))
     return Error{errno, std::string("pipe: ") + std::strerror(errno)};
   pid_t pid = fork();
   if (pid < 0) return Error{errno, std::string("fork: ") + std::strerror(errno)};
-  if (pid == 0) child(spec, argv.data(), envp.data(), in.fd[0], out.fd[1], err.fd[1]);
+  if (pid == 0) child(spec, argv.data(), envp.data(), in.fd[0], out.fd[1], err.fd[1], status.fd[1]);
   setpgid(pid, pid);  // also in the parent, so killpg works at once
   TaskFds fds;
   fds.pid = pid;
+  // The exec closes the status pipe; a report before that says why not.
+  ::close(status.take(1));
+  int report[2] = {0, 0};
+  ssize_t n;
+  do {
+    n = ::read(status.fd[0], report, sizeof(report));
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof(report))) {
+    // Reap it here: it is exiting, and a signal sent to the job meanwhile
+    // must not turn its 127 into a signal death.
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    fds.pid = -1;
+    fds.exit_status = wstatus;
+    fds.start_errno = report[1];
+    fds.start_failed = report[0] == kStepStdin ? spec.stdin_path.value_or("stdin")
+                       : report[0] == kStepCwd ? spec.cwd
+                                               : spec.argv[0];
+  }
   if (!spec.stdin_path) fds.stdin_fd = in.take(1);
   fds.stdout_fd = out.take(0);
   fds.stderr_fd = err.take(0);

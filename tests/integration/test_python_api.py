@@ -569,5 +569,5 @@ def test_an_instance_run_as_a_job_names_it_and_posts_its_uri(instance, tmp_path)
         go.touch()
     assert instance.run("job", "wait-event", "-t", "30", jobid, "clean").returncode == 0
     out = instance.run("job", "attach", jobid).stdout.splitlines()
-    f58 = instance.run("job", "id", "--to=f58plain", jobid).stdout.strip()
+    f58 = instance.run("job", "id", "--to=f58", jobid).stdout.strip()
     assert out == [f58, f"enc={f58} job=none", "1"]

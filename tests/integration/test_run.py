@@ -71,6 +71,21 @@ def test_missing_command_is_127_with_a_clear_message(inst):
     assert "No such file or directory" in r.stderr
 
 
+def test_a_task_that_cannot_start_raises_one_exec_exception(inst):
+    """As flux-core's shell: a fatal exec exception naming the first task
+    that could not start, then finish with that task's 127."""
+    jobid = inst.run("submit", "-n2", "nosuch-command-xyz").stdout.strip()
+    assert inst.run("job", "wait-event", "-t", "30", jobid, "clean").returncode == 0
+    events = inst.run("job", "eventlog", jobid).stdout.splitlines()
+    exceptions = [e for e in events if " exception " in e]
+    assert len(exceptions) == 1, events
+    assert 'type="exec"' in exceptions[0] and "severity=0" in exceptions[0]
+    assert "start failed: nosuch-command-xyz: No such file or directory" in exceptions[0]
+    names = [e.split()[1] for e in events]
+    assert names.index("exception") < names.index("finish")
+    assert any(e.split()[1] == "finish" and "status=32512" in e for e in events), events
+
+
 def test_stdin_reaches_task_zero(inst):
     r = run(inst, "cat", input="line one\nline two\n")
     assert r.returncode == 0, r.stderr

@@ -88,7 +88,8 @@ def test_exit_codes(tmp_path):
 def test_command_not_found(tmp_path):
     r = standalone(tmp_path, jobspec(["/nonexistent/cmd"]))
     assert r.returncode == 127
-    assert "flux-shell: task 0: /nonexistent/cmd: No such file or directory" in r.stderr
+    assert "flux-shell[0]: FATAL: task 0 (host " in r.stderr
+    assert "): start failed: /nonexistent/cmd: No such file or directory" in r.stderr
     noexec = tmp_path / "noexec"
     noexec.write_text("#!/bin/sh\n")
     noexec.chmod(0o644)

@@ -40,6 +40,8 @@ class SubmitFuture(RPC):
 def submit_async(flux_handle, jobspec, urgency=FLUX_JOB_URGENCY_DEFAULT, waitable=False,
                  debug=False, pre_signed=False, novalidate=False):
     """Submit a job; the future's get_id() gives its id."""
+    if flux_handle is None:
+        raise OSError(errno.EINVAL, "submit: no flux handle")
     spec = _jobspec_string(jobspec)
     flags = 0
     if waitable:
@@ -54,6 +56,8 @@ def submit_async(flux_handle, jobspec, urgency=FLUX_JOB_URGENCY_DEFAULT, waitabl
 
 
 def submit_get_id(future):
+    if future is None:
+        raise OSError(errno.EINVAL, "submit_get_id: no future")
     return future.get_id()
 
 
