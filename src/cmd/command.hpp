@@ -59,5 +59,6 @@ int cmd_sproc(int, char**);
 int cmd_python(int, char**);
 int cmd_R(int, char**);
 int cmd_modprobe(int, char**);
+int cmd_uri(int, char**);
 
 }  // namespace flux::cmd

@@ -39,6 +39,7 @@ const std::vector<Command>& builtin_commands() {
       {"config", "manage and query the instance's configuration", cmd_config},
       {"python", "run python with the flux package", cmd_python},
       {"modprobe", "load and remove modules from Python rc files", cmd_modprobe},
+      {"uri", "resolve a job id or TARGET to a Flux URI", cmd_uri},
       {"sproc", "list, signal and wait for broker subprocesses", cmd_sproc},
       {"startlog", "list the instance's start and stop times", cmd_startlog},
       {"uptime", "tell how long the instance has been running", cmd_uptime},

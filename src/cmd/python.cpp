@@ -1,6 +1,6 @@
 // flux python: Debian's python3 with this flux's `flux` package importable
-// (lib/flux/python3 first on PYTHONPATH); flux modprobe: flux.modprobe run
-// by it (flux-modprobe(1)).
+// (lib/flux/python3 first on PYTHONPATH); flux modprobe and flux uri: the
+// package's flux.modprobe and flux.uri.cli run by it.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -37,6 +37,13 @@ int cmd_python(int argc, char** argv) {
     std::printf("%s\n", kPython);
     return 0;
   }
+  exec_python(std::move(args));
+}
+
+// flux uri: flux.uri's resolvers, as flux-core's Python command.
+int cmd_uri(int argc, char** argv) {
+  std::vector<std::string> args = {"-c", "from flux.uri.cli import main; main()"};
+  for (int i = 1; i < argc; i++) args.emplace_back(argv[i]);
   exec_python(std::move(args));
 }
 
