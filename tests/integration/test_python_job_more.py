@@ -10,26 +10,18 @@ each prints JSON (or lines) that the test compares exactly."""
 import json
 import textwrap
 
-from conftest import flux, wait_until_running
+from conftest import wait_until_running
+from pysnippet import ERR_BY_ARG, run_json
 
 PRELUDE = """
 import json, os, signal, sys, tempfile
 from types import SimpleNamespace
-
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        return [type(e).__name__, str(e.args[0]) if e.args else ""]
-    return "ok"
-"""
+""" + ERR_BY_ARG
 
 
 def py(code):
     """Run CODE outside any instance; its stdout as JSON."""
-    r = flux("python", "-c", PRELUDE + textwrap.dedent(code))
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    return run_json(PRELUDE, code)
 
 
 def py_in(inst, code, timeout=60):

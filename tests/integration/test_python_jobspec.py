@@ -4,30 +4,19 @@ package is what is tested. No broker is needed: each test runs a snippet
 that prints JSON, and the assertions here compare it with the jobspecs
 flux-core's Python builds."""
 
-import json
-import textwrap
 
-from conftest import flux
+from pysnippet import ERR_BY_ARG, run_json
 
 # Shared by the snippets: err(f) is [exception type, message] or "ok".
 PRELUDE = """
 import datetime, io, json, os, pathlib, sys, tempfile, yaml
 from flux.job.Jobspec import Jobspec, JobspecV1, validate_jobspec
 from flux.util import fsd, parse_fsd
-
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        return [type(e).__name__, str(e.args[0]) if e.args else ""]
-    return "ok"
-"""
+""" + ERR_BY_ARG
 
 
 def py(code):
-    r = flux("python", "-c", PRELUDE + textwrap.dedent(code))
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    return run_json(PRELUDE, code)
 
 
 def core(count):

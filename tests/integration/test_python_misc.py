@@ -8,26 +8,19 @@ any instance; the rest in a real broker (the `instance` fixture, or one with
 configured resources for the queue tests)."""
 
 import json
-import os
 import platform
 import shutil
 import textwrap
 
 import pytest
 
-from conftest import FLUX, Instance, clean_env, flux, short_dir, wait_until_running
+from conftest import FLUX, Instance, clean_env, short_dir, wait_until_running
+from pysnippet import ERR_BY_TEXT, run_json
 
 PRELUDE = """
 import json, math, os, sys
 import flux
-
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        return [type(e).__name__, str(e)]
-    return "ok"
-"""
+""" + ERR_BY_TEXT
 
 HOST = platform.uname()[1]
 
@@ -35,13 +28,7 @@ HOST = platform.uname()[1]
 def py(*code, inst=None, env=None):
     """Run the CODE blocks (after PRELUDE) with `flux python`, in INST if
     given; its stdout parsed as JSON."""
-    src = PRELUDE + "".join(textwrap.dedent(c) for c in code)
-    if inst is None:
-        r = flux("python", "-c", src, env=env)
-    else:
-        r = inst.run("python", "-c", src, env=env)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    return run_json(PRELUDE, *code, inst=inst, env=env)
 
 
 def ok(inst, *args):

@@ -12,21 +12,15 @@ import textwrap
 
 import pytest
 from conftest import flux
+from pysnippet import ERR_BY_TEXT, run_json
 
-PRELUDE = """
+PRELUDE = ("""
 import io, json, os, sys, time, contextlib
 from flux.hostlist import Hostlist
 from flux.idset import IDset
 from flux.resource import ResourceSet, SchedResourceList, ResourceStatus
 from flux.util import OutputFormat, DisplayValue
-
-def err(f):
-    try:
-        f()
-    except Exception as e:
-        return [type(e).__name__, str(e)]
-    return "ok"
-
+""" + ERR_BY_TEXT + """
 def R(ranks, children, nodelist=None, **extra):
     ex = {"R_lite": [{"rank": ranks, "children": children}], "starttime": 0, "expiration": 0}
     if nodelist:
@@ -35,13 +29,11 @@ def R(ranks, children, nodelist=None, **extra):
     return {"version": 1, "execution": ex}
 
 FLUKE = R("0-3", {"core": "0-3", "gpu": "0"}, "fluke[0-3]")
-"""
+""")
 
 
 def py(code):
-    r = flux("python", "-c", PRELUDE + textwrap.dedent(code))
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    return run_json(PRELUDE, code)
 
 
 # -- ResourceSet ------------------------------------------------------------
