@@ -316,6 +316,25 @@ Rset Rset::copy_ranks(const Idset& ranks) const {
   return out;
 }
 
+Rset Rset::remap_ranks() const {
+  Rset out;
+  out.starttime = starttime;
+  out.expiration = expiration;
+  std::map<uint32_t, uint32_t> to;
+  for (const auto& [rank, node] : nodes_) {
+    uint32_t n = static_cast<uint32_t>(to.size());
+    to[rank] = n;
+    out.nodes_[n] = node;
+  }
+  for (const auto& [name, ranks] : properties) {
+    Idset mapped;
+    for (uint32_t r : ranks)
+      if (auto it = to.find(r); it != to.end()) mapped.insert(it->second);
+    if (!mapped.empty()) out.properties[name] = std::move(mapped);
+  }
+  return out;
+}
+
 bool Rset::contains(const Rset& other) const {
   for (const auto& [rank, node] : other.nodes_) {
     const RsetNode* mine = this->node(rank);

@@ -97,6 +97,9 @@ class Rset {
 
   // A copy holding only the given ranks (times and properties kept).
   Rset copy_ranks(const Idset& ranks) const;
+  // A copy with the ranks renumbered 0..nnodes-1 in rank order (times and
+  // properties kept): a job's R as the instance running in it sees it.
+  Rset remap_ranks() const;
   // True if every core and GPU of other is in this set.
   bool contains(const Rset& other) const;
 

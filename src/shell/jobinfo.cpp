@@ -42,7 +42,7 @@ Result<JobInfo> JobInfo::make(JobId id, std::string_view jobspec, std::string_vi
   }
   if (!found)
     return Error{EINVAL, "R: broker rank " + std::to_string(broker_rank) + " is not in R"};
-  // per-resource {type: node|core, count}: that many tasks per node, or per
+  // per-resource {type: node|core, count (1)}: that many tasks per node, or per
   // core of each node (flux submit --tasks-per-node/--tasks-per-core).
   const Json& shell_opts = info.jobspec.system.shell_options;
   std::vector<int> per_node = slots_per_node(info.jobspec, info.R);
@@ -50,7 +50,7 @@ Result<JobInfo> JobInfo::make(JobId id, std::string_view jobspec, std::string_vi
   if (shell_opts.is_object() && shell_opts.contains("per-resource")) {
     const Json& pr = shell_opts["per-resource"];
     std::string type = pr.is_object() ? pr.value("type", "") : "";
-    int64_t count = pr.is_object() ? pr.value("count", int64_t{0}) : 0;
+    int64_t count = pr.is_object() && pr.contains("count") ? pr.value("count", int64_t{0}) : 1;
     if ((type != "node" && type != "core") || count < 1)
       return Error{EINVAL, "per-resource: type must be node or core, count >= 1"};
     per_node.clear();
@@ -94,6 +94,15 @@ Task<JobInfo> load_jobinfo(Handle& h, JobId id, int64_t broker_rank) {
   auto info = JobInfo::make(id, jobspec, R, rank);
   if (!info) throw FluxError(info.error());
   co_return std::move(*info);
+}
+
+std::string JobInfo::name() const {
+  const Json& job = jobspec.system.all.contains("job") ? jobspec.system.all["job"] : Json();
+  if (job.is_object() && job.contains("name") && job["name"].is_string())
+    return job["name"].get<std::string>();
+  const std::string& cmd = jobspec.tasks.command.front();
+  size_t slash = cmd.rfind('/');
+  return slash == std::string::npos ? cmd : cmd.substr(slash + 1);
 }
 
 }  // namespace flux::shell

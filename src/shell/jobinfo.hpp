@@ -31,6 +31,8 @@ struct JobInfo {
 
   int ntasks() const { return taskmap.ntasks(); }
   int nshells() const { return static_cast<int>(shell_ranks.size()); }
+  // The job's name: attributes.system.job.name, else the command's base name.
+  std::string name() const;
   // "job.0000.…": the job's KVS directory.
   std::string kvs_dir() const { return id.encode(JobIdEncoding::kKvs); }
 

@@ -7,6 +7,9 @@ namespace {
 std::optional<std::string> expand(std::string_view tag, const MustacheContext& ctx) {
   if (tag == "id" || tag == "jobid") return ctx.id.encode(JobIdEncoding::kF58);
   if (tag == "name") return ctx.name;
+  if (tag == "tmpdir" && !ctx.tmpdir.empty()) return ctx.tmpdir;
+  if (tag == "nnodes") return std::to_string(ctx.nnodes);
+  if (tag == "size" || tag == "ntasks") return std::to_string(ctx.ntasks);
   if (tag == "taskid") {
     if (ctx.taskid) return std::to_string(*ctx.taskid);
     return std::nullopt;
@@ -46,7 +49,9 @@ std::string mustache_render(std::string_view tmpl, const MustacheContext& ctx) {
 }
 
 bool mustache_has_taskid(std::string_view tmpl) {
-  MustacheContext a{JobId{}, "", 0}, b{JobId{}, "", 1};
+  MustacheContext a, b;
+  a.taskid = 0;
+  b.taskid = 1;
   return mustache_render(tmpl, a) != mustache_render(tmpl, b);
 }
 

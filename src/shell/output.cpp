@@ -120,23 +120,15 @@ Output::~Output() {
 }
 
 std::string Output::path_of(int taskid, Stream s) const {
-  MustacheContext ctx;
-  ctx.id = info_.id;
-  const Json& job =
-      info_.jobspec.system.all.contains("job") ? info_.jobspec.system.all["job"] : Json();
-  if (job.is_object() && job.contains("name") && job["name"].is_string()) {
-    ctx.name = job["name"].get<std::string>();
-  } else {
-    const std::string& cmd = info_.jobspec.tasks.command.front();
-    ctx.name = cmd.substr(cmd.rfind('/') == std::string::npos ? 0 : cmd.rfind('/') + 1);
-  }
+  MustacheContext ctx = ctx_;
   ctx.taskid = taskid;
   std::string path = mustache_render(options(s).path, ctx);
   if (!path.empty() && path[0] != '/' && !cwd_.empty()) path = cwd_ + "/" + path;
   return path;
 }
 
-void Output::open_files(const std::string& cwd) {
+void Output::open_files(const MustacheContext& ctx, const std::string& cwd) {
+  ctx_ = ctx;
   cwd_ = cwd;
   for (Stream s : {Stream::kStdout, Stream::kStderr}) {
     if (!options(s).to_file) continue;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "jobinfo.hpp"
+#include "mustache.hpp"
 #include "kvs_writer.hpp"
 
 namespace flux::shell {
@@ -47,9 +48,10 @@ class Output {
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
 
-  // Open the files for this shell's tasks. Throws FluxError naming a path
-  // that cannot be opened.
-  void open_files(const std::string& cwd);
+  // Open the files for this shell's tasks, their names rendered from ctx
+  // (with each task's id) and relative to cwd. Throws FluxError naming a
+  // path that cannot be opened.
+  void open_files(const MustacheContext& ctx, const std::string& cwd);
   // The header event (RFC 24) for the whole job.
   EventlogEntry header() const;
   // Redirect events for this shell's tasks, one per task and file stream.
@@ -70,6 +72,7 @@ class Output {
 
   const JobInfo& info_;
   OutputOptions opts_;
+  MustacheContext ctx_;
   KvsWriter* kvs_;
   std::string cwd_;
   std::map<std::string, int> files_;                    // path -> fd

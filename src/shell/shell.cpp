@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "files.hpp"
 #include "input.hpp"
 #include "libflux/kvs.hpp"
 #include "libflux/rlimit.hpp"
@@ -80,7 +81,18 @@ void Shell::setup_options() {
   cwd_ = info_.jobspec.system.cwd.value_or(current_dir());
   if (h_) kvs_ = std::make_unique<KvsWriter>(*h_);
   output_ = std::make_unique<Output>(info_, *out, kvs_.get());
-  output_->open_files(cwd_);
+  output_->open_files(mustache_context(), cwd_);
+  stage_files(info_.jobspec.system.all.value("files", Json()), tmpdir_);
+}
+
+MustacheContext Shell::mustache_context() const {
+  MustacheContext ctx;
+  ctx.id = info_.id;
+  ctx.name = info_.name();
+  ctx.tmpdir = tmpdir_;
+  ctx.nnodes = info_.nshells();
+  ctx.ntasks = info_.ntasks();
+  return ctx;
 }
 
 // FLUX_JOB_TMPDIR, as flux-core makes it: jobtmp-SHELLRANK-ID in the
@@ -173,7 +185,10 @@ void Shell::start(LocalTask& t) {
   bool pmi = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0;
   TaskSpec spec;
   spec.taskid = t.id;
-  spec.argv = info_.jobspec.tasks.command;
+  // Arguments may name the job's {{tmpdir}} (flux batch's script), its id...
+  MustacheContext ctx = mustache_context();
+  ctx.taskid = t.id;
+  for (const auto& arg : info_.jobspec.tasks.command) spec.argv.push_back(mustache_render(arg, ctx));
   spec.env = task_env(t, pmi ? sv[1] : -1);
   spec.cwd = cwd_;
   spec.stdin_path = stdin_path_;
@@ -296,8 +311,8 @@ void Shell::on_pmi_abort(int taskid, int code, const std::string& msg) {
 }
 
 Task<int> Shell::run() {
-  setup_options();
   co_await make_tmpdir();
+  setup_options();
   if (h_) co_await write_headers();
 
   PmiJob pj;

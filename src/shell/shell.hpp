@@ -16,6 +16,7 @@
 #include "io.hpp"
 #include "jobinfo.hpp"
 #include "kvs_writer.hpp"
+#include "mustache.hpp"
 #include "libflux/pmi_server.hpp"
 #include "output.hpp"
 
@@ -55,6 +56,7 @@ class Shell {
   };
 
   void setup_options();
+  MustacheContext mustache_context() const;
   Task<void> write_headers();
   Task<void> wait_for_output_log();
   Task<void> make_tmpdir();

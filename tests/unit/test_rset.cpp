@@ -266,3 +266,18 @@ TEST(Rset, RankWithNoCoresOrGpusIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("holds no cores or GPUs"), std::string::npos);
 }
+
+// A job's R as its nested instance sees it: ranks 0..n-1, hosts, cores,
+// times and properties carried along.
+TEST(Rset, RemapRanks) {
+  Rset r = make(kBig).copy_ranks(Idset::decode("3,7-8").value());
+  r.expiration = 100;
+  r.properties["big"] = Idset::decode("7-8").value();
+  Rset m = r.remap_ranks();
+  EXPECT_EQ(m.ranks().encode(), "0-2");
+  EXPECT_EQ(m.node(0)->host, "node3");
+  EXPECT_EQ(m.node(2)->host, "node8");
+  EXPECT_EQ(m.ncores(), r.ncores());
+  EXPECT_EQ(m.expiration, 100);
+  EXPECT_EQ(m.properties["big"].encode(), "1-2");
+}

@@ -15,6 +15,7 @@
 #include "libflux/kvs.hpp"
 #include "libflux/rexec.hpp"
 #include "libflux/rset.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::exec {
 
@@ -57,9 +58,15 @@ void ExecService::start_real(const Message& m, uint64_t id, const Json& jobspec,
   for (uint32_t rank : rset.value().ranks()) job->shells.push_back(Shell{rank});
   jobs_[id] = job;
   exec_events(*job, {{"init", Json::object()}, {"starting", Json::object()}});
+  // The allocation ends at R's expiration (the scheduler's, which within a
+  // nested instance is never past the instance's own); without one, after
+  // the jobspec's duration.
   double limit = 0;
-  if (jobspec.contains("attributes") && jobspec["attributes"].contains("system"))
+  if (rset.value().expiration > 0) {
+    limit = std::max(rset.value().expiration - wallclock(), 0.001);
+  } else if (jobspec.contains("attributes") && jobspec["attributes"].contains("system")) {
     limit = jobspec["attributes"]["system"].value("duration", 0.0);
+  }
   if (limit > 0) {
     std::weak_ptr<RealJob> weak = job;
     job->expire_timer = h_.reactor().after(limit, [this, weak] {

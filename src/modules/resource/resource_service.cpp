@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "discover.hpp"
+#include "libflux/jobid.hpp"
 #include "libflux/kvs.hpp"
 #include "libflux/printable.hpp"
 
@@ -104,6 +105,9 @@ Task<void> ResourceService::load_r(Json config) {
         }
       }
     }
+  } else if (auto job_r = co_await r_of_enclosing_job()) {
+    all_ = std::move(*job_r);
+    method_ = "job";
   } else {
     // As flux-core: an R already in the KVS (a restart, or one put there)
     // is the instance's; only without one are the ranks asked.
@@ -159,6 +163,33 @@ Task<void> ResourceService::load_r(Json config) {
   kvs::Txn txn;
   txn.put_json(kRKey, r);
   co_await kvs::commit(h_, txn);
+}
+
+// An instance that is a job of another (attributes jobid and parent-uri)
+// has exactly the job's R: read from the parent, ranks renumbered as the
+// job's brokers are (the job's first node is our rank 0).
+Task<std::optional<Rset>> ResourceService::r_of_enclosing_job() {
+  std::string jobid, parent;
+  try {
+    Json jreq = {{"name", "jobid"}};
+    Message j = co_await h_.rpc("attr.get", jreq);
+    jobid = j.json().value().at("value").get<std::string>();
+    Json preq = {{"name", "parent-uri"}};
+    Message p = co_await h_.rpc("attr.get", preq);
+    parent = p.json().value().at("value").get<std::string>();
+  } catch (const FluxError&) {
+    co_return std::nullopt;  // not a job
+  }
+  auto id = JobId::parse(jobid);
+  if (!id) throw FluxError(EINVAL, "jobid attribute: " + id.error().message);
+  // Once, at load, as flux-core's: a blocking connection to the parent.
+  auto ph = Handle::open(parent);
+  Json req = {{"id", id->value}, {"keys", Json::array({"R"})}, {"flags", 0}};
+  Json resp = ph->rpc("job-info.lookup", req).timeout(30.0).get_json();
+  const Json& text = resp.at("R");
+  auto r = text.is_string() ? Rset::decode(text.get<std::string>()) : Rset::from_json(text);
+  if (!r) throw FluxError(EINVAL, "R of job " + jobid + ": " + r.error().message);
+  co_return r->remap_ranks();
 }
 
 Task<void> ResourceService::serve_follower() {

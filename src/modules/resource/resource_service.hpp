@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ class ResourceService {
 
  private:
   Task<void> load_r(Json config);
+  Task<std::optional<Rset>> r_of_enclosing_job();
   // Rank > 0: answer resource.topo-get, pass everything else to rank 0.
   Task<void> serve_follower();
   // A request that reached a follower, sent on to rank 0 (and its answers back).

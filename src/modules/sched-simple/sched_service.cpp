@@ -167,7 +167,10 @@ void SchedService::schedule() {
       if (!mine.empty()) alloc.properties[name] = std::move(mine);
     }
     alloc.starttime = wallclock();
+    // No job outlives the instance's own expiration (a nested instance's).
     alloc.expiration = p.duration > 0 ? alloc.starttime + p.duration : all_.expiration;
+    if (all_.expiration > 0 && alloc.expiration > all_.expiration)
+      alloc.expiration = all_.expiration;
     free -= alloc;
     allocated_ |= alloc;
     jobs_[p.id] = alloc;
