@@ -14,6 +14,7 @@
 
 #include "job_query.hpp"
 #include "libflux/child_reaper.hpp"
+#include "libflux/config_file.hpp"
 #include "libflux/constraint_query.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/idset.hpp"
@@ -182,18 +183,31 @@ double time_limit_seconds(const std::string& s) {
 
 }  // namespace
 
-void SubmitOptions::add_to(CLI::App& app) {
-  app.add_option("-n,--ntasks", ntasks, "Number of tasks to start")
-      ->each([this](const std::string&) { ntasks_given = true; });
-  app.add_option("-c,--cores-per-task", cores_per_task, "Number of cores to allocate per task")
-      ->each([this](const std::string&) { per_task_given = true; });
-  app.add_option("-g,--gpus-per-task", gpus_per_task, "Number of GPUs to allocate per task")
-      ->each([this](const std::string& v) { per_task_given = per_task_given || v != "0"; });
-  // Per-resource: a number of cores (or nodes) and tasks per node or core.
-  app.add_option("--cores", cores, "Number of cores to allocate (per-resource)");
-  app.add_option("--tasks-per-node", tasks_per_node, "Tasks per node (per-resource)");
-  app.add_option("--tasks-per-core", tasks_per_core, "Tasks per core (per-resource)");
-  app.add_option("--gpus-per-node", gpus_per_node, "GPUs per node, with -N (per-resource)");
+void SubmitOptions::add_to(CLI::App& app, Shape shape) {
+  if (shape == Shape::kSlots) {
+    app.add_option("-n,--nslots", ntasks, "Number of resource slots (default: -N, else required)")
+        ->each([this](const std::string&) { ntasks_given = true; });
+    app.add_option("-c,--cores-per-slot", cores_per_task, "Number of cores per slot (default 1)");
+    app.add_option("-g,--gpus-per-slot", gpus_per_task, "Number of GPUs per slot");
+    app.add_option("--broker-opts,--broker-opt", broker_opts,
+                   "Options for the new instance's brokers (comma-separated)")
+        ->allow_extra_args(false);
+    app.add_option("--conf", confs,
+                   "Configuration of the new instance: KEY=VAL, JSON or TOML text, or a file")
+        ->allow_extra_args(false);
+  } else {
+    app.add_option("-n,--ntasks", ntasks, "Number of tasks to start")
+        ->each([this](const std::string&) { ntasks_given = true; });
+    app.add_option("-c,--cores-per-task", cores_per_task, "Number of cores to allocate per task")
+        ->each([this](const std::string&) { per_task_given = true; });
+    app.add_option("-g,--gpus-per-task", gpus_per_task, "Number of GPUs to allocate per task")
+        ->each([this](const std::string& v) { per_task_given = per_task_given || v != "0"; });
+    // Per-resource: a number of cores (or nodes) and tasks per node or core.
+    app.add_option("--cores", cores, "Number of cores to allocate (per-resource)");
+    app.add_option("--tasks-per-node", tasks_per_node, "Tasks per node (per-resource)");
+    app.add_option("--tasks-per-core", tasks_per_core, "Tasks per core (per-resource)");
+    app.add_option("--gpus-per-node", gpus_per_node, "GPUs per node, with -N (per-resource)");
+  }
   app.add_option("-N,--nodes", nnodes, "Number of nodes to allocate");
   app.add_flag("-x,--exclusive", exclusive, "Allocate whole nodes (with -N)");
   app.add_option("-t,--time-limit", time_limit, "Time limit (Flux Standard Duration, e.g. 10m)");
@@ -235,6 +249,37 @@ void SubmitOptions::add_to(CLI::App& app) {
   app.add_option("-q,--queue", queue, "Submit to the named queue");
   app.add_option("--wait-event", wait_event, "Wait for EVENT (exec.EVENT: exec eventlog)");
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
+}
+
+Json SubmitOptions::instance_jobspec(const std::vector<std::string>& command) const {
+  SubmitOptions o = *this;
+  if (!o.ntasks_given) {
+    if (o.nnodes <= 0) throw FluxError(EINVAL, "Number of slots to allocate must be specified");
+    o.ntasks = o.nnodes;
+    o.ntasks_given = true;
+    o.exclusive = true;
+  }
+  std::vector<std::string> argv = {"flux", "broker"};
+  for (const auto& list : broker_opts)
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = list.find(',', start);
+      std::string one = list.substr(start, comma == std::string::npos ? comma : comma - start);
+      if (!one.empty()) argv.push_back(one);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  Json conf = Json::object();
+  for (const auto& c : confs) config_update(conf, c);
+  if (!confs.empty()) argv.push_back("-c{{tmpdir}}/conf.json");
+  argv.insert(argv.end(), command.begin(), command.end());
+  Json js = o.jobspec(argv);
+  Json& sys = js["attributes"]["system"];
+  Json& shell = sys["shell"]["options"];
+  if (!shell.contains("per-resource")) shell["per-resource"] = {{"type", "node"}};
+  if (!shell.contains("mpi")) shell["mpi"] = "none";
+  if (!shell.contains("exit-timeout")) shell["exit-timeout"] = "none";
+  if (!confs.empty()) sys["files"]["conf.json"] = {{"mode", 0100600}, {"data", conf}};
+  return js;
 }
 
 uint32_t SubmitOptions::flag_bits() const {

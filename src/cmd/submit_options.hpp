@@ -16,6 +16,11 @@
 
 namespace flux::cmd {
 
+// How -n/-c/-g read: tasks (submit, run) or an instance's resource slots
+// (batch, alloc: -n/--nslots, -c/--cores-per-slot, -g/--gpus-per-slot, and
+// --broker-opts and --conf for the new instance's brokers).
+enum class Shape { kTasks, kSlots };
+
 struct SubmitOptions {
   int ntasks = 1;
   bool ntasks_given = false;
@@ -51,7 +56,16 @@ struct SubmitOptions {
   std::string queue;  // -q: attributes.system.queue
   bool wait = false;
 
-  void add_to(CLI::App& app);
+  std::vector<std::string> broker_opts;  // --broker-opts (kSlots), comma lists
+  std::vector<std::string> confs;        // --conf (kSlots), in order
+
+  void add_to(CLI::App& app, Shape shape = Shape::kTasks);
+  // The jobspec of a Flux instance as a job (flux batch, flux alloc), in
+  // flux-core's shape: one `flux broker [BROKER_OPTS] COMMAND...` per node
+  // of the allocation (shell option per-resource.type=node), the --conf
+  // table as the file conf.json in the job's tmpdir. -N without -n asks
+  // for whole nodes; neither is EINVAL.
+  Json instance_jobspec(const std::vector<std::string>& command) const;
   // The jobspec for argv (with "{cc}" in arguments replaced by cc if >= 0).
   Json jobspec(std::vector<std::string> argv, long cc = -1) const;
   Json per_resource_jobspec(const std::vector<std::string>& argv, double duration) const;

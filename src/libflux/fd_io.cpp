@@ -99,8 +99,10 @@ struct FdWriter::Impl : std::enable_shared_from_this<Impl> {
 
 FdWriter::FdWriter(Reactor& r, int fd) : impl_(std::make_shared<Impl>(io_context(r), fd)) {}
 
+// A writer that was closed finishes writing what it holds (its pending
+// handler keeps it alive); one that was not is closed now.
 FdWriter::~FdWriter() {
-  if (!impl_->closed) impl_->finish();
+  if (!impl_->closed && !impl_->closing) impl_->finish();
 }
 
 void FdWriter::write(std::string data) {

@@ -28,7 +28,8 @@ class FdReader {
 };
 
 // Writes queued data to an fd (a pipe or socket) as it becomes writable.
-// close() closes the fd once everything queued is written. Write errors
+// close() closes the fd once everything queued is written, even if the
+// FdWriter is destroyed before then. Write errors
 // (EPIPE: the reader is gone) drop the rest quietly. Owns the fd.
 class FdWriter {
  public:

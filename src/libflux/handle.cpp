@@ -345,7 +345,7 @@ std::unique_ptr<Handle> Handle::open(const std::string& uri) {
     u = env;
   }
   auto reactor = std::make_unique<Reactor>();
-  auto conn = connect_local(*reactor, u);
+  auto conn = connect_uri(*reactor, u);
   if (!conn) throw FluxError(conn.error());
   auto h = std::make_unique<Handle>(*reactor, std::move(*conn));
   h->owned_reactor_ = std::move(reactor);

@@ -24,7 +24,9 @@ class LocalConnector : public Connector {
 
 }  // namespace
 
-Result<std::unique_ptr<Connector>> connect_local(Reactor& r, const std::string& uri) {
+namespace {
+
+Result<int> connect_socket(const std::string& uri) {
   std::string path = uri;
   if (path.rfind("local://", 0) == 0) {
     path = path.substr(8);
@@ -43,6 +45,25 @@ Result<std::unique_ptr<Connector>> connect_local(Reactor& r, const std::string& 
     ::close(fd);
     return Error{e, "cannot connect to " + path + ": " + std::strerror(e)};
   }
+  return fd;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connector>> connect_local(Reactor& r, const std::string& uri) {
+  auto fd = connect_socket(uri);
+  if (!fd) return fd.error();
+  auto ok = read_handshake(*fd);
+  if (!ok) return ok.error();
+  return connect_fd(r, *fd);
+}
+
+Result<int> connect_stream(const std::string& uri) {
+  if (uri.rfind("ssh://", 0) == 0) return spawn_ssh_relay(uri);
+  return connect_socket(uri);
+}
+
+Result<int> read_handshake(int fd) {
   unsigned char status = 0;
   ssize_t n;
   do {
@@ -56,7 +77,12 @@ Result<std::unique_ptr<Connector>> connect_local(Reactor& r, const std::string& 
     ::close(fd);
     return Error{status, std::string("broker refused the connection: ") + std::strerror(status)};
   }
-  return connect_fd(r, fd);
+  return fd;
+}
+
+Result<std::unique_ptr<Connector>> connect_uri(Reactor& r, const std::string& uri) {
+  if (uri.rfind("ssh://", 0) == 0) return connect_ssh(r, uri);
+  return connect_local(r, uri);
 }
 
 std::unique_ptr<Connector> connect_fd(Reactor& r, int fd) {

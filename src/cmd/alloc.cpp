@@ -1,0 +1,97 @@
+// flux alloc: a new Flux instance as a job of this one, running COMMAND
+// (default: an interactive shell) with our terminal's input and output;
+// its exit code is COMMAND's. --bg: wait until the instance is up, print
+// its job id and leave it running.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli.hpp"
+#include "command.hpp"
+#include "job_attach.hpp"
+#include "instance_uri.hpp"
+#include "job_query.hpp"
+#include "libflux/wallclock.hpp"
+#include "submit_options.hpp"
+
+namespace flux::cmd {
+
+namespace {
+
+// Wait for the job's instance to post its URI, then for it to finish
+// starting (state-machine.wait). The job ending first is an error.
+void wait_for_instance(Handle& h, JobId id, int verbose) {
+  Rpc rpc = jobcmd::eventlog_watch(h, id, "eventlog");
+  double t0 = 0;
+  std::string uri;
+  while (auto m = rpc.next()) {
+    EventlogEntry e = jobcmd::watch_entry(*m);
+    if (t0 == 0) t0 = e.timestamp;
+    if (verbose && e.name == "alloc")
+      std::fprintf(stderr, "%s: %6.3fs: resources allocated\n", id.encode().c_str(),
+                   e.timestamp - t0);
+    if (e.name == "memo" && e.context.contains("uri") && e.context["uri"].is_string()) {
+      uri = e.context["uri"].get<std::string>();
+      break;
+    }
+  }
+  if (uri.empty()) throw FluxError(EIO, id.encode() + ": unexpectedly exited");
+  jobcmd::eventlog_watch_cancel(h, rpc);
+  while (rpc.next()) {
+  }
+  if (verbose)
+    std::fprintf(stderr, "%s: %6.3fs: waiting for instance\n", id.encode().c_str(),
+                 wallclock() - t0);
+  std::unique_ptr<Handle> child;
+  try {
+    child = Handle::open(local_uri_of(uri));
+  } catch (const FluxError& e) {
+    throw FluxError(e.errnum(), "Unable to connect to " + id.encode() + ": " + e.what());
+  }
+  try {
+    child->rpc("state-machine.wait").get_json();
+  } catch (const FluxError&) {
+    throw FluxError(EIO, id.encode() + ": instance startup failed");
+  }
+  if (verbose)
+    std::fprintf(stderr, "%s: %6.3fs: ready\n", id.encode().c_str(), wallclock() - t0);
+}
+
+}  // namespace
+
+int cmd_alloc(int argc, char** argv) {
+  CLI::App app{"Allocate resources and start a new Flux instance on them."};
+  SubmitOptions opts;
+  opts.add_to(app, Shape::kSlots);
+  int verbose = 0;
+  bool bg = false;
+  app.add_flag("-v,--verbose", verbose, "Increase verbosity on stderr (multiple use OK)");
+  app.add_flag("--bg", bg, "Wait for the new instance to start, but do not attach to it");
+  app.prefix_command();  // the command and everything after it is the instance's
+  app.footer("[COMMAND [ARGS...]] follows the options (default: an interactive shell).");
+  if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  std::vector<std::string> command = app.remaining();
+  if (!command.empty() && command[0] == "--") command.erase(command.begin());
+  // In the background without a command the instance just runs until it
+  // is shut down (no initial program).
+  if (bg && command.empty()) opts.broker_opts.push_back("-Sbroker.rc2_none=1");
+  Json js = opts.instance_jobspec(command);
+  if (opts.dry_run) {
+    std::printf("%s\n", js.dump().c_str());
+    return 0;
+  }
+  auto h = open_instance();
+  auto ids = submit_jobspecs(*h, {js.dump()}, opts.urgency, opts.flag_bits());
+  JobId id = ids[0];
+  if (bg) {
+    if (verbose) std::fprintf(stderr, "%s: %6.3fs: waiting for resources\n", id.encode().c_str(), 0.0);
+    wait_for_instance(*h, id, verbose);
+    std::printf("%s\n", id.encode().c_str());
+    return 0;
+  }
+  if (verbose > 0) std::fprintf(stderr, "jobid: %s\n", id.encode().c_str());
+  AttachOptions ao;
+  return attach_job(*h, id, ao, "flux-job");
+}
+
+}  // namespace flux::cmd

@@ -1,0 +1,60 @@
+#include "instance_uri.hpp"
+
+#include <unistd.h>
+
+#include "libflux/eventlog.hpp"
+
+namespace flux::cmd {
+
+std::string local_uri_of(const std::string& uri) {
+  constexpr std::string_view kSsh = "ssh://";
+  if (uri.rfind(kSsh, 0) != 0) return uri;
+  size_t slash = uri.find('/', kSsh.size());
+  if (slash == std::string::npos) return uri;
+  std::string host = uri.substr(kSsh.size(), slash - kSsh.size());
+  if (size_t at = host.find('@'); at != std::string::npos) host = host.substr(at + 1);
+  char self[256] = "";
+  ::gethostname(self, sizeof(self) - 1);
+  if (host != self) return uri;
+  return "local://" + uri.substr(slash);
+}
+
+std::string job_instance_uri(Handle& h, JobId id) {
+  Json req = {{"id", id.value}, {"keys", Json::array({"eventlog"})}, {"flags", 0}};
+  Json r = h.rpc("job-info.lookup", req).get_json();
+  auto events = eventlog_decode(r.at("eventlog").get<std::string>());
+  if (!events) throw FluxError(EPROTO, id.encode() + ": " + events.error().message);
+  std::string uri;
+  bool running = false;
+  for (const auto& e : *events) {
+    if (e.name == "alloc") running = true;
+    if (e.name == "finish" || e.name == "clean") running = false;
+    if (e.name == "memo" && e.context.is_object() && e.context.contains("uri") &&
+        e.context["uri"].is_string())
+      uri = e.context["uri"].get<std::string>();
+  }
+  if (!running) throw FluxError(ENOENT, "jobid " + id.encode() + " is not running");
+  if (uri.empty()) throw FluxError(ENOENT, "jobid " + id.encode() + " is not a Flux instance");
+  return uri;
+}
+
+std::string resolve_instance_uri(const std::string& target) {
+  if (target.find("://") != std::string::npos) return target;
+  std::string path = target.rfind("jobid:", 0) == 0 ? target.substr(6) : target;
+  std::string uri;  // empty: the enclosing instance
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string one = path.substr(start, slash == std::string::npos ? slash : slash - start);
+    start = slash == std::string::npos ? path.size() + 1 : slash + 1;
+    if (one.empty()) continue;
+    auto id = JobId::parse(one);
+    if (!id) throw FluxError(EINVAL, "invalid jobid: " + one);
+    auto h = Handle::open(uri);
+    uri = local_uri_of(job_instance_uri(*h, *id));
+  }
+  if (uri.empty()) throw FluxError(EINVAL, "invalid target: " + target);
+  return uri;
+}
+
+}  // namespace flux::cmd

@@ -1,0 +1,25 @@
+// Finding a Flux instance that runs as a job: its rank 0 posts its URI
+// (ssh://HOST/PATH) in the job's memo. flux proxy, flux alloc --bg.
+#pragma once
+
+#include <string>
+
+#include "libflux/handle.hpp"
+#include "libflux/jobid.hpp"
+
+namespace flux::cmd {
+
+// uri as local://PATH when it is ssh://HOST/PATH and HOST is this machine.
+std::string local_uri_of(const std::string& uri);
+
+// The URI a running job's instance posted. ENOENT "jobid ID is not
+// running" for a job that is not running; "... is not a Flux instance" for
+// one that never posted a URI.
+std::string job_instance_uri(Handle& h, JobId id);
+
+// TARGET as flux-core's tools take it: a URI (local://, ssh://) as it is,
+// or [jobid:]ID[/ID...], a job of the enclosing instance (then a job of
+// that job's instance, ...), made local where it can be.
+std::string resolve_instance_uri(const std::string& target);
+
+}  // namespace flux::cmd

@@ -1,0 +1,41 @@
+#include "splice.hpp"
+
+#include <unistd.h>
+
+namespace flux::cmd {
+
+namespace {
+// Reader and writer each own their fd: a socket gets a second descriptor.
+int own(int in, int out) {
+  return in == out ? ::dup(out) : out;
+}
+}  // namespace
+
+Splice::Splice(Reactor& r, int a_in, int a_out, int b_in, int b_out,
+               std::function<void()> on_done)
+    : on_done_(std::move(on_done)) {
+  to_a_ = std::make_unique<FdWriter>(r, own(a_in, a_out));
+  to_b_ = std::make_unique<FdWriter>(r, own(b_in, b_out));
+  from_a_ = std::make_unique<FdReader>(
+      r, a_in, [this](std::string_view d) { to_b_->write(std::string(d)); },
+      [this] { finish(); });
+  from_b_ = std::make_unique<FdReader>(
+      r, b_in, [this](std::string_view d) { to_a_->write(std::string(d)); },
+      [this] { finish(); });
+}
+
+Splice::~Splice() = default;
+
+// One side hung up: stop reading; what was read is still written out, then
+// both are closed, so the survivor sees EOF too.
+void Splice::finish() {
+  if (done_) return;
+  done_ = true;
+  from_a_.reset();  // safe from their own callbacks: they stop reading
+  from_b_.reset();
+  to_a_->close();
+  to_b_->close();
+  if (on_done_) on_done_();
+}
+
+}  // namespace flux::cmd
