@@ -1,0 +1,248 @@
+"""Instances as jobs (flux batch, flux alloc, flux proxy): real nested
+brokers started by real job shells on a share of a test instance's
+(configured) resources, checked level by level."""
+
+import json
+import os
+import pathlib
+import signal
+import time
+
+from conftest import FLUX, clean_env, flux
+
+# Two nodes of four cores each (not verified against this machine).
+R = {
+    "version": 1,
+    "execution": {
+        "R_lite": [{"rank": "0-1", "children": {"core": "0-3"}}],
+        "nodelist": ["node[0-1]"],
+        "starttime": 0,
+        "expiration": 0,
+    },
+}
+
+
+def config(d, cores="0-3", nnodes=2):
+    r = json.loads(json.dumps(R))
+    ranks = "0" if nnodes == 1 else f"0-{nnodes - 1}"
+    r["execution"]["R_lite"][0] = {"rank": ranks, "children": {"core": cores}}
+    r["execution"]["nodelist"] = ["node0" if nnodes == 1 else f"node[{ranks}]"]
+    (d / "R.json").write_text(json.dumps(r))
+    (d / "conf.toml").write_text(f'[resource]\npath = "{d / "R.json"}"\nnoverify = true\n')
+    return f"--config-path={d / 'conf.toml'}"
+
+
+def script(d, name, text):
+    p = d / name
+    p.write_text("#!/bin/sh\n" + text)
+    p.chmod(0o755)
+    return p
+
+
+def start(d, driver, size=2, timeout=120):
+    """flux start a test instance of SIZE brokers on R running DRIVER."""
+    r = flux("start", f"--test-size={size}", config(d, nnodes=size), "sh", str(driver),
+             timeout=timeout, cwd=d)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_three_levels_each_see_their_share_and_give_it_back(tmp_path):
+    d = tmp_path
+    listing = "flux resource list -s {} -no '{{nnodes}} {{ncores}}'"
+    script(d, "level2.sh", f"""
+{listing.format('all')} > {d}/level2
+flux getattr instance-level > {d}/level2.level
+flux run -n2 sh -c 'echo $FLUX_JOB_SIZE' > {d}/level3
+""")
+    script(d, "level1.sh", f"""
+{listing.format('all')} > {d}/level1
+flux getattr instance-level > {d}/level1.level
+flux getattr jobid > {d}/level1.jobid
+flux alloc -N1 -n2 sh {d}/level2.sh
+{listing.format('free')} > {d}/level1.after
+""")
+    driver = script(d, "driver.sh", f"""
+set -e
+{listing.format('all')} > {d}/level0
+id=$(flux batch -N2 -n4 {d}/level1.sh)
+echo $id > {d}/level1.id
+flux job wait-event -t 90 $id clean >/dev/null
+{listing.format('free')} > {d}/level0.after
+""")
+    start(d, driver)
+    read = lambda name: (d / name).read_text().strip()
+    assert read("level0") == "2 8"
+    assert read("level1") == "2 4"  # -N2 -n4: two cores on each node
+    assert read("level1.level") == "1"
+    assert read("level1.jobid") == read("level1.id")
+    assert read("level2") == "1 2"
+    assert read("level2.level") == "2"
+    assert read("level3").split() == ["2", "2"]
+    assert read("level1.after") == "2 4"  # the allocation came back
+    assert read("level0.after") == "2 8"
+    # The batch job's output went to flux-{{id}}.out in its cwd.
+    assert (d / f"flux-{read('level1.id')}.out").exists()
+
+
+def test_cancel_of_a_batch_job_kills_every_descendant(tmp_path):
+    d = tmp_path
+    script(d, "level2.sh", f"""
+flux getattr broker.pid > {d}/pid.broker2
+flux run sh -c 'echo $$ > {d}/pid.task2; exec sleep 300'
+""")
+    script(d, "level1.sh", f"""
+flux getattr broker.pid > {d}/pid.broker1
+flux submit sh -c 'echo $$ > {d}/pid.task1; exec sleep 300' >/dev/null
+flux alloc -n1 sh {d}/level2.sh
+""")
+    names = ["pid.broker1", "pid.broker2", "pid.task1", "pid.task2"]
+    wait_all = " && ".join(f"[ -s {d}/{n} ]" for n in names)
+    driver = script(d, "driver.sh", f"""
+id=$(flux batch -N1 -n4 {d}/level1.sh)
+i=0
+until {wait_all}; do
+  i=$((i+1)); [ $i -gt 600 ] && {{ echo pids never appeared; exit 1; }}
+  sleep 0.05
+done
+flux cancel $id
+flux job wait-event -t 60 $id clean >/dev/null
+""")
+    start(d, driver)
+    pids = [int((d / n).read_text()) for n in names]
+    deadline = time.monotonic() + 10
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [p for p in pids if pid_alive(p)]
+    for p in alive:
+        os.kill(p, signal.SIGKILL)
+    assert not alive, f"still running after cancel: {alive}"
+
+
+def test_proxy_uri_and_ssh_connector(tmp_path):
+    d = tmp_path
+    fake_ssh = script(d, "fakessh", 'while [ "$1" = -p ]; do shift 2; done\nshift\nexec "$@"\n')
+    driver = script(d, "driver.sh", f"""
+set -e
+id=$(flux alloc --bg -N1)
+flux proxy $id flux getattr instance-level > {d}/level
+flux proxy $id sh -c 'flux run -n1 echo hello; echo $FLUX_PROXY_REMOTE' > {d}/run
+flux uri --remote $id > {d}/remote
+FLUX_SSH={fake_ssh} flux proxy $(cat {d}/remote) flux getattr jobid > {d}/viassh
+flux proxy $id flux shutdown 2>/dev/null || true
+flux job wait-event -t 60 $id clean >/dev/null
+flux proxy $id true 2> {d}/gone && exit 1
+echo $id > {d}/id
+""")
+    start(d, driver)
+    read = lambda name: (d / name).read_text().strip()
+    assert read("level") == "1"
+    out = read("run").splitlines()
+    assert out[0] == "hello" and out[1].startswith("local://")
+    assert read("remote").startswith("ssh://")
+    assert read("viassh") == read("id")
+    assert "is not running" in read("gone")
+
+
+def test_batch_directives_wrap_stdin_and_conf(tmp_path):
+    d = tmp_path
+    (d / "dir.sh").write_text(
+        "#!/bin/sh\n# flux: -N1\n# flux: --job-name=dirjob  # a comment\n"
+        "# flux: --setattr=user.note='''it's \"x\"'''\n"
+        f"flux config get resource.noverify > {d}/conf\n")
+    driver = script(d, "driver.sh", f"""
+set -e
+a=$(flux batch --conf=resource.noverify=true {d}/dir.sh)
+b=$(flux batch -n1 --wrap echo wrapped)
+c=$(printf '#!/bin/sh\\necho from stdin\\n' | flux batch -n1 --output={d}/c.out)
+for id in $a $b $c; do flux job wait-event -t 60 $id clean >/dev/null; done
+flux jobs -no '{{name}}' $a $b $c > {d}/names
+flux job info $a jobspec > {d}/jobspec
+cat flux-$b.out > {d}/b.out
+""")
+    start(d, driver)
+    read = lambda name: (d / name).read_text().strip()
+    assert read("conf") == "true"
+    assert read("names").split() == ["dirjob", "echo", "batch"]
+    assert read("b.out") == "wrapped"
+    assert read("c.out") == "from stdin"
+    js = json.loads(read("jobspec"))
+    assert js["attributes"]["user"]["note"] == "it's \"x\""
+    cmd = js["tasks"][0]["command"]
+    assert cmd[:2] == ["flux", "broker"] and cmd[-1] == "{{tmpdir}}/script"
+    assert "-c{{tmpdir}}/conf.json" in cmd
+    opts = js["attributes"]["system"]["shell"]["options"]
+    assert opts["per-resource"] == {"type": "node"}
+    assert js["attributes"]["system"]["files"]["script"]["mode"] == 0o100700
+
+
+def test_batch_and_alloc_errors(tmp_path):
+    d = tmp_path
+    (d / "noshebang.sh").write_text("echo hi\n")
+    (d / "orphan.sh").write_text("#!/bin/sh\n# flux: -N1\necho hi\n# flux: -n2\n")
+    (d / "unknown.sh").write_text("#!/bin/sh\n# flux: frob\n")
+    env = clean_env()
+    cases = [
+        (["batch", "-n1", d / "noshebang.sh"], "does not appear to start with '#!'"),
+        (["batch", "-n1", d / "orphan.sh"], "line 4: orphan 'flux:' detected"),
+        (["batch", "-n1", d / "unknown.sh"], "line 2: Unknown directive:  frob"),
+        (["alloc", "true"], "Number of slots to allocate must be specified"),
+        (["batch", "--frobnicate", "x"], "--frobnicate"),
+    ]
+    for args, text in cases:
+        r = flux(*args, env={**env, "FLUX_URI": "local:///nonexistent"})
+        assert r.returncode != 0, args
+        assert text in r.stderr, (args, r.stderr)
+
+
+def test_alloc_passes_stdin_and_exit_code(tmp_path):
+    d = tmp_path
+    driver = script(d, "driver.sh", f"""
+echo typed | flux alloc -n1 sh -c 'read x; echo got $x' > {d}/out
+flux alloc -n1 sh -c 'exit 3'
+echo $? > {d}/rc
+""")
+    start(d, driver, size=1)
+    assert (d / "out").read_text() == "got typed\n"
+    assert (d / "rc").read_text() == "3\n"
+
+
+def test_nested_jobs_end_before_the_instance_expires(tmp_path):
+    d = tmp_path
+    script(d, "inner.sh", f"""
+id=$(flux submit -t 1h sleep 300)
+flux job wait-event -t 30 $id start >/dev/null
+flux job info $id R > {d}/inner.R
+flux cancel $id
+""")
+    driver = script(d, "driver.sh", f"""
+id=$(flux batch -n1 -t 10m {d}/inner.sh)
+flux job wait-event -t 60 $id clean >/dev/null
+flux job info $id R > {d}/outer.R
+""")
+    start(d, driver, size=1)
+    inner = json.loads((d / "inner.R").read_text())["execution"]["expiration"]
+    outer = json.loads((d / "outer.R").read_text())["execution"]["expiration"]
+    assert 0 < inner <= outer
+
+
+def test_hundred_tiny_batch_jobs_complete(tmp_path):
+    d = tmp_path
+    driver = script(d, "driver.sh", f"""
+set -e
+for i in $(seq 100); do flux batch -n1 --quiet --wrap true; done
+flux queue drain --timeout=240
+flux jobs -a -no '{{status}}' | sort | uniq -c > {d}/status
+""")
+    r = flux("start", "--test-size=1", config(d, cores="0-31", nnodes=1), "sh", str(driver),
+             timeout=280, cwd=d)
+    assert r.returncode == 0, r.stderr
+    assert (d / "status").read_text().split() == ["100", "COMPLETED"]
