@@ -7,7 +7,8 @@ are also run with flux-core's flux in the same run, and its figures are
 the reference column for them (marked "same run") instead of the ones
 recorded on another day. BENCH_ONLY=overlay runs just those;
 BENCH_ONLY=trust just the trust workloads (fuzz.live, memory, restart);
-BENCH_ONLY=python the Python API ones (python.submit, python.rpc)."""
+BENCH_ONLY=python the Python API ones (python.submit, python.rpc);
+BENCH_ONLY=nested the nested-instance ones (nested.alloc, batch.throughput)."""
 
 import json
 import os
@@ -46,11 +47,12 @@ FLUX_CORE = {
     "start.size64": (10.2, "s"),
     "ping.far": (344.0, "us"),
     "mem.sim10k": (765.3, "MB"),
+    "nested.alloc": (1.18, "s"),
 }
 HIGHER_IS_BETTER = {"fuzz.live", "kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
                     "throughput.sim.submit", "throughput.sim.16k", "throughput.exec",
-                    "python.submit", "python.rpc"}
+                    "python.submit", "python.rpc", "batch.throughput"}
 
 rows = []
 
@@ -254,6 +256,32 @@ def trust():
         row(name, mem_rss(FLUX, mode, n), "MB", f"broker RSS after {n} {mode} jobs, idle 3 s")
 
 
+def nested_times(flux, mode, n):
+    """bench/nested_bench.sh in a fresh instance of flux: (start, end) pairs."""
+    with tempfile.TemporaryDirectory(prefix="nested") as d:
+        out = run([flux, "start", os.path.join(HERE, "nested_bench.sh"), mode, str(n)],
+                  cwd=d, timeout=600).stdout
+    return [tuple(map(float, line.split())) for line in out.splitlines() if line.strip()]
+
+
+def nested():
+    """An instance as a job: flux alloc's round trip, and flux batch's rate."""
+    def alloc(flux):
+        return statistics.median(t1 - t0 for t0, t1 in nested_times(flux, "alloc", 5))
+
+    def batch(flux):
+        (t0, t1), = nested_times(flux, "batch", 100)
+        return 100 / (t1 - t0)
+
+    if CORE:
+        SAME_RUN["nested.alloc"] = alloc(CORE)
+        SAME_RUN["batch.throughput"] = batch(CORE)
+    row("nested.alloc", alloc(FLUX), "s", "flux alloc -N1 flux run true in a running instance; "
+        "median of 5")
+    row("batch.throughput", batch(FLUX), "jobs/s", "100 flux batch --wrap true (1 core each), "
+        "submitted then drained")
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -275,6 +303,10 @@ def main():
         return
     if os.environ.get("BENCH_ONLY") == "trust":
         trust()
+        print_table()
+        return
+    if os.environ.get("BENCH_ONLY") == "nested":
+        nested()
         print_table()
         return
     rtt = bare("rtt", 5000)
@@ -313,6 +345,7 @@ def main():
         f"1000 true jobs at once; spawn+reap alone: {1000 / spawn:.0f}/s per core")
     overlay(pl)
     python_api()
+    nested()
     trust()
     micro()
     print_table()

@@ -8,8 +8,8 @@
 
 #include "cli.hpp"
 #include "command.hpp"
-#include "job_attach.hpp"
 #include "instance_uri.hpp"
+#include "job_attach.hpp"
 #include "job_query.hpp"
 #include "libflux/wallclock.hpp"
 #include "submit_options.hpp"
@@ -53,8 +53,7 @@ void wait_for_instance(Handle& h, JobId id, int verbose) {
   } catch (const FluxError&) {
     throw FluxError(EIO, id.encode() + ": instance startup failed");
   }
-  if (verbose)
-    std::fprintf(stderr, "%s: %6.3fs: ready\n", id.encode().c_str(), wallclock() - t0);
+  if (verbose) std::fprintf(stderr, "%s: %6.3fs: ready\n", id.encode().c_str(), wallclock() - t0);
 }
 
 }  // namespace
@@ -84,7 +83,8 @@ int cmd_alloc(int argc, char** argv) {
   auto ids = submit_jobspecs(*h, {js.dump()}, opts.urgency, opts.flag_bits());
   JobId id = ids[0];
   if (bg) {
-    if (verbose) std::fprintf(stderr, "%s: %6.3fs: waiting for resources\n", id.encode().c_str(), 0.0);
+    if (verbose)
+      std::fprintf(stderr, "%s: %6.3fs: waiting for resources\n", id.encode().c_str(), 0.0);
     wait_for_instance(*h, id, verbose);
     std::printf("%s\n", id.encode().c_str());
     return 0;

@@ -23,8 +23,9 @@ std::string read_script(const std::string& path) {
     ss << std::cin.rdbuf();
   } else {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw FluxError(errno, "[Errno " + std::to_string(errno) + "] " +
-                                        std::strerror(errno) + ": '" + path + "'");
+    if (!in)
+      throw FluxError(errno, "[Errno " + std::to_string(errno) + "] " + std::strerror(errno) +
+                                 ": '" + path + "'");
     ss << in.rdbuf();
   }
   return ss.str();

@@ -9,8 +9,8 @@ namespace flux::cmd {
 namespace {
 
 bool safe_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("@%+=:,./-_").find(c) !=
-                                                            std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
 }
 
 std::string strip(std::string_view s) {
@@ -96,8 +96,8 @@ struct MultiLine {
 Result<Directive> make_directive(const std::string& value, int lineno) {
   auto args = shell_split(value);
   if (!args)
-    return Error{EINVAL, "line " + std::to_string(lineno) + ": " + value + ": " +
-                             args.error().message};
+    return Error{EINVAL,
+                 "line " + std::to_string(lineno) + ": " + value + ": " + args.error().message};
   if (!args->empty() && (*args)[0].rfind('-', 0) != 0)
     return Error{EINVAL, "line " + std::to_string(lineno) + ": Unknown directive: " + value};
   return Directive{lineno, std::move(*args)};
@@ -105,6 +105,8 @@ Result<Directive> make_directive(const std::string& value, int lineno) {
 
 }  // namespace
 
+// Single quotes, inside which (as shell_split reads them) a backslash
+// escapes a quote or a backslash: so any text splits back to itself.
 std::string shell_quote(std::string_view text) {
   if (text.empty()) return "''";
   bool safe = true;
@@ -112,11 +114,8 @@ std::string shell_quote(std::string_view text) {
   if (safe) return std::string(text);
   std::string out = "'";
   for (char c : text) {
-    if (c == '\'') {
-      out += "'\"'\"'";
-    } else {
-      out += c;
-    }
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
   }
   return out + "'";
 }
@@ -200,7 +199,8 @@ Result<std::vector<Directive>> parse_directives(std::string_view script) {
                                "' detected: directives disabled after line " +
                                std::to_string(last_directive_line)};
     auto value = triplequote(m[3].str());
-    if (!value) return Error{EINVAL, "line " + std::to_string(lineno) + ": " + value.error().message};
+    if (!value)
+      return Error{EINVAL, "line " + std::to_string(lineno) + ": " + value.error().message};
     if (!sentinel) {
       sentinel = this_sentinel;
       prefix = m[1].str();
@@ -222,7 +222,8 @@ Result<std::vector<Directive>> parse_directives(std::string_view script) {
                                          v.compare(v.size() - 3, 3, "'''") == 0);
     if (ends_triple) {
       auto done = multi.process(v, lineno);
-      if (!done) return Error{EINVAL, "line " + std::to_string(lineno) + ": " + done.error().message};
+      if (!done)
+        return Error{EINVAL, "line " + std::to_string(lineno) + ": " + done.error().message};
       if (*done) {
         auto d = make_directive(**done, multi.startline);
         if (!d) return d.error();

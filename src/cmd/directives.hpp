@@ -27,7 +27,7 @@ Result<std::vector<Directive>> parse_directives(std::string_view script);
 // comments). EINVAL "No closing quotation" / "No escaped character".
 Result<std::vector<std::string>> shell_split(std::string_view text);
 
-// text quoted for a POSIX shell (as Python's shlex.quote).
+// text quoted so that shell_split gives it back as one word.
 std::string shell_quote(std::string_view text);
 
 }  // namespace flux::cmd

@@ -30,7 +30,9 @@ using asio::local::stream_protocol;
 class Relay {
  public:
   Relay(Reactor& r, std::string upstream, const std::string& path)
-      : r_(r), upstream_(std::move(upstream)), acceptor_(io_context(r), stream_protocol::endpoint(path)) {
+      : r_(r),
+        upstream_(std::move(upstream)),
+        acceptor_(io_context(r), stream_protocol::endpoint(path)) {
     accept();
   }
 
@@ -62,9 +64,8 @@ class Relay {
       return;
     }
     int key = next_++;
-    clients_[key] = std::make_unique<Splice>(r_, fd, fd, *up, *up, [this, key] {
-      r_.post([this, key] { clients_.erase(key); });
-    });
+    clients_[key] = std::make_unique<Splice>(
+        r_, fd, fd, *up, *up, [this, key] { r_.post([this, key] { clients_.erase(key); }); });
   }
 
   Reactor& r_;

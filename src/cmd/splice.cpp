@@ -11,17 +11,14 @@ int own(int in, int out) {
 }
 }  // namespace
 
-Splice::Splice(Reactor& r, int a_in, int a_out, int b_in, int b_out,
-               std::function<void()> on_done)
+Splice::Splice(Reactor& r, int a_in, int a_out, int b_in, int b_out, std::function<void()> on_done)
     : on_done_(std::move(on_done)) {
   to_a_ = std::make_unique<FdWriter>(r, own(a_in, a_out));
   to_b_ = std::make_unique<FdWriter>(r, own(b_in, b_out));
   from_a_ = std::make_unique<FdReader>(
-      r, a_in, [this](std::string_view d) { to_b_->write(std::string(d)); },
-      [this] { finish(); });
+      r, a_in, [this](std::string_view d) { to_b_->write(std::string(d)); }, [this] { finish(); });
   from_b_ = std::make_unique<FdReader>(
-      r, b_in, [this](std::string_view d) { to_a_->write(std::string(d)); },
-      [this] { finish(); });
+      r, b_in, [this](std::string_view d) { to_a_->write(std::string(d)); }, [this] { finish(); });
 }
 
 Splice::~Splice() = default;

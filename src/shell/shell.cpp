@@ -188,7 +188,8 @@ void Shell::start(LocalTask& t) {
   // Arguments may name the job's {{tmpdir}} (flux batch's script), its id...
   MustacheContext ctx = mustache_context();
   ctx.taskid = t.id;
-  for (const auto& arg : info_.jobspec.tasks.command) spec.argv.push_back(mustache_render(arg, ctx));
+  for (const auto& arg : info_.jobspec.tasks.command)
+    spec.argv.push_back(mustache_render(arg, ctx));
   spec.env = task_env(t, pmi ? sv[1] : -1);
   spec.cwd = cwd_;
   spec.stdin_path = stdin_path_;

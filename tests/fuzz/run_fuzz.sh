@@ -75,13 +75,18 @@ case $target in
     hdrs=("$lib/taskmap.hpp" "$lib/idset.hpp" "$lib/printable.hpp")
     default_seconds=5
     ;;
+  directives)
+    srcs=("$here/fuzz_directives.cpp" "$repo/src/cmd/directives.cpp")
+    hdrs=("$repo/src/cmd/directives.hpp")
+    default_seconds=5
+    ;;
   request)
     srcs=("$here/fuzz_request.cpp" "$lib/signed_request.cpp" "$lib/base64.cpp" "$lib/fsd.cpp")
     hdrs=("$lib/signed_request.hpp" "$lib/base64.hpp" "$lib/fsd.hpp" "$lib/printable.hpp")
     default_seconds=5
     ;;
   *)
-    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec, rset, request or taskmap)" >&2
+    echo "run_fuzz: unknown target '$target' (message, treeobj, eventlog, idset, hostlist, jobid, jobspec, rset, request, taskmap or directives)" >&2
     exit 2
     ;;
 esac
@@ -365,6 +370,20 @@ close="]]"
 block="[0,1,1,1]"
 version="\"version\":1"
 map="\"map\":"
+DICT
+}
+
+seeds_directives() {
+  seed basic '#!/bin/sh\n# flux: -N2 --job-name=x\n# flux: -q batch # comment\nhostname\n'
+  seed triple "#!/bin/sh\\n# flux: --setattr=user.x='''it's \\\"q\\\"'''\\n"
+  seed multi '#!/bin/sh\n# flux: --setattr=user.conf="""\n# flux: [config]\n# flux:   a = 1\n# flux: """\necho\n'
+  seed orphan '#!/bin/sh\n#FLUX: -N1\necho\n#FLUX: -n2\n'
+  seed quotes "-- flux: --job-name='a b' \"c\\\"d\" e\\ f\n"
+  cat >"$dict" <<'DICT'
+sentinel="# flux:"
+upper="#FLUX:"
+triple="\"\"\""
+single="'''"
 DICT
 }
 
