@@ -18,6 +18,11 @@ struct Command {
 
 const std::vector<Command>& builtin_commands();
 
+// Run the built-in subcommand args[0] with args[1..] (as `flux ARGS...`
+// would): its exit code; an exception it throws is printed as
+// "flux-NAME: message" and is 1. An unknown name is 1, with a message.
+int run_builtin(std::vector<std::string> args);
+
 // Where this flux lives: bin/ and the installation prefix above it.
 std::string bindir();
 std::string prefix();
@@ -49,6 +54,8 @@ int cmd_batch(int, char**);
 int cmd_alloc(int, char**);
 int cmd_proxy(int, char**);
 int cmd_relay(int, char**);
+int cmd_sequence(int, char**);
+int cmd_top(int, char**);
 int cmd_cancel(int, char**);
 int cmd_queue(int, char**);
 int cmd_pstree(int, char**);

@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
+#include "cli.hpp"
 #include "command.hpp"
 #include "libflux/path_search.hpp"
 
@@ -26,6 +28,8 @@ const std::vector<Command>& builtin_commands() {
       {"alloc", "start a new instance on allocated resources", cmd_alloc},
       {"proxy", "run a command connected to another instance", cmd_proxy},
       {"relay", "relay stdin/stdout to a broker socket (ssh connector)", cmd_relay},
+      {"top", "show an instance's resources, job counts and running jobs", cmd_top},
+      {"sequence", "run flux subcommands read from stdin in one process", cmd_sequence},
       {"cancel", "cancel jobs", cmd_cancel},
       {"queue", "manage the job queue", cmd_queue},
       {"pstree", "show jobs as a tree", cmd_pstree},
@@ -50,6 +54,27 @@ const std::vector<Command>& builtin_commands() {
       {"help", "show a command's manual page", cmd_help},
   };
   return kCommands;
+}
+
+int run_builtin(std::vector<std::string> args) {
+  for (const auto& c : builtin_commands()) {
+    if (args[0] != c.name) continue;
+    std::string prog = "flux-" + args[0];
+    args[0] = prog;
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    try {
+      return c.fn(static_cast<int>(args.size()), argv.data());
+    } catch (const std::exception& e) {
+      // flux-core's Python commands log their errors as "ERROR".
+      std::fprintf(stderr, "%s: %s%s\n", prog.c_str(), argparse_style(prog) ? "ERROR: " : "",
+                   e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "flux: '%s' is not a built-in flux command\n", args[0].c_str());
+  return 1;
 }
 
 std::string bindir() {

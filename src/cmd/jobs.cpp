@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <ctime>
+#include <optional>
 #include <set>
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "instance_uri.hpp"
 #include "jobs_format.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/jobid.hpp"
@@ -35,6 +37,16 @@ struct JobsOptions {
   bool stats_only = false;
   std::vector<std::string> ids;
   bool filtered = false;
+  bool recursive = false;    // -R: into jobs that are instances
+  bool recurse_all = false;  // --recurse-all: other users' too
+  int level = -1;            // -L: how deep (-1: no limit)
+};
+
+// The jobs the options select, from the instance at h.
+struct Fetched {
+  std::vector<JobView> jobs;
+  bool truncated = false;
+  int rc = 0;  // 1 if an id given was unknown
 };
 
 uint32_t user_to_uid(const std::string& user) {
@@ -175,54 +187,13 @@ void print_stats(Handle& h, const std::string& queue, bool& active) {
 
 bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
                 bool color);
+void print_children(JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
+                    bool color, const std::string& path, int level);
 
-int run_jobs(JobsOptions& o) {
-  const char* named = jobs::named_format(o.format);
-  if (!named && o.format.find('{') == std::string::npos) {
-    if (o.format == "help") {
-      std::printf("\nConfigured flux-jobs output formats:\n\n");
-      std::printf("  default      Default flux-jobs format string\n");
-      std::printf("  deps         Show job urgency, priority, and dependencies\n");
-      std::printf("  long         Extended flux-jobs format string\n");
-      return 0;
-    }
-    throw FluxError(EINVAL, "--format: No such format " + o.format);
-  }
-  std::string fmt = named ? named : o.format;
-  if (!named && o.format == "default") fmt = jobs::named_format("default");
-  if (const char* env = std::getenv("FLUX_JOBS_FORMAT_DEFAULT");
-      env && *env && o.format == "default")
-    fmt = jobs::named_format(env) ? jobs::named_format(env) : env;
-  JobFormat formatter(fmt);
-  bool color = use_color(o.color);
-  if (o.json && (o.stats || o.stats_only))
-    throw FluxError(EINVAL, "--json is incompatible with --stats and --stats-only");
-  if (o.count < 0) throw FluxError(EINVAL, "--count must be >= 0");
-
-  std::vector<JobView> jobs;
-  int rc = 0;
-  if (o.from_stdin) {
-    // One job object per line, as job-list gives it; filters are ignored.
-    std::string line;
-    for (int n = 1; std::getline(std::cin, line); n++) {
-      Json j = Json::parse(line, nullptr, false);
-      if (!j.is_object())
-        throw FluxError(EINVAL,
-                        "JSON input error: line " + std::to_string(n) + ": not a job object");
-      jobs.emplace_back(std::move(j));
-    }
-    print_jobs(o, formatter, jobs, color);
-    return rc;
-  }
-  auto h = open_instance();
-  if (o.stats || o.stats_only) {
-    bool active = false;
-    print_stats(*h, o.queue, active);
-    if (o.stats_only) return active ? 0 : 1;
-  }
-
+Fetched fetch_jobs(Handle& h, JobsOptions& o) {
   Json attrs = Json::array({"all"});
-  bool truncated = false;
+  Fetched f;
+  std::vector<JobView>& jobs = f.jobs;
   if (!o.ids.empty()) {
     if (o.filtered)
       std::fprintf(stderr, "flux-jobs: WARNING: Filtering options ignored with jobid list\n");
@@ -231,7 +202,7 @@ int run_jobs(JobsOptions& o) {
       auto id = JobId::parse(text);
       if (!id) throw FluxError(EINVAL, "invalid JobID value: '" + text + "'");
       Json req = {{"id", id->value}, {"attrs", attrs}};
-      rpcs.emplace_back(text, h->rpc("job-list.list-id", req));
+      rpcs.emplace_back(text, h.rpc("job-list.list-id", req));
     }
     for (auto& [text, rpc] : rpcs) {
       try {
@@ -241,7 +212,7 @@ int run_jobs(JobsOptions& o) {
           std::fprintf(stderr, "flux-jobs: ERROR: JobID %s unknown\n", text.c_str());
         else
           std::fprintf(stderr, "flux-jobs: ERROR: %s: %s\n", text.c_str(), e.what());
-        rc = 1;
+        f.rc = 1;
       }
     }
   } else {
@@ -270,18 +241,69 @@ int run_jobs(JobsOptions& o) {
                 {"attrs", attrs},
                 {"constraint", {{"and", all}}}};
     if (since > 0) req["since"] = since;
-    Json r = h->rpc("job-list.list", req).get_json();
+    Json r = h.rpc("job-list.list", req).get_json();
     for (auto& j : r.at("jobs")) jobs.emplace_back(std::move(j));
     if (o.count > 0 && jobs.size() > static_cast<size_t>(o.count)) {
       jobs.pop_back();
-      truncated = true;
+      f.truncated = true;
     }
   }
+  return f;
+}
+
+int run_jobs(JobsOptions& o) {
+  const char* named = jobs::named_format(o.format);
+  if (!named && o.format.find('{') == std::string::npos) {
+    if (o.format == "help") {
+      std::printf("\nConfigured flux-jobs output formats:\n\n");
+      std::printf("  default      Default flux-jobs format string\n");
+      std::printf("  deps         Show job urgency, priority, and dependencies\n");
+      std::printf("  long         Extended flux-jobs format string\n");
+      return 0;
+    }
+    throw FluxError(EINVAL, "--format: No such format " + o.format);
+  }
+  std::string fmt = named ? named : o.format;
+  if (!named && o.format == "default") fmt = jobs::named_format("default");
+  if (const char* env = std::getenv("FLUX_JOBS_FORMAT_DEFAULT");
+      env && *env && o.format == "default")
+    fmt = jobs::named_format(env) ? jobs::named_format(env) : env;
+  JobFormat formatter(fmt);
+  bool color = use_color(o.color);
+  if (o.json && (o.stats || o.stats_only))
+    throw FluxError(EINVAL, "--json is incompatible with --stats and --stats-only");
+  if (o.count < 0) throw FluxError(EINVAL, "--count must be >= 0");
+
+  if (o.from_stdin) {
+    std::vector<JobView> jobs;
+    // One job object per line, as job-list gives it; filters are ignored.
+    std::string line;
+    for (int n = 1; std::getline(std::cin, line); n++) {
+      Json j = Json::parse(line, nullptr, false);
+      if (!j.is_object())
+        throw FluxError(EINVAL,
+                        "JSON input error: line " + std::to_string(n) + ": not a job object");
+      jobs.emplace_back(std::move(j));
+    }
+    print_jobs(o, formatter, jobs, color);
+    return 0;
+  }
+  auto h = open_instance();
+  if (o.stats || o.stats_only) {
+    bool active = false;
+    print_stats(*h, o.queue, active);
+    if (o.stats_only) return active ? 0 : 1;
+  }
+
+  Fetched f = fetch_jobs(*h, o);
+  std::vector<JobView>& jobs = f.jobs;
+  bool truncated = f.truncated;
+  int rc = f.rc;
   // Ids given and none known: the errors were printed, nothing else is.
   if (!o.ids.empty() && jobs.empty()) return 1;
-  rc = 0;
 
   print_jobs(o, formatter, jobs, color);
+  if (o.recursive && !o.json) print_children(o, formatter, jobs, color, "", 0);
   if (truncated && !o.no_header && !o.json) {
     std::fprintf(stderr, "warning: output truncated at %d jobs.\n", o.count);
     std::fprintf(stderr,
@@ -311,6 +333,46 @@ bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vec
   return true;
 }
 
+// A running job of ours that posted a URI is an instance to list too.
+std::optional<std::string> instance_uri(const JobsOptions& o, const JobView& j) {
+  const Json& raw = j.raw();
+  if (raw.value("state", 0) != 16) return std::nullopt;  // RUN
+  if (!o.recurse_all && raw.value("userid", -1) != static_cast<int64_t>(getuid()))
+    return std::nullopt;
+  auto a = raw.find("annotations");
+  if (a == raw.end() || !a->is_object()) return std::nullopt;
+  auto u = a->find("user");
+  if (u == a->end() || !u->is_object() || !u->contains("uri") || !(*u)["uri"].is_string())
+    return std::nullopt;
+  return local_uri_of((*u)["uri"].get<std::string>());
+}
+
+// -R: after the jobs of an instance, each of its instance jobs' jobs under
+// "PATH/ID:", as flux-core's (one that cannot be reached is skipped).
+void print_children(JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
+                    bool color, const std::string& path, int level) {
+  if (o.level >= 0 && level >= o.level) return;
+  o.ids.clear();  // the ids asked for are this instance's, not its children's
+  for (const auto& j : jobs) {
+    auto uri = instance_uri(o, j);
+    if (!uri) continue;
+    Fetched f;
+    try {
+      auto h = Handle::open(*uri);
+      f = fetch_jobs(*h, o);
+    } catch (const std::exception&) {
+      continue;
+    }
+    std::string here = path + (path.empty() ? "" : "/") +
+                       JobId{j.raw().value("id", uint64_t{0})}.encode(JobIdEncoding::kF58);
+    std::printf("\n%s:\n", here.c_str());
+    JobsOptions child = o;
+    child.no_header = true;
+    print_jobs(child, formatter, f.jobs, color);
+    print_children(o, formatter, f.jobs, color, here, level + 1);
+  }
+}
+
 }  // namespace
 
 int cmd_jobs(int argc, char** argv) {
@@ -336,11 +398,15 @@ int cmd_jobs(int argc, char** argv) {
   app.add_flag("--json", o.json, "Print the jobs as JSON");
   app.add_flag("--stats", o.stats, "Print job statistics before the header");
   app.add_flag("--stats-only", o.stats_only, "Print job statistics and exit (1 if no active jobs)");
+  app.add_flag("-R,--recursive", o.recursive, "List the jobs of jobs that are Flux instances too");
+  app.add_flag("--recurse-all", o.recurse_all, "With -R, other users' instances too (implies -R)");
+  app.add_option("-L,--level", o.level, "With -R, descend at most N levels");
   app.add_option("ids", o.ids, "Job ids to list");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   for (const char* opt :
        {"-a", "-A", "--user", "--count", "--filter", "--since", "--name", "--queue"})
     if (app.count(opt)) o.filtered = true;
+  if (o.recurse_all) o.recursive = true;
   return run_jobs(o);
 }
 

@@ -70,19 +70,7 @@ int main(int argc, char** argv) {
   std::string p = path ? path : "";
   if (p.rfind(dir + ":", 0) != 0) setenv("PATH", (dir + ":" + p).c_str(), 1);
 
-  for (const auto& c : builtin_commands()) {
-    if (name == c.name) {
-      std::string prog = "flux-" + name;
-      argv[1] = prog.data();
-      try {
-        return c.fn(argc - 1, argv + 1);
-      } catch (const std::exception& e) {
-        // flux-core's Python commands log their errors as "ERROR".
-        std::fprintf(stderr, "%s: %s%s\n", prog.c_str(),
-                     flux::cmd::argparse_style(prog) ? "ERROR: " : "", e.what());
-        return 1;
-      }
-    }
-  }
+  for (const auto& c : builtin_commands())
+    if (name == c.name) return run_builtin(std::vector<std::string>(argv + 1, argv + argc));
   return run_external(name, argv + 1);
 }

@@ -126,6 +126,9 @@ int cmd_proxy(int argc, char** argv) {
     std::fprintf(stderr, "flux-proxy: %s: %s\n", args[0], std::strerror(errno));
     ::_exit(errno == ENOENT ? 127 : 126);
   }
+  // A client that hangs up while we write to it is its business, not a
+  // signal that ends us (the command keeps the default).
+  ::signal(SIGPIPE, SIG_IGN);
   int rc = 0;
   reaper.watch(pid, [&](int status) {
     rc = exit_code_of(status);

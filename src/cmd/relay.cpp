@@ -1,5 +1,6 @@
 // flux relay PATH: join stdin and stdout to the broker socket PATH. The
 // ssh:// connector runs it on the broker's machine.
+#include <csignal>
 #include <cstdio>
 
 #include "cli.hpp"
@@ -16,6 +17,7 @@ int cmd_relay(int argc, char** argv) {
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
   auto fd = connect_stream("local://" + path);
   if (!fd) throw FluxError(fd.error());
+  ::signal(SIGPIPE, SIG_IGN);  // a side that hangs up ends the relay, quietly
   Reactor r;
   // Runs until one side hangs up and what was read is written out.
   Splice splice(r, 0, 1, *fd, *fd, nullptr);

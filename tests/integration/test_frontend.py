@@ -100,3 +100,18 @@ def test_command_outside_instance_says_so():
         r = flux(*args)
         assert r.returncode == 1
         assert r.stderr.startswith(f"flux-{args[0]}: FLUX_URI is not set")
+
+
+def test_sequence_runs_commands_in_one_process(instance):
+    # Lines run in order; "-" lets one fail; the first other failure stops.
+    r = instance.run("sequence", input="# a comment\n\ngetattr rank\n- frob\ngetattr size\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "0\n1\n"
+    assert "'frob' is not a built-in flux command" in r.stderr
+    r = instance.run("sequence", input="getattr nosuchattr\ngetattr rank\n")
+    assert r.returncode == 1 and r.stdout == ""
+    assert "nosuchattr" in r.stderr
+    r = instance.run("sequence", "--keep-going", input="getattr nosuchattr\ngetattr rank\n")
+    assert r.returncode == 1 and r.stdout == "0\n"
+    r = instance.run("sequence", input="getattr 'rank\n")
+    assert r.returncode == 1 and "line 1: No closing quotation" in r.stderr

@@ -152,6 +152,48 @@ echo $id > {d}/id
     assert "is not running" in read("gone")
 
 
+def test_jobs_recursive_and_pstree_through_levels(tmp_path):
+    d = tmp_path
+    driver = script(d, "driver.sh", f"""
+set -e
+id=$(flux alloc --bg -N1 --job-name=outer)
+inner=$(flux proxy $id flux alloc --bg -n2 --job-name=inner)
+flux proxy $id flux submit --job-name=mid sleep 300 >/dev/null
+flux proxy $id/$inner flux submit --job-name=leaf sleep 300 >/dev/null
+flux proxy $id/$inner flux submit --job-name=leaf sleep 300 >/dev/null
+for j in $(flux proxy $id/$inner flux jobs -no '{{id}}'); do
+  flux proxy $id/$inner flux job wait-event -t 30 $j start >/dev/null
+done
+for j in $(flux proxy $id flux jobs -no '{{id}}'); do
+  flux proxy $id flux job wait-event -t 30 $j start >/dev/null
+done
+echo $id > {d}/id; echo $inner > {d}/inner
+flux jobs -R -no '{{name}}' > {d}/jobsR
+flux jobs -R -L1 -no '{{name}}' > {d}/jobsL1
+flux pstree > {d}/pstree
+flux pstree -L1 -p > {d}/pstreeL1
+flux top --test-exit $id > {d}/top
+flux cancel $id
+flux job wait-event -t 60 $id clean >/dev/null
+""")
+    start(d, driver, size=1)
+    read = lambda name: (d / name).read_text()
+    outer, inner = read("id").strip(), read("inner").strip()
+    assert read("jobsR").split("\n") == [
+        "outer", "", f"{outer}:", "mid", "inner", "", f"{outer}/{inner}:", "leaf", "leaf", ""]
+    assert read("jobsL1").split("\n") == ["outer", "", f"{outer}:", "mid", "inner", ""]
+    assert read("pstree").splitlines() == [
+        ".", "└── outer", "    ├── mid", "    └── inner", "        └── 2*[leaf]"]
+    assert read("pstreeL1").splitlines() == [
+        ".", f"└── {outer} outer", "    ├── mid", f"    └── {inner} inner"]
+    top = read("top").splitlines()
+    assert top[0].startswith(outer)
+    assert any(line.strip().startswith("cores [") for line in top)
+    assert any("2 running" in line and "depth: 1" in line for line in top)
+    names = [line.split()[-1] for line in top[1:] if line.strip().startswith("ƒ")]
+    assert sorted(names) == ["inner", "mid"]
+
+
 def test_batch_directives_wrap_stdin_and_conf(tmp_path):
     d = tmp_path
     (d / "dir.sh").write_text(
@@ -246,3 +288,19 @@ flux jobs -a -no '{{status}}' | sort | uniq -c > {d}/status
              timeout=280, cwd=d)
     assert r.returncode == 0, r.stderr
     assert (d / "status").read_text().split() == ["100", "COMPLETED"]
+
+
+def test_hydra_launches_one_instance_of_four_brokers(tmp_path):
+    import shutil
+    import pytest
+    hydra = shutil.which("mpiexec.hydra")
+    if not hydra:
+        pytest.skip("mpiexec.hydra (Debian's mpich) is not installed")
+    import subprocess
+    r = subprocess.run([hydra, "-launcher", "fork", "-n", "4", FLUX, "start", "sh", "-c",
+                        "flux getattr size; flux run -N4 hostname | wc -l;"
+                        " flux resource list -s all -no '{nnodes}'"],
+                       env=clean_env(), capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    # One instance: rank 0 alone runs the initial program.
+    assert r.stdout.split() == ["4", "4", "4"]

@@ -228,9 +228,9 @@ def test_taskmap_and_pstree(inst):
     for j in running:
         assert inst.run("job", "wait-event", "-t", "30", j, "start").returncode == 0
     r = inst.run("pstree")
-    assert r.stdout.splitlines() == [".", "└── 2*[sleep:R]"]
+    assert r.stdout.splitlines() == [".", "└── 2*[sleep]"]
     r = inst.run("pstree", "-a", "--skip-root", "-X")
-    assert "true:I" in r.stdout.splitlines()
+    assert "true:CD" in r.stdout.splitlines()
     assert inst.run("cancel", *running).returncode == 0
 
 
