@@ -46,7 +46,6 @@ struct JobsOptions {
 struct Fetched {
   std::vector<JobView> jobs;
   bool truncated = false;
-  int rc = 0;  // 1 if an id given was unknown
 };
 
 uint32_t user_to_uid(const std::string& user) {
@@ -212,7 +211,6 @@ Fetched fetch_jobs(Handle& h, JobsOptions& o) {
           std::fprintf(stderr, "flux-jobs: ERROR: JobID %s unknown\n", text.c_str());
         else
           std::fprintf(stderr, "flux-jobs: ERROR: %s: %s\n", text.c_str(), e.what());
-        f.rc = 1;
       }
     }
   } else {
@@ -298,9 +296,10 @@ int run_jobs(JobsOptions& o) {
   Fetched f = fetch_jobs(*h, o);
   std::vector<JobView>& jobs = f.jobs;
   bool truncated = f.truncated;
-  int rc = f.rc;
-  // Ids given and none known: the errors were printed, nothing else is.
+  // Ids given and none known: the errors were printed, nothing else is
+  // (some known: they print and the unknown ones were named, exit 0).
   if (!o.ids.empty() && jobs.empty()) return 1;
+  int rc = 0;
 
   print_jobs(o, formatter, jobs, color);
   if (o.recursive && !o.json) print_children(o, formatter, jobs, color, "", 0);

@@ -430,6 +430,17 @@ std::unique_ptr<PmiClient> pmi_open(const std::string& method, PmiTimeout timeou
   try {
     return pmi_open_libpmi();
   } catch (const FluxError&) {
+    // One of several tasks of a launcher that offered no PMI we speak
+    // would become a singleton instance, one per task: refuse instead.
+    for (const char* var : {"SLURM_STEP_NUM_TASKS", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE"}) {
+      const char* v = std::getenv(var);
+      auto n = v ? parse_int(v) : std::nullopt;
+      if (n && *n > 1)
+        throw FluxError(EINVAL, std::string("PMI: started as one of ") + std::to_string(*n) +
+                                    " tasks (" + var +
+                                    ") but no PMI was offered: launch with PMI (srun "
+                                    "--mpi=pmi2, mpiexec.hydra), or use flux start --test-size");
+    }
     return pmi_open_single();
   }
 }

@@ -304,3 +304,13 @@ def test_hydra_launches_one_instance_of_four_brokers(tmp_path):
     assert r.returncode == 0, r.stderr
     # One instance: rank 0 alone runs the initial program.
     assert r.stdout.split() == ["4", "4", "4"]
+
+
+def test_several_tasks_without_pmi_is_a_clear_error(tmp_path):
+    # As under `srun -n4` without --mpi=pmi2: not four singleton instances.
+    for var in ("SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE"):
+        env = clean_env(**{var: 4})
+        env.pop("PMI_FD", None)
+        r = flux("start", "true", env=env, cwd=tmp_path)
+        assert r.returncode != 0
+        assert f"started as one of 4 tasks ({var}) but no PMI was offered" in r.stderr
