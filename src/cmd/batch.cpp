@@ -78,6 +78,22 @@ int cmd_batch(int argc, char** argv) {
                       name + " does not appear to be a script, or failed to encode as utf-8");
     auto directives = parse_directives(script);
     if (!directives) throw FluxError(EINVAL, name + ": " + directives.error().message);
+    // A directive's options must parse on their own: say which line not.
+    for (const auto& d : *directives) {
+      SubmitOptions scratch;
+      bool scratch_wrap = false;
+      CLI::App one{app.get_description()};
+      add_batch_options(one, scratch, scratch_wrap);
+      std::vector<std::string> args = {argv[0]};
+      args.insert(args.end(), d.args.begin(), d.args.end());
+      std::vector<char*> cargs;
+      for (auto& a : args) cargs.push_back(a.data());
+      if (parse(one, static_cast<int>(cargs.size()), cargs.data()) > 0) {
+        std::fprintf(stderr, "flux-batch: ERROR: argument parsing failed at %s line %d\n",
+                     name.c_str(), d.lineno);
+        return 2;
+      }
+    }
     if (!directives->empty()) {
       // Parse again: the directives' options, then the command line's.
       std::vector<std::string> all = {argv[0]};

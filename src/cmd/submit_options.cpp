@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -251,6 +252,91 @@ void SubmitOptions::add_to(CLI::App& app, Shape shape) {
   app.add_flag("--wait", wait, "Wait for the jobs to complete; exit with their status");
 }
 
+namespace {
+
+// RFC 7386-style merge: objects merge key by key, anything else replaces.
+void merge_into(Json& into, const Json& from) {
+  if (!into.is_object() || !from.is_object()) {
+    into = from;
+    return;
+  }
+  for (const auto& [k, v] : from.items()) merge_into(into[k], v);
+}
+
+// $XDG_CONFIG_HOME (~/.config), then $XDG_CONFIG_DIRS (/etc/xdg), each
+// with /flux/config: where a named --conf is looked for.
+std::vector<std::string> xdg_config_dirs() {
+  std::vector<std::string> dirs;
+  const char* home = std::getenv("XDG_CONFIG_HOME");
+  const char* user_home = std::getenv("HOME");
+  dirs.push_back(home && *home ? home : std::string(user_home ? user_home : "") + "/.config");
+  const char* more = std::getenv("XDG_CONFIG_DIRS");
+  std::string list = more && *more ? more : "/etc/xdg";
+  for (size_t start = 0; start <= list.size();) {
+    size_t colon = list.find(':', start);
+    dirs.push_back(list.substr(start, colon == std::string::npos ? colon : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  for (auto& d : dirs) d += "/flux/config";
+  return dirs;
+}
+
+// flux batch/alloc --conf=VALUE, with flux-core's rules: text with a
+// newline is JSON or TOML; KEY=VAL sets a dotted key (VAL as JSON, else a
+// string); a .toml or .json name is a file; anything else is a named
+// config NAME.toml or NAME.json on the XDG search path.
+void batch_conf_update(Json& conf, const std::string& value) {
+  if (value.find('\n') != std::string::npos) {
+    Json j = Json::parse(value, nullptr, false);
+    if (j.is_discarded()) {
+      try {
+        j = config_parse_toml(value, "--conf");
+      } catch (const FluxError&) {
+        throw FluxError(EINVAL, "--conf: failed to parse multiline as TOML or JSON");
+      }
+    }
+    merge_into(conf, j);
+    return;
+  }
+  if (size_t eq = value.find('='); eq != std::string::npos) {
+    std::string key = value.substr(0, eq);
+    Json v = Json::parse(value.substr(eq + 1), nullptr, false);
+    if (v.is_discarded()) v = value.substr(eq + 1);
+    Json* at = json_make_path(conf, key);
+    if (!at) throw FluxError(EINVAL, "--conf: failed to set " + key);
+    *at = std::move(v);
+    return;
+  }
+  auto load = [](const std::string& path, const std::string& what) {
+    try {
+      return config_load(path);
+    } catch (const FluxError& e) {
+      throw FluxError(EINVAL, what + e.what());
+    }
+  };
+  std::string ext = std::filesystem::path(value).extension().string();
+  if (ext == ".toml" || ext == ".json") {
+    std::error_code ec;
+    if (!std::filesystem::exists(value, ec))
+      throw FluxError(ENOENT, "--conf: " + value + ": no such file");
+    merge_into(conf, load(value, "--conf: parse error: " + value + ": "));
+    return;
+  }
+  for (const auto& dir : xdg_config_dirs())
+    for (const char* e : {".toml", ".json"}) {
+      std::string path = dir + "/" + value + e;
+      std::error_code ec;
+      if (std::filesystem::exists(path, ec)) {
+        merge_into(conf, load(path, "--conf=" + value + ": " + path + ": "));
+        return;
+      }
+    }
+  throw FluxError(ENOENT, "--conf: named config '" + value + "' not found");
+}
+
+}  // namespace
+
 Json SubmitOptions::instance_jobspec(const std::vector<std::string>& command) const {
   SubmitOptions o = *this;
   if (!o.ntasks_given) {
@@ -269,7 +355,7 @@ Json SubmitOptions::instance_jobspec(const std::vector<std::string>& command) co
       start = comma + 1;
     }
   Json conf = Json::object();
-  for (const auto& c : confs) config_update(conf, c);
+  for (const auto& c : confs) batch_conf_update(conf, c);
   if (!confs.empty()) argv.push_back("-c{{tmpdir}}/conf.json");
   argv.insert(argv.end(), command.begin(), command.end());
   Json js = o.jobspec(argv);
@@ -414,11 +500,13 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
     if (!c) throw FluxError(EINVAL, "--requires='" + query + "': " + c.error().message);
     sys["constraints"] = std::move(*c);
   }
-  if (!output.empty()) {
+  // "kvs" and "none" are not files: the output stays in the KVS.
+  auto to_file = [](const std::string& t) { return !t.empty() && t != "kvs" && t != "none"; };
+  if (to_file(output)) {
     sys["shell"]["options"]["output"]["stdout"] = {{"type", "file"}, {"path", output}};
     if (label_io) sys["shell"]["options"]["output"]["stdout"]["label"] = true;
   }
-  if (!error.empty()) {
+  if (to_file(error)) {
     sys["shell"]["options"]["output"]["stderr"] = {{"type", "file"}, {"path", error}};
     if (label_io) sys["shell"]["options"]["output"]["stderr"]["label"] = true;
   }

@@ -231,8 +231,17 @@ def test_batch_and_alloc_errors(tmp_path):
     (d / "noshebang.sh").write_text("echo hi\n")
     (d / "orphan.sh").write_text("#!/bin/sh\n# flux: -N1\necho hi\n# flux: -n2\n")
     (d / "unknown.sh").write_text("#!/bin/sh\n# flux: frob\n")
-    env = clean_env()
+    (d / "badarg.sh").write_text("#!/bin/sh\n# flux: -n1\n# flux: --bad-arg\n")
+    (d / "bad.toml").write_text("[resource]\nnoverify = foo\n")
+    env = clean_env(XDG_CONFIG_HOME=d / "xdg", XDG_CONFIG_DIRS=d / "none")
     cases = [
+        (["batch", "--dry-run", d / "badarg.sh"], "argument parsing failed at "),
+        (["batch", "-n1", "--dry-run", f"--conf={d / 'bad.toml'}", "--wrap", "true"],
+         "--conf: parse error: "),
+        (["batch", "-n1", "--dry-run", "--conf=noexist", "--wrap", "true"],
+         "--conf: named config 'noexist' not found"),
+        (["batch", "-n1", "--dry-run", "--conf=[a\nb=", "--wrap", "true"],
+         "--conf: failed to parse multiline as TOML or JSON"),
         (["batch", "-n1", d / "noshebang.sh"], "does not appear to start with '#!'"),
         (["batch", "-n1", d / "orphan.sh"], "line 4: orphan 'flux:' detected"),
         (["batch", "-n1", d / "unknown.sh"], "line 2: Unknown directive:  frob"),
@@ -243,6 +252,20 @@ def test_batch_and_alloc_errors(tmp_path):
         r = flux(*args, env={**env, "FLUX_URI": "local:///nonexistent"})
         assert r.returncode != 0, args
         assert text in r.stderr, (args, r.stderr)
+
+
+def test_batch_conf_by_name_and_output_to_kvs(tmp_path):
+    d = tmp_path
+    (d / "xdg" / "flux" / "config").mkdir(parents=True)
+    (d / "xdg" / "flux" / "config" / "mine.toml").write_text("[resource]\nnoverify = true\n")
+    env = clean_env(XDG_CONFIG_HOME=d / "xdg")
+    r = flux("batch", "-n1", "--dry-run", "--conf=mine", "--conf={\"x\": 1}\n",
+             "--output=kvs", "--wrap", "true", env=env)
+    assert r.returncode == 0, r.stderr
+    js = json.loads(r.stdout)
+    sys = js["attributes"]["system"]
+    assert sys["files"]["conf.json"]["data"] == {"resource": {"noverify": True}, "x": 1}
+    assert "output" not in sys["shell"]["options"]  # kvs: no file
 
 
 def test_alloc_passes_stdin_and_exit_code(tmp_path):
