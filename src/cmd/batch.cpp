@@ -31,19 +31,6 @@ std::string read_script(const std::string& path) {
   return ss.str();
 }
 
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (n < 0 || i + n >= s.size() + (n == 0 ? 1 : 0)) return false;
-    for (int k = 1; k <= n; k++)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 void add_batch_options(CLI::App& app, SubmitOptions& opts, bool& wrap) {
   opts.add_to(app, Shape::kSlots);
   app.add_flag("--wrap", wrap, "Wrap arguments or stdin in a /bin/sh script");

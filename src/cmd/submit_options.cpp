@@ -1,5 +1,6 @@
 #include "submit_options.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <regex>
 
 #include "job_query.hpp"
+#include "libflux/base64.hpp"
 #include "libflux/child_reaper.hpp"
 #include "libflux/config_file.hpp"
 #include "libflux/constraint_query.hpp"
@@ -238,6 +240,9 @@ void SubmitOptions::add_to(CLI::App& app, Shape shape) {
   app.add_option("-B,--bank", bank, "Bank to charge");
   app.add_option("--env-file", env_files, "Read environment rules from FILE")
       ->allow_extra_args(false);
+  app.add_option("--add-file", add_files,
+                 "Add a file ([NAME[:PERMS]=]PATH, or NAME=TEXT) to {{tmpdir}} of the job")
+      ->allow_extra_args(false);
   app.add_option("--output", output, "Send task stdout to FILE ({{id}}, {{taskid}} expand)");
   app.add_option("--error", error, "Send task stderr to FILE ({{id}}, {{taskid}} expand)");
   app.add_flag("-l,--label-io", label_io, "Prefix output lines with the task id");
@@ -280,6 +285,51 @@ std::vector<std::string> xdg_config_dirs() {
   }
   for (auto& d : dirs) d += "/flux/config";
   return dirs;
+}
+
+// --add-file=ARG as flux-core takes it: [NAME[:PERMS]=]DATA, where DATA
+// with a newline (a literal "\\n" counts) is the file's text, else a path
+// whose contents (and mode) are read; NAME defaults to the path's base
+// name. The RFC 37 entry for attributes.system.files.
+std::pair<std::string, Json> file_entry(const std::string& arg) {
+  std::string text = arg;
+  for (size_t p; (p = text.find("\\n")) != std::string::npos;) text.replace(p, 2, "\n");
+  std::string name, data;
+  std::optional<int> perms;
+  size_t eq = text.find('=');
+  if (eq == std::string::npos) {
+    if (text.find('\n') != std::string::npos)
+      throw FluxError(EINVAL, "--add-file: file name missing");
+    data = text;
+    name = std::filesystem::path(data).filename().string();
+  } else {
+    name = text.substr(0, eq);
+    data = text.substr(eq + 1);
+    if (size_t colon = name.find(':'); colon != std::string::npos) {
+      char* end = nullptr;
+      std::string p = name.substr(colon + 1);
+      long v = std::strtol(p.c_str(), &end, 8);
+      if (!p.empty() && *end == '\0') {
+        perms = static_cast<int>(v);
+        name = name.substr(0, colon);
+      }
+    }
+  }
+  if (data.find('\n') != std::string::npos)
+    return {name,
+            {{"mode", 0100000 | perms.value_or(0600)}, {"data", data}, {"encoding", "utf-8"}}};
+  std::ifstream in(data, std::ios::binary);
+  struct stat sb {};
+  if (!in || ::stat(data.c_str(), &sb) < 0)
+    throw FluxError(ENOENT,
+                    "--add-file=" + arg + ": [Errno 2] No such file or directory: '" + data + "'");
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bool utf8 = valid_utf8(contents);
+  Json ref = {{"mode", sb.st_mode},
+              {"size", static_cast<int64_t>(sb.st_size)},
+              {"data", utf8 ? contents : base64_encode(contents)},
+              {"encoding", utf8 ? "utf-8" : "base64"}};
+  return {name, ref};
 }
 
 // flux batch/alloc --conf=VALUE, with flux-core's rules: text with a
@@ -366,6 +416,19 @@ Json SubmitOptions::instance_jobspec(const std::vector<std::string>& command) co
   if (!shell.contains("exit-timeout")) shell["exit-timeout"] = "none";
   if (!confs.empty()) sys["files"]["conf.json"] = {{"mode", 0100600}, {"data", conf}};
   return js;
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    if (n < 0 || i + static_cast<size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
+    for (int k = 1; k <= n; k++)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += static_cast<size_t>(n) + 1;
+  }
+  return true;
 }
 
 uint32_t SubmitOptions::flag_bits() const {
@@ -549,6 +612,10 @@ Json SubmitOptions::jobspec(std::vector<std::string> argv, long cc_id) const {
     }
   }
   if (!limits.empty()) sys["shell"]["options"]["rlimit"] = limits;
+  for (const auto& f : add_files) {
+    auto [name, ref] = file_entry(f);
+    sys["files"][name] = std::move(ref);
+  }
   for (const auto& o : setopt) {
     auto [k, v] = split_kv(o, "--setopt");
     set_path(sys["shell"]["options"], k, parse_value(v));

@@ -56,6 +56,7 @@ struct SubmitOptions {
   std::string queue;  // -q: attributes.system.queue
   bool wait = false;
 
+  std::vector<std::string> add_files;    // --add-file=[NAME[:PERMS]=]PATH-or-TEXT
   std::vector<std::string> broker_opts;  // --broker-opts (kSlots), comma lists
   std::vector<std::string> confs;        // --conf (kSlots), in order
 
@@ -76,6 +77,9 @@ struct SubmitOptions {
   std::optional<Idset> cc_ids() const;
   bool dry_run = false;  // --dry-run: print the jobspec, submit nothing
 };
+
+// True if s is well-formed UTF-8.
+bool valid_utf8(std::string_view s);
 
 // Submits jobspecs with at most kWindow requests outstanding, handing each
 // id to on_id in submission order. Consecutive identical jobspecs (--cc

@@ -268,6 +268,24 @@ def test_batch_conf_by_name_and_output_to_kvs(tmp_path):
     assert "output" not in sys["shell"]["options"]  # kvs: no file
 
 
+def test_add_file_reaches_the_job_tmpdir(tmp_path):
+    d = tmp_path
+    (d / "data.bin").write_bytes(b"\xff\x00\x01")
+    script(d, "dir.sh", "# flux: -n1\n# flux: --add-file=x.sh:0755='''\n"
+           "# flux: #!/bin/sh\n# flux: echo from x\n# flux: '''\n"
+           # The script is {{tmpdir}}/script: the files are beside it.
+           f"cd $(dirname $0) && cmp {d}/data.bin data.bin && ./x.sh > {d}/x.out\n")
+    driver = script(d, "driver.sh", f"""
+set -e
+id=$(flux batch --add-file={d}/data.bin {d}/dir.sh)
+flux job wait-event -t 60 $id clean >/dev/null
+""")
+    start(d, driver, size=1)
+    assert (d / "x.out").read_text() == "from x\n"
+    r = flux("run", "--dry-run", "--add-file=a\\nb", "true")
+    assert r.returncode == 1 and "--add-file: file name missing" in r.stderr
+
+
 def test_alloc_passes_stdin_and_exit_code(tmp_path):
     d = tmp_path
     driver = script(d, "driver.sh", f"""
