@@ -38,6 +38,19 @@ std::string job_instance_uri(Handle& h, JobId id) {
   return uri;
 }
 
+std::optional<std::string> running_instance_uri(const Json& job, bool any_user) {
+  if (job.value("state", 0) != 16) return std::nullopt;  // RUN
+  if (!any_user && job.value("userid", int64_t{-1}) != static_cast<int64_t>(getuid()))
+    return std::nullopt;
+  const Json* u = &job;
+  for (const char* k : {"annotations", "user", "uri"}) {
+    if (!u->is_object() || !u->contains(k)) return std::nullopt;
+    u = &(*u)[k];
+  }
+  if (!u->is_string()) return std::nullopt;
+  return local_uri_of(u->get<std::string>());
+}
+
 std::string resolve_instance_uri(const std::string& target) {
   if (target.find("://") != std::string::npos) return target;
   std::string path = target.rfind("jobid:", 0) == 0 ? target.substr(6) : target;

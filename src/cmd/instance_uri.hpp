@@ -2,6 +2,7 @@
 // (ssh://HOST/PATH) in the job's memo. flux proxy, flux alloc --bg.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "libflux/handle.hpp"
@@ -16,6 +17,11 @@ std::string local_uri_of(const std::string& uri);
 // running" for a job that is not running; "... is not a Flux instance" for
 // one that never posted a URI.
 std::string job_instance_uri(Handle& h, JobId id);
+
+// A job-list job object's instance, made local where it can be: set when
+// the job is running, is ours (or any_user), and posted a `uri` memo
+// (job-list keeps memos under annotations.user). flux jobs -R, pstree.
+std::optional<std::string> running_instance_uri(const Json& job, bool any_user = false);
 
 // TARGET as flux-core's tools take it: a URI (local://, ssh://) as it is,
 // or [jobid:]ID[/ID...], a job of the enclosing instance (then a job of

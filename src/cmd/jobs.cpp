@@ -332,20 +332,6 @@ bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vec
   return true;
 }
 
-// A running job of ours that posted a URI is an instance to list too.
-std::optional<std::string> instance_uri(const JobsOptions& o, const JobView& j) {
-  const Json& raw = j.raw();
-  if (raw.value("state", 0) != 16) return std::nullopt;  // RUN
-  if (!o.recurse_all && raw.value("userid", -1) != static_cast<int64_t>(getuid()))
-    return std::nullopt;
-  auto a = raw.find("annotations");
-  if (a == raw.end() || !a->is_object()) return std::nullopt;
-  auto u = a->find("user");
-  if (u == a->end() || !u->is_object() || !u->contains("uri") || !(*u)["uri"].is_string())
-    return std::nullopt;
-  return local_uri_of((*u)["uri"].get<std::string>());
-}
-
 // -R: after the jobs of an instance, each of its instance jobs' jobs under
 // "PATH/ID:", as flux-core's (one that cannot be reached is skipped).
 void print_children(JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
@@ -353,7 +339,7 @@ void print_children(JobsOptions& o, const JobFormat& formatter, const std::vecto
   if (o.level >= 0 && level >= o.level) return;
   o.ids.clear();  // the ids asked for are this instance's, not its children's
   for (const auto& j : jobs) {
-    auto uri = instance_uri(o, j);
+    auto uri = running_instance_uri(j.raw(), o.recurse_all);
     if (!uri) continue;
     Fetched f;
     try {

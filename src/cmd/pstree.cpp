@@ -31,19 +31,6 @@ struct TreeOptions {
   std::optional<jobs::JobFormat> label, parent_label;
 };
 
-// The URI of a running instance job of ours, else nothing.
-std::optional<std::string> child_uri(const Json& job) {
-  if (job.value("state", 0) != 16 || job.value("userid", -1) != static_cast<int64_t>(getuid()))
-    return std::nullopt;
-  const Json* u = &job;
-  for (const char* k : {"annotations", "user", "uri"}) {
-    if (!u->is_object() || !u->contains(k)) return std::nullopt;
-    u = &(*u)[k];
-  }
-  if (!u->is_string()) return std::nullopt;
-  return local_uri_of(u->get<std::string>());
-}
-
 // The jobs of the instance at uri (empty: ours) as tree nodes; an
 // instance that cannot be asked (not ours, still starting) has none.
 std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) {
@@ -61,7 +48,7 @@ std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) 
     return out;
   }
   for (auto& j : jobs) {
-    auto uri_below = child_uri(j);
+    auto uri_below = running_instance_uri(j);
     Node n;
     jobs::JobView view(j);
     n.label = (uri_below ? *o.parent_label : *o.label).format(view);

@@ -14,7 +14,8 @@ namespace flux::cmd {
 class Splice {
  public:
   // Takes the fds (a_in may equal a_out, b_in may equal b_out: a socket).
-  // on_done runs once, when either side has hung up.
+  // on_done runs once, when either side has hung up or left more than
+  // 64 MiB unread (memory stays bounded when a peer stops reading).
   Splice(Reactor& r, int a_in, int a_out, int b_in, int b_out, std::function<void()> on_done);
   ~Splice();
   Splice(const Splice&) = delete;
@@ -26,6 +27,7 @@ class Splice {
   std::function<void()> on_done_;
   bool done_ = false;
   void finish();
+  void drop();
 };
 
 }  // namespace flux::cmd

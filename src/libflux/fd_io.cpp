@@ -65,6 +65,7 @@ struct FdWriter::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& ctx, int fd) : sd(ctx, fd) {}
   asio::posix::stream_descriptor sd;
   std::deque<std::string> queue;
+  size_t queued = 0;  // bytes in queue
   bool writing = false;
   bool closing = false;
   bool closed = false;
@@ -81,10 +82,10 @@ struct FdWriter::Impl : std::enable_shared_from_this<Impl> {
                         self->writing = false;
                         if (self->closed) return;
                         if (ec) {
-                          self->queue.clear();
                           self->finish();
                           return;
                         }
+                        self->queued -= self->queue.front().size();
                         self->queue.pop_front();
                         self->kick();
                       });
@@ -92,6 +93,7 @@ struct FdWriter::Impl : std::enable_shared_from_this<Impl> {
   void finish() {
     closed = true;
     queue.clear();
+    queued = 0;
     asio::error_code ignore;
     sd.close(ignore);
   }
@@ -107,6 +109,7 @@ FdWriter::~FdWriter() {
 
 void FdWriter::write(std::string data) {
   if (impl_->closed || impl_->closing || data.empty()) return;
+  impl_->queued += data.size();
   impl_->queue.push_back(std::move(data));
   impl_->kick();
 }
@@ -114,6 +117,10 @@ void FdWriter::write(std::string data) {
 void FdWriter::close() {
   impl_->closing = true;
   impl_->kick();
+}
+
+size_t FdWriter::pending() const {
+  return impl_->queued;
 }
 
 bool FdWriter::closed() const {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,8 @@ class FdWriter {
   void write(std::string data);
   void close();
   bool closed() const;
+  // Bytes queued and not yet written.
+  size_t pending() const;
 
  private:
   struct Impl;
