@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -41,6 +42,7 @@ class Attach {
       : h_(h), id_(id), o_(std::move(o)), prog_(prog), key_(id.encode(JobIdEncoding::kKvs)) {}
 
   int run() {
+    gate_->reactor = &h_.reactor();
     std::unique_ptr<std::thread> input;
     std::unique_ptr<std::thread> signals;
     sigset_t mask;
@@ -59,6 +61,10 @@ class Attach {
     spawn(watch_eventlog());
     h_.reactor().keep_alive(true);
     h_.reactor().run();
+    // The caller may destroy the handle (and its reactor) once we return,
+    // while the detached threads still run: they must not post to it.
+    std::lock_guard<std::mutex> lock(gate_->m);
+    gate_->reactor = nullptr;
     return exit_code_;
   }
 
@@ -182,7 +188,7 @@ class Attach {
       if (n < 0 && errno == EINTR) continue;
       std::string chunk = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
       bool eof = n <= 0;
-      h_.reactor().post([this, chunk = std::move(chunk), eof] {
+      gate_->post([this, chunk = std::move(chunk), eof] {
         if (input_ready_)
           send_input(chunk, eof);
         else
@@ -206,7 +212,7 @@ class Attach {
     while (true) {
       int sig = 0;
       if (sigwait(&mask, &sig) != 0) return;
-      h_.reactor().post([this] { on_sigint(); });
+      gate_->post([this] { on_sigint(); });
     }
   }
 
@@ -246,6 +252,16 @@ class Attach {
   bool input_ready_ = false;
   std::vector<std::pair<std::string, bool>> pending_input_;
   double last_sigint_ = 0;
+  // How the stdin and signal threads reach the reactor, while it exists.
+  struct PostGate {
+    std::mutex m;
+    Reactor* reactor = nullptr;
+    void post(std::function<void()> fn) {
+      std::lock_guard<std::mutex> lock(m);
+      if (reactor) reactor->post(std::move(fn));
+    }
+  };
+  std::shared_ptr<PostGate> gate_ = std::make_shared<PostGate>();
 };
 
 }  // namespace
