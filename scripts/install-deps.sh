@@ -11,6 +11,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev python3-pytest python3-yaml
   clang libclang-rt-14-dev
   mpich libmpich-dev
+  slurmctld slurmd slurm-client munge
   iproute2 passwd util-linux
   go-md2man man-db
 "
