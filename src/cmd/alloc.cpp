@@ -75,6 +75,15 @@ int cmd_alloc(int argc, char** argv) {
   // is shut down (no initial program).
   if (bg && command.empty()) opts.broker_opts.push_back("-Sbroker.rc2_none=1");
   Json js = opts.instance_jobspec(command);
+  // As flux-core: an instance left in the background still gets terminals
+  // (captured, nobody attaches); from a terminal, task 0's is interactive.
+  Json& shell_opts = js["attributes"]["system"]["shell"]["options"];
+  if (!shell_opts.contains("pty")) {
+    if (bg)
+      shell_opts["pty"] = {{"capture", 1}};
+    else if (isatty(STDIN_FILENO))
+      shell_opts["pty"] = {{"interactive", 1}};
+  }
   if (opts.dry_run) {
     std::printf("%s\n", js.dump().c_str());
     return 0;

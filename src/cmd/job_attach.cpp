@@ -2,7 +2,9 @@
 #include "libflux/child_reaper.hpp"
 
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +19,7 @@
 
 #include "job_query.hpp"
 #include "libflux/eventlog.hpp"
+#include "libflux/ioencode.hpp"
 #include "libflux/kvs.hpp"
 
 namespace flux::cmd {
@@ -36,6 +39,42 @@ void write_all(int fd, std::string_view data) {
   }
 }
 
+// Our terminal in raw mode while attached to a job's pty: every key goes
+// to the job (Ctrl-C included); restored when destroyed.
+class RawTerminal {
+ public:
+  RawTerminal() {
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_) < 0) return;
+    termios t = saved_;
+    cfmakeraw(&t);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+  }
+  ~RawTerminal() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_);
+  }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+  bool active() const { return active_; }
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+Json window_size() {
+  winsize w{};
+  if (ioctl(STDIN_FILENO, TIOCGWINSZ, &w) < 0 || w.ws_row == 0 || w.ws_col == 0) {
+    w.ws_row = 24;
+    w.ws_col = 80;
+  }
+  return {{"rows", w.ws_row}, {"cols", w.ws_col}};
+}
+
+// Ctrl-\ as the first byte typed detaches from a job's pty, as in flux-core.
+constexpr char kDetachKey = '\x1c';
+
 class Attach {
  public:
   Attach(Handle& h, JobId id, AttachOptions o, const char* prog)
@@ -48,6 +87,7 @@ class Attach {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGWINCH);
     if (!o_.read_only) {
       // Ctrl-C is read by one thread with sigwait and handled in the loop.
       pthread_sigmask(SIG_BLOCK, &mask, nullptr);
@@ -61,6 +101,7 @@ class Attach {
     spawn(watch_eventlog());
     h_.reactor().keep_alive(true);
     h_.reactor().run();
+    raw_.reset();
     // The caller may destroy the handle (and its reactor) once we return,
     // while the detached threads still run: they must not post to it.
     std::lock_guard<std::mutex> lock(gate_->m);
@@ -84,7 +125,13 @@ class Attach {
       co_return;
     }
     eventlog_done_ = true;
-    if (!output_started_ || output_done_) finish();
+    maybe_finish();
+  }
+
+  // Done once the job is inactive, its output is printed, and its
+  // terminal (if we attached to one) has ended.
+  void maybe_finish() {
+    if (eventlog_done_ && (!output_started_ || output_done_) && !pty_running_) finish();
   }
 
   void on_event(const EventlogEntry& e) {
@@ -132,7 +179,7 @@ class Attach {
       if (e.errnum() != ENOENT) std::fprintf(stderr, "%s: output: %s\n", prog_, e.what());
     }
     output_done_ = true;
-    if (eventlog_done_) finish();
+    maybe_finish();
   }
 
   // The exec eventlog: printed with -E; its shell.start says the shell
@@ -145,15 +192,97 @@ class Attach {
         if (o_.show_exec)
           std::fprintf(stderr, "%s: exec: %s\n", id_.encode().c_str(),
                        eventlog_entry_format_text(e).c_str());
-        if (e.name == "shell.start" && !input_ready_) {
-          input_ready_ = true;
-          for (auto& [data, eof] : pending_input_) send_input(data, eof);
-          pending_input_.clear();
-        }
+        if (e.name == "shell.init" && !o_.read_only && !have_status_) maybe_attach_pty(e.context);
+        if (e.name == "shell.start" && !input_ready_ && !pty_running_) input_start();
       }
     } catch (const FluxError&) {
       // The exec eventlog is informational: its end or absence is fine.
     }
+  }
+
+  // shell.init names an interactive terminal: {"service":S,"pty":NAME,
+  // "leader-rank":R,"capture"?:1}.
+  void maybe_attach_pty(const Json& c) {
+    if (!c.is_object()) return;
+    auto service = c.find("service"), pty = c.find("pty"), rank = c.find("leader-rank");
+    if (service == c.end() || pty == c.end() || rank == c.end() || !service->is_string() ||
+        !pty->is_string() || !rank->is_number_unsigned())
+      return;
+    auto capture = c.find("capture");
+    pty_capture_ = capture != c.end() && capture->is_number_integer() && *capture != 0;
+    spawn(attach_pty(service->get<std::string>() + "." + pty->get<std::string>(),
+                     rank->get<uint32_t>()));
+  }
+
+  void input_start() {
+    input_ready_ = true;
+    for (auto& [data, eof] : pending_input_) send_input(data, eof);
+    pending_input_.clear();
+  }
+
+  // The job's interactive terminal: attach (streaming), then our keys go
+  // to it and its output comes back, until it ends or we detach.
+  Task<void> attach_pty(std::string topic, uint32_t rank) {
+    pty_running_ = true;
+    pty_topic_ = topic;
+    pty_rank_ = rank;
+    Json req = {{"type", "attach"}, {"mode", "rw"}, {"winsize", window_size()}};
+    Rpc rpc = h_.rpc(topic, req, rank, msgflag::kStreaming);
+    std::optional<FluxError> err;
+    try {
+      while (auto m = co_await rpc.next_async()) {
+        auto body = m->json();
+        Json r = body ? std::move(*body) : Json::object();
+        std::string type = r.is_object() ? r.value("type", "") : "";
+        if (type == "attach") {
+          pty_attached_ = true;
+          raw_ = std::make_unique<RawTerminal>();
+          input_ready_ = true;
+          for (auto& [data, eof] : pending_input_) send_input(data, eof);
+          pending_input_.clear();
+        } else if (type == "data") {
+          if (auto d = data_decode(r)) write_all(STDOUT_FILENO, *d);
+        } else if (type == "resize") {
+          send_resize();
+        } else if (type == "exit") {
+          detached_ = r.value("message", "") == "Client requested detach";
+        }
+      }
+    } catch (const FluxError& e) {
+      err = e;
+    }
+    raw_.reset();
+    bool was_attached = pty_attached_;
+    pty_attached_ = false;
+    pty_running_ = false;
+    if (err && !was_attached) {
+      // No terminal after all (the job ended first): plain output and input.
+      if (!input_ready_) input_start();
+    } else if (err) {
+      std::fprintf(stderr, "%s: pty: %s\n", prog_, err->what());
+    }
+    if (detached_) {
+      std::fprintf(stderr, "%s: detached from %s\n", prog_, id_.encode().c_str());
+      finish();
+      co_return;
+    }
+    maybe_finish();
+  }
+
+  void send_resize() {
+    if (pty_attached_)
+      h_.rpc(pty_topic_, Json{{"type", "resize"}, {"winsize", window_size()}}, pty_rank_);
+  }
+
+  void send_pty(const std::string& data, bool eof) {
+    if (raw_ && raw_->active() && !data.empty() && data[0] == kDetachKey) {
+      h_.rpc(pty_topic_, Json{{"type", "detach"}}, pty_rank_);
+      return;
+    }
+    Json req = {{"type", "data"}};
+    // A pipe's end is the terminal's end-of-file character.
+    data_encode_into(req, eof ? data + "\x04" : data);
+    h_.rpc(pty_topic_, req, pty_rank_);
   }
 
   void print_output(const EventlogEntry& e) {
@@ -162,6 +291,17 @@ class Attach {
     std::string data = c.value("data", "");
     if (data.empty()) return;
     int fd = c.value("stream", "stdout") == "stderr" ? STDERR_FILENO : STDOUT_FILENO;
+    if (pty_running_ && pty_capture_ && fd == STDOUT_FILENO && c.value("rank", "") == "0")
+      return;  // task 0's terminal output, which we print as it comes
+    if (raw_ && raw_->active()) {
+      // A raw terminal does not return the carriage at a newline.
+      std::string crlf;
+      for (char ch : data) {
+        if (ch == '\n') crlf += '\r';
+        crlf += ch;
+      }
+      data = std::move(crlf);
+    }
     if (!o_.label_io) {
       write_all(fd, data);
       return;
@@ -189,7 +329,7 @@ class Attach {
       std::string chunk = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
       bool eof = n <= 0;
       gate_->post([this, chunk = std::move(chunk), eof] {
-        if (input_ready_)
+        if (input_ready_ && !(pty_running_ && !pty_attached_))
           send_input(chunk, eof);
         else
           pending_input_.emplace_back(chunk, eof);
@@ -199,6 +339,11 @@ class Attach {
   }
 
   void send_input(const std::string& data, bool eof) {
+    if (pty_attached_) {
+      send_pty(data, eof);
+      return;
+    }
+    if (pty_running_) return;  // after the terminal ended: nowhere to go
     kvs::Txn txn;
     std::string key = key_ + ".guest.input";  // its header is the shell's
     Json ctx = {{"stream", "stdin"}, {"rank", o_.input_ranks}};
@@ -212,7 +357,10 @@ class Attach {
     while (true) {
       int sig = 0;
       if (sigwait(&mask, &sig) != 0) return;
-      gate_->post([this] { on_sigint(); });
+      if (sig == SIGWINCH)
+        gate_->post([this] { send_resize(); });
+      else
+        gate_->post([this] { on_sigint(); });
     }
   }
 
@@ -232,6 +380,7 @@ class Attach {
   }
 
   void finish() {
+    raw_.reset();
     std::fflush(stdout);
     h_.reactor().keep_alive(false);
     h_.reactor().stop();
@@ -252,6 +401,14 @@ class Attach {
   bool input_ready_ = false;
   std::vector<std::pair<std::string, bool>> pending_input_;
   double last_sigint_ = 0;
+  // The job's pty (shell.init names it), while attaching or attached.
+  bool pty_running_ = false;
+  bool pty_attached_ = false;
+  bool pty_capture_ = false;  // task 0's terminal output is in the KVS too
+  bool detached_ = false;
+  std::string pty_topic_;
+  uint32_t pty_rank_ = 0;
+  std::unique_ptr<RawTerminal> raw_;
   // How the stdin and signal threads reach the reactor, while it exists.
   struct PostGate {
     std::mutex m;

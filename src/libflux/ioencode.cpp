@@ -40,16 +40,32 @@ size_t utf8_complete_prefix(std::string_view s) {
   return n;
 }
 
+void data_encode_into(Json& o, std::string_view data) {
+  if (utf8_complete_prefix(data) == data.size()) {
+    o["data"] = data;
+  } else {
+    o["encoding"] = "base64";
+    o["data"] = base64_encode(data);
+  }
+}
+
+Result<std::string> data_decode(const Json& o) {
+  auto d = o.find("data");
+  if (d == o.end() || d->is_null()) return std::string();
+  if (!d->is_string()) return Error{EPROTO, "data is not a string"};
+  std::string enc = o.value("encoding", std::string());
+  if (enc == "base64") {
+    auto raw = base64_decode(d->get<std::string>());
+    if (!raw) return Error{EPROTO, "data is not valid base64"};
+    return std::move(*raw);
+  }
+  if (enc.empty() || enc == "utf-8") return d->get<std::string>();
+  return Error{EPROTO, "unknown data encoding " + enc};
+}
+
 Json io_encode(std::string_view stream, std::string_view rank, std::string_view data, bool eof) {
   Json o = {{"stream", stream}, {"rank", rank}};
-  if (!data.empty()) {
-    if (utf8_complete_prefix(data) == data.size()) {
-      o["data"] = data;
-    } else {
-      o["encoding"] = "base64";
-      o["data"] = base64_encode(data);
-    }
-  }
+  if (!data.empty()) data_encode_into(o, data);
   if (eof) o["eof"] = true;
   return o;
 }
@@ -65,19 +81,9 @@ Result<IoData> io_decode(const Json& io) {
     if (!e->is_boolean()) return Error{EPROTO, "io eof is not a boolean"};
     out.eof = e->get<bool>();
   }
-  if (auto d = io.find("data"); d != io.end() && !d->is_null()) {
-    if (!d->is_string()) return Error{EPROTO, "io data is not a string"};
-    std::string enc = io.value("encoding", std::string());
-    if (enc == "base64") {
-      auto raw = base64_decode(d->get<std::string>());
-      if (!raw) return Error{EPROTO, "io data is not valid base64"};
-      out.data = std::move(*raw);
-    } else if (enc.empty() || enc == "utf-8") {
-      out.data = d->get<std::string>();
-    } else {
-      return Error{EPROTO, "unknown io encoding " + enc};
-    }
-  }
+  auto data = data_decode(io);
+  if (!data) return Error{EPROTO, "io " + data.error().message};
+  out.data = std::move(*data);
   return out;
 }
 

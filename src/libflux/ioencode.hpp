@@ -20,6 +20,12 @@ struct IoData {
   bool eof = false;
 };
 
+// The "data" member of o (and "encoding":"base64" unless data is valid
+// UTF-8), as io objects and pty messages carry bytes.
+void data_encode_into(Json& o, std::string_view data);
+// Its bytes back: "" if o has no data; EPROTO if malformed.
+Result<std::string> data_decode(const Json& o);
+
 // Encode data (may be empty only when eof) for stream on rank.
 Json io_encode(std::string_view stream, std::string_view rank, std::string_view data, bool eof);
 Result<IoData> io_decode(const Json& io);

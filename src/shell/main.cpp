@@ -36,8 +36,9 @@ std::string read_file(const std::string& path) {
 }
 
 Task<void> main_task(Reactor& r, Handle* h, Args a, int& rc) {
+  JobId id{0};
+  std::string fatal;
   try {
-    JobId id{0};
     if (!a.jobid.empty()) {
       auto parsed = JobId::parse(a.jobid);
       if (!parsed) throw FluxError(parsed.error());
@@ -60,8 +61,21 @@ Task<void> main_task(Reactor& r, Handle* h, Args a, int& rc) {
       });
     rc = co_await shell.run();
   } catch (const std::exception& e) {
+    fatal = e.what();
     std::fprintf(stderr, "flux-shell: %s\n", e.what());
     rc = 1;
+  }
+  if (h && !fatal.empty() && id.value != 0) {
+    // As flux-core's shell: its user hears why (a fatal exec exception).
+    try {
+      Json req = {{"id", id.value},
+                  {"type", "exec"},
+                  {"severity", 0},
+                  {"note", "flux-shell: FATAL: " + fatal}};
+      co_await h->rpc("job-manager.raise", req);
+    } catch (const std::exception&) {
+      // the broker log has it
+    }
   }
   r.stop();
 }

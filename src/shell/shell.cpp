@@ -75,6 +75,9 @@ void Shell::setup_options() {
       rlimits_.emplace_back(*resource, *value);
     }
   }
+  auto pty = parse_pty_options(opts);
+  if (!pty) throw FluxError(pty.error());
+  pty_ = std::move(*pty);
   auto aff = parse_affinity(opts);
   if (!aff) throw FluxError(aff.error());
   affinity_ = *aff;
@@ -134,6 +137,12 @@ Task<void> Shell::write_headers() {
     Json init = Json::object();
     init["leader-rank"] = info_.shell_ranks.front();
     init["size"] = info_.nshells();
+    if (!service_.empty()) init["service"] = service_;
+    if (pty_ && pty_->interactive) {
+      // flux job attach / flux alloc connect to task 0's terminal.
+      init["pty"] = "terminus.0";
+      if (pty_->capture) init["capture"] = 1;
+    }
     kvs_->append(dir + ".guest.exec.eventlog", eventlog_entry_make("shell.init", init));
   } else {
     co_await wait_for_output_log();
@@ -141,6 +150,25 @@ Task<void> Shell::write_headers() {
   for (const auto& e : output_->redirects()) kvs_->append(output_->output_key(), e);
   co_await kvs_->drain();
   if (!kvs_->error().empty()) throw FluxError(EIO, "writing the job's eventlogs: " + kvs_->error());
+}
+
+// The terminal sessions' service (pty.hpp), named as flux-core's shell
+// service so its tools find it.
+Task<void> Shell::serve_terminals() {
+  service_ = std::to_string(getuid()) + "-shell-" + info_.id.encode(JobIdEncoding::kF58Plain);
+  co_await h_->service_add(service_);
+  h_->serve({Route(service_ + ".terminus.*", Access::kUser, this, &Shell::on_terminal_request)});
+}
+
+void Shell::on_terminal_request(const Message& m) {
+  std::string_view topic = m.topic();
+  std::string_view session = topic.substr(service_.size() + std::string_view(".terminus.").size());
+  auto it = tasks_.end();
+  if (!session.empty() && session.find_first_not_of("0123456789") == std::string_view::npos &&
+      session.size() < 10)
+    it = tasks_.find(std::stoi(std::string(session)));
+  if (it == tasks_.end() || !it->second.pty) throw FluxError(ENOSYS, "No such session");
+  it->second.pty->handle(m);
 }
 
 // Other shells wait for rank 0's header before they write output.
@@ -181,13 +209,14 @@ std::vector<std::string> Shell::task_env(const LocalTask& t, int pmi_fd) const {
 }
 
 void Shell::start(LocalTask& t) {
+  int id = t.id;
   int sv[2] = {-1, -1};
   bool pmi = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0;
   TaskSpec spec;
-  spec.taskid = t.id;
+  spec.taskid = id;
   // Arguments may name the job's {{tmpdir}} (flux batch's script), its id...
   MustacheContext ctx = mustache_context();
-  ctx.taskid = t.id;
+  ctx.taskid = id;
   for (const auto& arg : info_.jobspec.tasks.command)
     spec.argv.push_back(mustache_render(arg, ctx));
   spec.env = task_env(t, pmi ? sv[1] : -1);
@@ -196,14 +225,30 @@ void Shell::start(LocalTask& t) {
   spec.cpus = task_cpus(affinity_, info_.local_cores, t.index, static_cast<int>(tasks_.size()));
   spec.pmi_fd = pmi ? sv[1] : -1;
   spec.rlimits = rlimits_;
+  if (pty_ && pty_->covers(id)) {
+    // As flux-core: other tasks' terminals are always captured, or
+    // nothing would read them.
+    std::function<void(std::string_view)> capture;
+    if (pty_->capture || id != 0)
+      capture = [this, id](std::string_view d) { output_->write(id, Stream::kStdout, d); };
+    bool wait_for_client = h_ && pty_->interactive && id == 0;
+    t.pty = std::make_unique<Pty>(r_, h_, wait_for_client, std::move(capture), [this, id] {
+      output_->eof(id, Stream::kStdout);
+      output_->eof(id, Stream::kStderr);
+      done_one();
+    });
+    spec.tty_fd = t.pty->follower();
+  }
   auto fds = start_task(spec);
   if (pmi) ::close(sv[1]);
+  if (t.pty) t.pty->close_follower();
   if (!fds) {
     if (pmi) ::close(sv[0]);
-    output_->emit(t.id, Stream::kStderr,
-                  "flux-shell: task " + std::to_string(t.id) + ": " + fds.error().message + "\n");
-    output_->eof(t.id, Stream::kStdout);
-    output_->eof(t.id, Stream::kStderr);
+    t.pty.reset();
+    output_->emit(id, Stream::kStderr,
+                  "flux-shell: task " + std::to_string(id) + ": " + fds.error().message + "\n");
+    output_->eof(id, Stream::kStdout);
+    output_->eof(id, Stream::kStderr);
     t.exit_code = 1;
     return;
   }
@@ -213,23 +258,31 @@ void Shell::start(LocalTask& t) {
   if (!started) {
     t.exit_code = exit_code_of(fds->exit_status);
     start_failed(t, fds->start_failed, fds->start_errno);
+    if (t.pty) {
+      t.pty.reset();
+      output_->eof(id, Stream::kStdout);
+      output_->eof(id, Stream::kStderr);
+    }
   }
-  outstanding_ += started ? 3 : 2;  // its stdout and stderr, and its exit
-  int id = t.id;
-  t.out = std::make_unique<FdReader>(
-      r_, fds->stdout_fd,
-      [this, id](std::string_view d) { output_->write(id, Stream::kStdout, d); },
-      [this, id] {
-        output_->eof(id, Stream::kStdout);
-        done_one();
-      });
-  t.err = std::make_unique<FdReader>(
-      r_, fds->stderr_fd,
-      [this, id](std::string_view d) { output_->write(id, Stream::kStderr, d); },
-      [this, id] {
-        output_->eof(id, Stream::kStderr);
-        done_one();
-      });
+  if (t.pty) {
+    outstanding_ += 2;  // its terminal's end, and its exit
+  } else if (fds->stdout_fd >= 0) {
+    outstanding_ += started ? 3 : 2;  // its stdout and stderr, and its exit
+    t.out = std::make_unique<FdReader>(
+        r_, fds->stdout_fd,
+        [this, id](std::string_view d) { output_->write(id, Stream::kStdout, d); },
+        [this, id] {
+          output_->eof(id, Stream::kStdout);
+          done_one();
+        });
+    t.err = std::make_unique<FdReader>(
+        r_, fds->stderr_fd,
+        [this, id](std::string_view d) { output_->write(id, Stream::kStderr, d); },
+        [this, id] {
+          output_->eof(id, Stream::kStderr);
+          done_one();
+        });
+  }
   if (fds->stdin_fd >= 0) {
     t.in = std::make_unique<FdWriter>(r_, fds->stdin_fd);
     if (!h_) t.in->close();  // standalone: no input, the task sees EOF
@@ -245,6 +298,7 @@ void Shell::start(LocalTask& t) {
     lt.running = false;
     lt.exit_code = exit_code_of(status);
     if (lt.in) lt.in->close();
+    if (lt.pty) lt.pty->task_exited(status);
     pmi_->remove_client(id);
     done_one();
   });
@@ -293,8 +347,9 @@ void Shell::forward_signal(int signo) {
 
 void Shell::deliver_input(const InputEvent& ev) {
   for (auto& [id, t] : tasks_) {
-    if (!t.in) continue;
     bool member = !ev.ranks || ev.ranks->contains(static_cast<uint32_t>(id));
+    if (member && !ev.data.empty() && t.pty) t.pty->write(ev.data);  // typed, as it were
+    if (!t.in) continue;
     if (member && !ev.data.empty()) t.in->write(ev.data);
     // The end of the input is the end for every task: those outside the
     // input ranks (flux run --input=0) get nothing, then EOF, instead of
@@ -314,6 +369,7 @@ void Shell::on_pmi_abort(int taskid, int code, const std::string& msg) {
 Task<int> Shell::run() {
   co_await make_tmpdir();
   setup_options();
+  if (h_ && pty_) co_await serve_terminals();
   if (h_) co_await write_headers();
 
   PmiJob pj;

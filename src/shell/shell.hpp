@@ -19,6 +19,7 @@
 #include "mustache.hpp"
 #include "libflux/pmi_server.hpp"
 #include "output.hpp"
+#include "pty.hpp"
 
 namespace flux::shell {
 
@@ -45,6 +46,7 @@ class Shell {
     pid_t pid = -1;
     std::unique_ptr<FdReader> out, err;
     std::unique_ptr<FdWriter> in;
+    std::unique_ptr<Pty> pty;  // with the pty option: its stdio
     bool running = false;
     int exit_code = 0;
   };
@@ -56,6 +58,8 @@ class Shell {
   };
 
   void setup_options();
+  Task<void> serve_terminals();
+  void on_terminal_request(const Message& m);
   MustacheContext mustache_context() const;
   Task<void> write_headers();
   Task<void> wait_for_output_log();
@@ -76,6 +80,8 @@ class Shell {
   std::string tmpdir_;
   void remove_tmpdir();
   std::optional<std::string> stdin_path_;
+  std::optional<PtyOptions> pty_;
+  std::string service_;  // <uid>-shell-<id>, registered when tasks have terminals
   bool start_failure_reported_ = false;
   std::vector<std::pair<int, rlim_t>> rlimits_;  // from the rlimit shell option
   Affinity affinity_ = Affinity::kOff;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,7 +44,13 @@ enum Step { kStepExec = 0, kStepStdin = 1, kStepCwd = 2 };
 
 [[noreturn]] void child(const TaskSpec& spec, char** argv, char** envp, int in_fd, int out_fd,
                         int err_fd, int status_fd) {
-  setpgid(0, 0);
+  if (spec.tty_fd >= 0) {
+    // A session of its own, led by the task, with the pty as its terminal.
+    setsid();
+    ioctl(spec.tty_fd, TIOCSCTTY, 0);
+  } else {
+    setpgid(0, 0);
+  }
   // A task does not outlive its shell, even one killed outright.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() == 1) _exit(1);  // the shell died before the line above
@@ -52,9 +59,10 @@ enum Step { kStepExec = 0, kStepStdin = 1, kStepCwd = 2 };
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  if (spec.tty_fd >= 0) out_fd = err_fd = in_fd = spec.tty_fd;
   dup2(out_fd, STDOUT_FILENO);
   dup2(err_fd, STDERR_FILENO);
-  if (spec.stdin_path) {
+  if (spec.stdin_path && spec.tty_fd < 0) {
     int fd = ::open(spec.stdin_path->c_str(), O_RDONLY);
     if (fd < 0) child_fail(status_fd, kStepStdin, errno);
     dup2(fd, STDIN_FILENO);
@@ -94,13 +102,16 @@ Result<TaskFds> start_task(const TaskSpec& spec) {
   for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   Pipe in, out, err, status;
-  if (pipe2(out.fd, O_CLOEXEC) < 0 || pipe2(err.fd, O_CLOEXEC) < 0 ||
-      pipe2(status.fd, O_CLOEXEC) < 0 || (!spec.stdin_path && pipe2(in.fd, O_CLOEXEC) < 0))
+  bool pipes = spec.tty_fd < 0;
+  if ((pipes && (pipe2(out.fd, O_CLOEXEC) < 0 || pipe2(err.fd, O_CLOEXEC) < 0)) ||
+      pipe2(status.fd, O_CLOEXEC) < 0 ||
+      (pipes && !spec.stdin_path && pipe2(in.fd, O_CLOEXEC) < 0))
     return Error{errno, std::string("pipe: ") + std::strerror(errno)};
   pid_t pid = fork();
   if (pid < 0) return Error{errno, std::string("fork: ") + std::strerror(errno)};
   if (pid == 0) child(spec, argv.data(), envp.data(), in.fd[0], out.fd[1], err.fd[1], status.fd[1]);
-  setpgid(pid, pid);  // also in the parent, so killpg works at once
+  // Also in the parent, so killpg works at once (a tty task's setsid does it).
+  if (pipes) setpgid(pid, pid);
   TaskFds fds;
   fds.pid = pid;
   // The exec closes the status pipe; a report before that says why not.
@@ -123,7 +134,7 @@ Result<TaskFds> start_task(const TaskSpec& spec) {
                        : report[0] == kStepCwd ? spec.cwd
                                                : spec.argv[0];
   }
-  if (!spec.stdin_path) fds.stdin_fd = in.take(1);
+  if (pipes && !spec.stdin_path) fds.stdin_fd = in.take(1);
   fds.stdout_fd = out.take(0);
   fds.stderr_fd = err.take(0);
   return fds;

@@ -28,12 +28,13 @@ struct TaskSpec {
   std::optional<std::string> stdin_path;        // a file for stdin; else a pipe
   std::vector<int> cpus;                        // CPUs to bind to; empty = no binding
   int pmi_fd = -1;                              // the task's end of its PMI socket, or -1
+  int tty_fd = -1;  // a pty follower: the task's stdio and controlling terminal (no pipes)
   std::vector<std::pair<int, rlim_t>> rlimits;  // soft limits to set (RLIMIT_*, value)
 };
 
 struct TaskFds {
   pid_t pid = -1;
-  int stdin_fd = -1;  // write end of the task's stdin pipe (-1 with stdin_path)
+  int stdin_fd = -1;  // write end of the task's stdin pipe (-1 with stdin_path or tty_fd)
   int stdout_fd = -1;
   int stderr_fd = -1;
   int start_errno = 0;       // the task could not be started: why; then pid is -1
