@@ -148,7 +148,6 @@ class Attach {
     } else if (e.name == "start") {
       if (!output_started_) {
         output_started_ = true;
-        spawn(watch_output());
         spawn(watch_exec());
       }
     } else if (e.name == "finish") {
@@ -182,8 +181,10 @@ class Attach {
     maybe_finish();
   }
 
-  // The exec eventlog: printed with -E; its shell.start says the shell
-  // has written the input eventlog's header, so our stdin may follow.
+  // The exec eventlog: printed with -E. Its shell.init says the output
+  // eventlog exists (flux-core's job-info will not wait for it), and
+  // names a terminal if there is one; shell.start says the shell has
+  // written the input eventlog's header, so our stdin may follow.
   Task<void> watch_exec() {
     Rpc rpc = eventlog_watch(h_, id_, "guest.exec.eventlog");
     try {
@@ -192,12 +193,33 @@ class Attach {
         if (o_.show_exec)
           std::fprintf(stderr, "%s: exec: %s\n", id_.encode().c_str(),
                        eventlog_entry_format_text(e).c_str());
-        if (e.name == "shell.init" && !o_.read_only && !have_status_) maybe_attach_pty(e.context);
+        if (e.name == "shell.init" && !output_watched_) {
+          output_watched_ = true;
+          shell_service_of(e.context);
+          spawn(watch_output());
+          if (!o_.read_only && !have_status_) maybe_attach_pty(e.context);
+        }
         if (e.name == "shell.start" && !input_ready_ && !pty_running_) input_start();
       }
     } catch (const FluxError&) {
-      // The exec eventlog is informational: its end or absence is fine.
+      // Its end or absence is fine: a shell that never started.
     }
+    if (!output_watched_) {
+      output_done_ = true;  // no shell.init: no output will come
+      maybe_finish();
+    }
+  }
+
+  // flux-core's shells (and ours) name their service in shell.init; our
+  // input goes there (SERVICE.stdin on the leader shell's rank).
+  void shell_service_of(const Json& c) {
+    if (!c.is_object()) return;
+    auto service = c.find("service"), rank = c.find("leader-rank");
+    if (service == c.end() || rank == c.end() || !service->is_string() ||
+        !rank->is_number_unsigned())
+      return;
+    shell_service_ = service->get<std::string>();
+    shell_rank_ = rank->get<uint32_t>();
   }
 
   // shell.init names an interactive terminal: {"service":S,"pty":NAME,
@@ -344,6 +366,11 @@ class Attach {
       return;
     }
     if (pty_running_) return;  // after the terminal ended: nowhere to go
+    if (!shell_service_.empty()) {
+      Json io = io_encode("stdin", o_.input_ranks, data, eof);
+      h_.rpc(shell_service_ + ".stdin", io, shell_rank_);
+      return;
+    }
     kvs::Txn txn;
     std::string key = key_ + ".guest.input";  // its header is the shell's
     Json ctx = {{"stream", "stdin"}, {"rank", o_.input_ranks}};
@@ -396,6 +423,9 @@ class Attach {
   bool have_status_ = false;
   bool fatal_ = false;
   bool output_started_ = false;
+  bool output_watched_ = false;
+  std::string shell_service_;  // from shell.init
+  uint32_t shell_rank_ = 0;
   bool output_done_ = false;
   bool eventlog_done_ = false;
   bool input_ready_ = false;

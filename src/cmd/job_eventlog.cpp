@@ -84,6 +84,7 @@ struct EventlogOptions {
   EventFormatOptions fmt;
   std::string path = "eventlog";
   std::string id;
+  bool follow = false;
 };
 
 int run_eventlog(const EventlogOptions& o) {
@@ -91,16 +92,30 @@ int run_eventlog(const EventlogOptions& o) {
   JobId id = parse_jobid(o.id);
   std::string path = eventlog_path(o.path);
   auto h = open_instance();
+  auto not_found = [&](const FluxError& e) {
+    if (e.errnum() != ENOENT) return e;
+    if (path == "eventlog") return FluxError(ENOENT, "job " + o.id + " not found");
+    return FluxError(ENOENT, "eventlog path " + path + " not found");
+  };
+  if (o.follow) {
+    // Until the job is inactive (job-info ends the stream then).
+    Rpc rpc = eventlog_watch(*h, id, path);
+    try {
+      while (auto m = rpc.next()) {
+        printer.print(watch_entry(*m));
+        std::fflush(stdout);
+      }
+    } catch (const FluxError& e) {
+      throw not_found(e);
+    }
+    return 0;
+  }
   Json req = {{"id", id.value}, {"keys", Json::array({path})}, {"flags", 0}};
   Json r;
   try {
     r = h->rpc("job-info.lookup", req).get_json();
   } catch (const FluxError& e) {
-    if (e.errnum() == ENOENT) {
-      if (path == "eventlog") throw FluxError(ENOENT, "job " + o.id + " not found");
-      throw FluxError(ENOENT, "eventlog path " + path + " not found");
-    }
-    throw;
+    throw not_found(e);
   }
   auto entries = eventlog_decode(r.at(path).get<std::string>());
   if (!entries) throw FluxError(entries.error().errnum, path + ": " + entries.error().message);
@@ -114,6 +129,7 @@ void add_eventlog(CLI::App& job, Registry& reg) {
   o->fmt.add(cmd);
   cmd->add_option("-p,--path", o->path,
                   "Eventlog path under the job's directory (exec, output, input, or a key)");
+  cmd->add_flag("-F,--follow", o->follow, "Follow events until the job is inactive");
   cmd->add_option("id", o->id, "Job id")->required();
   reg.push_back({cmd, [o] { return run_eventlog(*o); }});
 }

@@ -2,13 +2,23 @@
 
 namespace flux {
 
+// flux-core's names (its shell's rlimit plugin rejects others, e.g. "locks").
 const std::vector<std::pair<std::string, int>>& rlimit_names() {
   static const std::vector<std::pair<std::string, int>> kNames = {
-      {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
-      {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
-      {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-      {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
-      {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"as", RLIMIT_AS},
+      {"core", RLIMIT_CORE},
+      {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},
+      {"fsize", RLIMIT_FSIZE},
+      {"memlock", RLIMIT_MEMLOCK},
+      {"msgqueue", RLIMIT_MSGQUEUE},
+      {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},
+      {"nproc", RLIMIT_NPROC},
+      {"rss", RLIMIT_RSS},
+      {"rtprio", RLIMIT_RTPRIO},
+      {"rttime", RLIMIT_RTTIME},
+      {"sigpending", RLIMIT_SIGPENDING},
       {"stack", RLIMIT_STACK},
   };
   return kNames;

@@ -79,7 +79,8 @@ Pty::Pty(Reactor& r, Handle* h, bool wait_for_client, std::function<void(std::st
   if (ptsname_r(leader_, name, sizeof name) != 0)
     throw FluxError(errno, std::string("pty: ptsname: ") + std::strerror(errno));
   follower_ = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (follower_ < 0) throw FluxError(errno, std::string("pty: ") + name + ": " + std::strerror(errno));
+  if (follower_ < 0)
+    throw FluxError(errno, std::string("pty: ") + name + ": " + std::strerror(errno));
   // The reader and writer own duplicates; leader_ stays for ioctls.
   int wfd = ::fcntl(leader_, F_DUPFD_CLOEXEC, 0);
   if (wfd < 0) throw FluxError(errno, std::string("pty: dup: ") + std::strerror(errno));

@@ -42,9 +42,7 @@ struct PtyOptions {
   std::optional<Idset> ranks;  // nullopt: every task
   bool capture = true;
   bool interactive = false;
-  bool covers(int taskid) const {
-    return !ranks || ranks->contains(static_cast<uint32_t>(taskid));
-  }
+  bool covers(int taskid) const { return !ranks || ranks->contains(static_cast<uint32_t>(taskid)); }
 };
 
 // The `pty` shell option, nullopt when absent; EINVAL if malformed.

@@ -13,6 +13,7 @@
 
 #include "files.hpp"
 #include "input.hpp"
+#include "libflux/ioencode.hpp"
 #include "libflux/kvs.hpp"
 #include "libflux/rlimit.hpp"
 #include "pmi_kvs.hpp"
@@ -154,10 +155,29 @@ Task<void> Shell::write_headers() {
 
 // The terminal sessions' service (pty.hpp), named as flux-core's shell
 // service so its tools find it.
-Task<void> Shell::serve_terminals() {
+// The shell's service, named as flux-core's so its tools find it (shell.init
+// gives the name): SERVICE.stdin and the terminals' SERVICE.terminus.N.
+Rpc Shell::register_service() {
   service_ = std::to_string(getuid()) + "-shell-" + info_.id.encode(JobIdEncoding::kF58Plain);
-  co_await h_->service_add(service_);
-  h_->serve({Route(service_ + ".terminus.*", Access::kUser, this, &Shell::on_terminal_request)});
+  h_->serve({Route(service_ + ".stdin", Access::kUser, this, &Shell::on_stdin_request),
+             Route(service_ + ".terminus.*", Access::kUser, this, &Shell::on_terminal_request)});
+  return h_->service_add(service_);
+}
+
+// flux-core's attach sends our tasks' input here, an RFC 24 io object
+// {"stream":"stdin","rank":"all"|IDSET,"data"?,"encoding"?,"eof"?}; it
+// becomes a data event in guest.input, which every shell follows.
+void Shell::on_stdin_request(const Message& m) {
+  if (m.userid() != getuid()) throw FluxError(EPERM, "only the job's owner may write its input");
+  auto body = m.json();
+  if (!body || !body->is_object()) throw FluxError(EPROTO, "stdin: expected an io object");
+  auto io = io_decode(*body);
+  if (!io) throw FluxError(io.error());
+  if (io->stream != "stdin") throw FluxError(EPROTO, "stdin: stream must be stdin");
+  if (io->rank != "all" && !Idset::decode(io->rank)) throw FluxError(EPROTO, "stdin: bad rank");
+  if (stdin_path_) throw FluxError(EPIPE, "stdin: the tasks read " + *stdin_path_);
+  kvs_->append(info_.kvs_dir() + ".guest.input", eventlog_entry_make("data", *body));
+  if (!(m.flags() & msgflag::kNoResponse)) h_->respond(m, nullptr);
 }
 
 void Shell::on_terminal_request(const Message& m) {
@@ -369,8 +389,20 @@ void Shell::on_pmi_abort(int taskid, int code, const std::string& msg) {
 Task<int> Shell::run() {
   co_await make_tmpdir();
   setup_options();
-  if (h_ && pty_) co_await serve_terminals();
-  if (h_) co_await write_headers();
+  if (h_) {
+    // The broker registers the service before it passes on the headers'
+    // commit (same connection), so shell.init never names a missing one.
+    Rpc registered = register_service();
+    co_await write_headers();
+    try {
+      co_await registered;
+    } catch (const FluxError& e) {
+      // EEXIST: another shell of this job on this broker has it (tests
+      // running several shells against one broker); its stdin reaches all
+      // through guest.input.
+      if (e.errnum() != EEXIST) throw;
+    }
+  }
 
   PmiJob pj;
   pj.kvsname = info_.id.encode(JobIdEncoding::kF58Plain);

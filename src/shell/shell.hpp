@@ -58,7 +58,8 @@ class Shell {
   };
 
   void setup_options();
-  Task<void> serve_terminals();
+  Rpc register_service();
+  void on_stdin_request(const Message& m);
   void on_terminal_request(const Message& m);
   MustacheContext mustache_context() const;
   Task<void> write_headers();
@@ -81,7 +82,7 @@ class Shell {
   void remove_tmpdir();
   std::optional<std::string> stdin_path_;
   std::optional<PtyOptions> pty_;
-  std::string service_;  // <uid>-shell-<id>, registered when tasks have terminals
+  std::string service_;  // <uid>-shell-<id> (not standalone)
   bool start_failure_reported_ = false;
   std::vector<std::pair<int, rlim_t>> rlimits_;  // from the rlimit shell option
   Affinity affinity_ = Affinity::kOff;

@@ -104,8 +104,7 @@ Result<TaskFds> start_task(const TaskSpec& spec) {
   Pipe in, out, err, status;
   bool pipes = spec.tty_fd < 0;
   if ((pipes && (pipe2(out.fd, O_CLOEXEC) < 0 || pipe2(err.fd, O_CLOEXEC) < 0)) ||
-      pipe2(status.fd, O_CLOEXEC) < 0 ||
-      (pipes && !spec.stdin_path && pipe2(in.fd, O_CLOEXEC) < 0))
+      pipe2(status.fd, O_CLOEXEC) < 0 || (pipes && !spec.stdin_path && pipe2(in.fd, O_CLOEXEC) < 0))
     return Error{errno, std::string("pipe: ") + std::strerror(errno)};
   pid_t pid = fork();
   if (pid < 0) return Error{errno, std::string("fork: ") + std::strerror(errno)};

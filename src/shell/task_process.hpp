@@ -23,11 +23,11 @@ namespace flux::shell {
 struct TaskSpec {
   int taskid = 0;
   std::vector<std::string> argv;
-  std::vector<std::string> env;                 // "NAME=value"
-  std::string cwd;                              // "" = the shell's
-  std::optional<std::string> stdin_path;        // a file for stdin; else a pipe
-  std::vector<int> cpus;                        // CPUs to bind to; empty = no binding
-  int pmi_fd = -1;                              // the task's end of its PMI socket, or -1
+  std::vector<std::string> env;           // "NAME=value"
+  std::string cwd;                        // "" = the shell's
+  std::optional<std::string> stdin_path;  // a file for stdin; else a pipe
+  std::vector<int> cpus;                  // CPUs to bind to; empty = no binding
+  int pmi_fd = -1;                        // the task's end of its PMI socket, or -1
   int tty_fd = -1;  // a pty follower: the task's stdio and controlling terminal (no pipes)
   std::vector<std::pair<int, rlim_t>> rlimits;  // soft limits to set (RLIMIT_*, value)
 };

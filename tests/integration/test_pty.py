@@ -173,8 +173,9 @@ def test_alloc_asks_for_terminals_only_where_flux_core_does(instance):
         "interactive": 1}
 
 
-def test_terminal_requests_are_checked(instance):
-    # Bad requests to a job's terminal service get errors; the job lives on.
+def test_shell_service_requests_are_checked(instance):
+    # Bad requests to a job shell's service (terminals, stdin) get errors;
+    # the job lives on.
     wait_until_running(instance)
     r = instance.run("submit", "-o", "pty", "sleep", "30")
     assert r.returncode == 0, r.stderr
@@ -190,7 +191,11 @@ for topic, payload in [(svc + ".0", {{}}), (svc + ".0", {{"type": "bogus"}}),
                        (svc + ".0", {{"type": "data", "data": "x"}}),
                        (svc + ".0", {{"type": "attach", "mode": "xx"}}),
                        (svc + ".0", {{"type": "attach", "mode": "rw", "winsize": {{"rows": -1, "cols": 5}}}}),
-                       (svc + ".7", {{"type": "detach"}})]:
+                       (svc + ".7", {{"type": "detach"}}),
+                       (svc[:-9] + ".stdin", {{"stream": "stdout", "rank": "0", "data": "x"}}),
+                       (svc[:-9] + ".stdin", {{"stream": "stdin", "rank": "x", "data": "x"}}),
+                       (svc[:-9] + ".stdin", {{"stream": "stdin", "rank": "0", "data": 5}}),
+                       (svc[:-9] + ".stdin", {{"stream": "stdin", "rank": "all", "data": "ok"}})]:
     try:
         h.rpc(topic, payload).get()
         print("ok")
@@ -198,7 +203,28 @@ for topic, payload in [(svc + ".0", {{}}), (svc + ".0", {{"type": "bogus"}}),
         print(errno.errorcode[e.errno])
 """)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["EPROTO", "ENOENT", "ENOENT", "EPROTO", "EINVAL", "ENOSYS"]
+    assert r.stdout.split() == ["EPROTO", "ENOENT", "ENOENT", "EPROTO", "EINVAL", "ENOSYS",
+                                "EPROTO", "EPROTO", "EPROTO", "EPIPE"]  # submit: stdin is /dev/null
     assert instance.run("jobs", "-no", "{state}", jobid).stdout.strip() == "RUN"
     instance.run("cancel", jobid)
     assert instance.run("job", "wait-event", "-t", "30", jobid, "clean").returncode == 0
+
+
+def test_eventlog_follow_prints_until_the_job_ends(instance):
+    wait_until_running(instance)
+    r = instance.run("submit", "sh", "-c", "echo one; flux job wait-event -t 30 $FLUX_JOB_ID memo"
+                     " >/dev/null; echo two")
+    jobid = r.stdout.strip()
+    p = instance.popen("job", "eventlog", "-F", "-p", "guest.output", jobid)
+    try:
+        # The memo lets the job finish only once we follow it.
+        assert instance.run("job", "wait-event", "-t", "30", "-p", "guest.output", "-m",
+                            "data=one\n", jobid, "data").returncode == 0
+        assert instance.run("job", "memo", jobid, "go=1").returncode == 0
+        out, err = p.communicate(timeout=30)
+    finally:
+        p.kill()
+    assert p.returncode == 0, err
+    names = [line.split()[1] for line in out.splitlines()]
+    assert names[0] == "header" and names.count("data") == 4, out  # two lines, two eofs
+    assert "two" in out

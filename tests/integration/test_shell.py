@@ -234,7 +234,10 @@ def test_shell_in_instance(jobs_instance):
     assert {"stream": "stderr", "rank": "0", "eof": True} in data
     exec_log = eventlog(inst, f"{key}.guest.exec.eventlog")
     assert [e["name"] for e in exec_log] == ["shell.init", "shell.start"]
-    assert exec_log[0]["context"] == {"leader-rank": 0, "size": 1}
+    f58 = inst.run("job", "id", "--to=f58plain", jobid).stdout.strip()
+    # The shell's service, named as flux-core's (its attach sends stdin there).
+    assert exec_log[0]["context"] == {"leader-rank": 0, "size": 1,
+                                      "service": f"{os.getuid()}-shell-{f58}"}
     assert exec_log[1]["context"] == {"taskmap": {"version": 1, "map": [[0, 1, 1, 1]]}}
 
 
@@ -349,7 +352,8 @@ def test_pmi_across_shells(jobs_instance, nshells):
         str(i): f"pmi: rank {i} size 4 universe 4 appnum 0 kvsname {f58} mapping {mapping} ok\n"
         for i in range(4)}
     exec_log = eventlog(inst, f"{key}.guest.exec.eventlog")
-    assert exec_log[0]["context"] == {"leader-rank": 0, "size": nshells}
+    assert exec_log[0]["context"] == {"leader-rank": 0, "size": nshells,
+                                      "service": f"{os.getuid()}-shell-{f58}"}
     r = inst.run("kvs", "get", f"{key}.pmi.key3", f"{key}.pmi.dot%2Ekey3%25")
     if nshells == 1:
         assert r.returncode != 0  # one shell: a local exchange, nothing in the KVS
