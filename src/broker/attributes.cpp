@@ -27,6 +27,7 @@ constexpr AttrSpec kRegistry[] = {
     {"security.owner", kReadonly | kImmutable},
     {"local-uri", kImmutable},
     {"parent-uri", kReadonly | kImmutable},
+    {"parent-kvs-namespace", kReadonly | kImmutable},
     {"instance-level", kReadonly | kImmutable},
     {"jobid", kReadonly | kImmutable},
     {"hostlist", kImmutable},

@@ -163,8 +163,12 @@ std::unique_ptr<TbonOverlay> boot_pmi(Broker& b, const std::string& method) {
   // Started as a Flux job: a job shell's PMI names the job (its kvsname),
   // which becomes the instance's jobid attribute in F58, as flux-core's.
   if (auto id = JobId::parse(pmi->kvsname());
-      std::getenv("FLUX_JOB_ID") && pmi->method() == "simple" && id)
+      std::getenv("FLUX_JOB_ID") && pmi->method() == "simple" && id) {
     b.attrs.set_internal("jobid", id->encode(JobIdEncoding::kF58));
+    // The job's guest namespace in the parent (flux --parent kvs ... uses it).
+    if (!b.parent_kvs_namespace.empty())
+      b.attrs.set_internal("parent-kvs-namespace", b.parent_kvs_namespace);
+  }
   b.attrs.set_internal("rank", std::to_string(rank));
   b.attrs.set_internal("size", std::to_string(size));
   b.router.set_rank(rank, size);

@@ -187,6 +187,10 @@ void Broker::setup_attributes() {
   attrs.set_internal("log-ring-size", "1024");
   attrs.set_internal("log-stderr-mode", "leader");
 
+  if (const char* ns = std::getenv("FLUX_KVS_NAMESPACE")) {
+    parent_kvs_namespace = ns;
+    unsetenv("FLUX_KVS_NAMESPACE");
+  }
   if (const char* parent = std::getenv("FLUX_URI"); parent && *parent) {
     // Started inside another instance: one level deeper than it.
     try {

@@ -62,6 +62,9 @@ class Broker {
   std::unique_ptr<StateMachine> state;
   std::string bindir, prefix;
   std::string uuid;
+  // FLUX_KVS_NAMESPACE as we were started (a job's guest namespace in the
+  // parent); taken out of our environment, which the modules share.
+  std::string parent_kvs_namespace;
   bool rundir_created = false;
   bool rundir_existed = false;  // given with -Srundir and already there
 

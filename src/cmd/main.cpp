@@ -4,10 +4,12 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "libflux/handle.hpp"
 #include "libflux/path_search.hpp"
 #include "libflux/result.hpp"
 
@@ -18,7 +20,8 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(f,
                "Usage: flux [OPTIONS] COMMAND [ARGS...]\n\n"
-               "Options:\n  -h, --help    show this help\n\n"
+               "Options:\n  -h, --help    show this help\n"
+               "  -p, --parent  run COMMAND in the enclosing instance (repeat to go further up)\n\n"
                "Commands:\n");
   for (const auto& c : builtin_commands()) std::fprintf(f, "  %-10s %s\n", c.name, c.summary);
   std::fprintf(f, "\nSee 'flux help COMMAND' for a command's manual page.\n");
@@ -47,9 +50,50 @@ int run_external(const std::string& name, char** argv) {
   return 1;
 }
 
+// --parent: point FLUX_URI (and FLUX_KVS_NAMESPACE, the job's guest
+// namespace there) at the instance this one runs in, as flux-core's flux.
+bool go_to_parent() {
+  try {
+    auto h = flux::Handle::open();
+    auto attr = [&](const char* name) -> std::optional<std::string> {
+      try {
+        return h->rpc("attr.get", {{"name", name}}).get_json().at("value").get<std::string>();
+      } catch (const flux::FluxError& e) {
+        if (e.errnum() == ENOENT) return std::nullopt;
+        throw;
+      }
+    };
+    auto uri = attr("parent-uri");
+    if (!uri) {
+      std::fprintf(stderr, "flux: --parent: this instance has no parent\n");
+      return false;
+    }
+    auto ns = attr("parent-kvs-namespace");
+    setenv("FLUX_URI", uri->c_str(), 1);
+    if (ns)
+      setenv("FLUX_KVS_NAMESPACE", ns->c_str(), 1);
+    else
+      unsetenv("FLUX_KVS_NAMESPACE");
+    return true;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flux: --parent: %s\n", e.what());
+    return false;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  while (argc > 1 && (std::strcmp(argv[1], "-p") == 0 || std::strcmp(argv[1], "--parent") == 0)) {
+    if (!go_to_parent()) return 1;
+    argv[1] = argv[0];
+    argv++;
+    argc--;
+  }
   if (argc < 2) {
     usage(stderr);
     return 1;

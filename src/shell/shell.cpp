@@ -39,6 +39,7 @@ Shell::Shell(Reactor& r, Handle* h, JobInfo info, bool label)
 
 Shell::~Shell() {
   *input_stopped_ = true;
+  *serving_ = false;
   remove_tmpdir();
 }
 
@@ -159,8 +160,16 @@ Task<void> Shell::write_headers() {
 // gives the name): SERVICE.stdin and the terminals' SERVICE.terminus.N.
 Rpc Shell::register_service() {
   service_ = std::to_string(getuid()) + "-shell-" + info_.id.encode(JobIdEncoding::kF58Plain);
-  h_->serve({Route(service_ + ".stdin", Access::kUser, this, &Shell::on_stdin_request),
-             Route(service_ + ".terminus.*", Access::kUser, this, &Shell::on_terminal_request)});
+  // The handle outlives us (main still runs its loop after we are gone,
+  // and late requests, as an attach's stdin EOF, may come then).
+  auto guard = [this, serving = serving_](void (Shell::*fn)(const Message&)) {
+    return [this, serving, fn](const Message& m) {
+      if (!*serving) throw FluxError(ENOSYS, "the job shell is exiting");
+      (this->*fn)(m);
+    };
+  };
+  h_->serve({Route(service_ + ".stdin", Access::kUser, guard(&Shell::on_stdin_request)),
+             Route(service_ + ".terminus.*", Access::kUser, guard(&Shell::on_terminal_request))});
   return h_->service_add(service_);
 }
 
@@ -169,6 +178,7 @@ Rpc Shell::register_service() {
 // becomes a data event in guest.input, which every shell follows.
 void Shell::on_stdin_request(const Message& m) {
   if (m.userid() != getuid()) throw FluxError(EPERM, "only the job's owner may write its input");
+  if (*input_stopped_) throw FluxError(EPIPE, "the tasks have exited");
   auto body = m.json();
   if (!body || !body->is_object()) throw FluxError(EPROTO, "stdin: expected an io object");
   auto io = io_decode(*body);
@@ -207,6 +217,9 @@ std::vector<std::string> Shell::task_env(const LocalTask& t, int pmi_fd) const {
     }
   }
   env.erase("FLUX_KVS_NAMESPACE");
+  // The job's guest namespace (the kvs serves job-<id> as job.<id>.guest),
+  // as flux-core's tasks have it.
+  if (h_) env["FLUX_KVS_NAMESPACE"] = "job-" + std::to_string(info_.id.value);
   env["FLUX_JOB_ID"] = info_.id.encode(JobIdEncoding::kF58);
   env["FLUX_JOB_SIZE"] = std::to_string(info_.ntasks());
   env["FLUX_JOB_NNODES"] = std::to_string(info_.nshells());

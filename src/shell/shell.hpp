@@ -16,8 +16,8 @@
 #include "io.hpp"
 #include "jobinfo.hpp"
 #include "kvs_writer.hpp"
-#include "mustache.hpp"
 #include "libflux/pmi_server.hpp"
+#include "mustache.hpp"
 #include "output.hpp"
 #include "pty.hpp"
 
@@ -95,6 +95,7 @@ class Shell {
   int outstanding_ = 0;  // task exits and output EOFs still to come
   std::coroutine_handle<> waiter_;
   std::shared_ptr<bool> input_stopped_ = std::make_shared<bool>(false);
+  std::shared_ptr<bool> serving_ = std::make_shared<bool>(true);  // false once destroyed
   int abort_code_ = 0;
 };
 

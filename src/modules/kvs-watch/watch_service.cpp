@@ -78,13 +78,13 @@ void WatchService::setroot(const Message& ev) {
   r = Root{j->value("rootref", ""), seq};
   const Json& keys = (*j)["keys"];
   for (auto& w : watchers_) {
-    if (w->done || w->ns != ns) continue;
+    if (w->done || w->root_ns != ns) continue;
     // As flux-core's: without FULL, only a commit naming the key itself
     // counts (not one replacing a parent directory or a key below it).
     bool relevant = (w->flags & kvs::kWatchFull) || !keys.is_array();
     if (!relevant)
       for (const auto& k : keys)
-        if (k.is_string() && k.get<std::string>() == w->key) relevant = true;
+        if (k.is_string() && k.get<std::string>() == w->root_key) relevant = true;
     if (relevant && seq > w->seq) {
       w->roots.push_back(r);  // every version, in order
       wake(*w);
@@ -108,6 +108,8 @@ void WatchService::add(const Message& m) {
     Json req = m.json().value();
     w->ns = req.value("namespace", kvs::kPrimary);
     w->key = kvs::normalize_key(req.at("key").get<std::string>());
+    w->root_ns = w->ns;
+    w->root_key = w->key;
     w->flags = req.value("flags", 0);
   } catch (const std::exception& e) {
     h_.respond_error(m, EPROTO, e.what());
@@ -212,8 +214,16 @@ Task<void> WatchService::run(std::shared_ptr<Watcher> w) {
     Message r = co_await as_requester(*w, "kvs.getroot", req);
     Json j = r.json().value();
     Root now{j.at("rootref").get<std::string>(), j.at("rootseq").get<int>()};
-    Root& known = roots_[w->ns];
+    if (j.contains("root-namespace")) {
+      w->root_ns = j["root-namespace"].get<std::string>();
+      std::string prefix = j.value("prefix", "");
+      w->root_key = w->key == "." ? prefix : prefix + "." + w->key;
+    }
+    Root& known = roots_[w->root_ns];
     if (now.seq > known.seq || known.rootref.empty()) known = now;
+    // A root that came while we asked (we matched it against the view's
+    // name then, not its namespace's).
+    if (known.seq > now.seq) w->roots.push_back(known);
     w->seq = now.seq;
     if (co_await check(*w, now)) {
       while (!w->done) {

@@ -21,6 +21,9 @@ struct Root {
 struct Watcher {
   Message req;
   std::string ns, key;
+  // Whose roots move it and the key there: ns and key, except for a view
+  // (a job's guest namespace, "job-<id>": primary and its prefixed key).
+  std::string root_ns, root_key;
   int flags = 0;
   int seq = 0;             // the root it last looked at
   bool sent = false;       // answered at least once

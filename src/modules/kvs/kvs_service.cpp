@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 
+#include "libflux/eventlog.hpp"
+#include "libflux/jobid.hpp"
 #include "libflux/kvs.hpp"
 #include "libflux/treeobj.hpp"
 #include "libflux/wallclock.hpp"
@@ -95,6 +98,72 @@ Namespace& KvsService::check_access(Namespace& ns, uint32_t userid, uint32_t rol
   if (!(rolemask & role::kOwner) && userid != ns.owner)
     throw FluxError(EPERM, "namespace " + ns.name + ": permission denied");
   return ns;
+}
+
+namespace {
+
+// "job-<decimal id>": a job's guest namespace name.
+std::optional<uint64_t> guest_job_of(const std::string& name) {
+  if (name.size() < 5 || name.size() > 24 || name.compare(0, 4, "job-") != 0) return std::nullopt;
+  uint64_t id = 0;
+  for (size_t i = 4; i < name.size(); i++) {
+    char c = name[i];
+    if (c < '0' || c > '9' || id > (UINT64_MAX - 9) / 10) return std::nullopt;
+    id = id * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return id;
+}
+
+}  // namespace
+
+std::vector<std::string> NsView::path(const std::string& key) const {
+  std::vector<std::string> p = base;
+  if (key != ".")
+    for (auto& part : split_key(key)) p.push_back(std::move(part));
+  return p;
+}
+
+std::string NsView::prefix() const {
+  std::string out;
+  for (const auto& part : base) out += (out.empty() ? "" : ".") + part;
+  return out;
+}
+
+Task<uint32_t> KvsService::job_owner(Namespace& primary, uint64_t id) {
+  if (auto it = job_owners_.find(id); it != job_owners_.end()) co_return it->second;
+  // The submit event, first in the job's eventlog, names its owner.
+  std::string key = JobId{id}.encode(JobIdEncoding::kKvs) + ".eventlog";
+  NsView whole{&primary, {}, owner_, kvs::kPrimary};
+  Json val;
+  try {
+    val = co_await lookup_in(primary.root, whole, split_key(key), 0, 0, owner_, role::kOwner);
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOENT && e.errnum() != ENOTDIR) throw;
+    throw FluxError(ENOTSUP, "namespace job-" + std::to_string(id) + " does not exist");
+  }
+  auto text = treeobj::decode_val(val);
+  if (!text) throw FluxError(EPROTO, "job " + std::to_string(id) + ": bad eventlog");
+  auto first = eventlog_entry_decode(text->substr(0, text->find('\n') + 1));
+  if (!first || !first->context.is_object() || !first->context.contains("userid") ||
+      !first->context["userid"].is_number_unsigned())
+    throw FluxError(EPROTO, "job " + std::to_string(id) + ": no owner in its eventlog");
+  uint32_t owner = first->context["userid"].get<uint32_t>();
+  if (job_owners_.size() >= kJobOwnerCache) job_owners_.clear();
+  job_owners_[id] = owner;
+  co_return owner;
+}
+
+Task<NsView> KvsService::find_view(std::string name, uint32_t userid, uint32_t rolemask) {
+  if (auto id = guest_job_of(name)) {
+    Namespace* primary = co_await find_ns(kvs::kPrimary, owner_, role::kOwner);
+    NsView v{primary, split_key(JobId{*id}.encode(JobIdEncoding::kKvs) + ".guest"), 0, name};
+    v.owner = co_await job_owner(*primary, *id);
+    if (!(rolemask & role::kOwner) && userid != v.owner)
+      throw FluxError(EPERM, "namespace " + name + ": permission denied");
+    co_return v;
+  }
+  Namespace* ns = co_await find_ns(name, userid, rolemask);
+  co_return NsView{ns, {}, ns->owner, std::move(name)};
 }
 
 Task<Namespace*> KvsService::find_ns(std::string name, uint32_t userid, uint32_t rolemask) {
@@ -232,12 +301,24 @@ Task<void> KvsService::write_loop(std::string ns_name) {
   }
 }
 
+// Keys of a view's ops as the real namespace's.
+static void rebase_ops(Json& ops, const NsView& v) {
+  if (v.base.empty()) return;
+  std::string prefix = v.prefix();
+  for (auto& op : ops) {
+    std::string key = kvs::normalize_key(op["key"].get<std::string>());
+    op["key"] = key == "." ? prefix : prefix + "." + key;
+  }
+}
+
 Task<void> KvsService::commit(Message m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
-  Namespace& ns = *co_await find_ns(m, ns_name);
+  NsView v = co_await find_view(m, ns_name);
+  Namespace& ns = *v.ns;
   check_ops(req.at("ops"), !(m.rolemask() & role::kOwner));
-  if (!leader()) co_return co_await relay(m, std::move(req), std::move(ns_name));
+  if (!leader()) co_return co_await relay(m, std::move(req), ns.name);
+  rebase_ops(req["ops"], v);
   PendingCommit pc;
   pc.ops = std::move(req["ops"]);
   pc.flags = req.value("flags", 0);
@@ -248,9 +329,11 @@ Task<void> KvsService::commit(Message m) {
 Task<void> KvsService::fence(Message m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
-  Namespace& ns = *co_await find_ns(m, ns_name);
+  NsView v = co_await find_view(m, ns_name);
+  Namespace& ns = *v.ns;
   check_ops(req.at("ops"), !(m.rolemask() & role::kOwner));
-  if (!leader()) co_return co_await relay(m, std::move(req), std::move(ns_name));
+  if (!leader()) co_return co_await relay(m, std::move(req), ns.name);
+  rebase_ops(req["ops"], v);
   std::string name = req.at("name");
   int nprocs = req.at("nprocs");
   if (nprocs < 1) throw FluxError(EINVAL, "fence " + name + ": nprocs must be positive");
@@ -289,9 +372,8 @@ Task<Json> KvsService::value_of(NodePtr node, int flags) {
   co_return treeobj::make_dir(std::move(data));
 }
 
-Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
-                                 std::vector<std::string> path, int flags, int depth,
-                                 uint32_t userid, uint32_t rolemask) {
+Task<Json> KvsService::lookup_in(NodePtr root, const NsView& view, std::vector<std::string> path,
+                                 int flags, int depth, uint32_t userid, uint32_t rolemask) {
   if (depth > kSymlinkDepth) throw FluxError(ELOOP, "Too many levels of symbolic links");
   NodePtr node = root;
   for (size_t i = 0; i < path.size(); i++) {
@@ -303,13 +385,13 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
     // A final symlink is returned as itself for readlink and treeobj lookups.
     if (node->kind == Node::Kind::Leaf && treeobj::is_symlink(node->obj) &&
         !(last && (flags & (kvs::kReadlink | kvs::kTreeobj)))) {
-      // Follow: the target (in its namespace) plus the rest of the path.
+      // Follow: the target (in its namespace, or view) plus the rest of the path.
       const Json& data = node->obj["data"];
-      std::string target_ns = data.value("namespace", ns_name);
-      std::vector<std::string> rest = split_key(data["target"].get<std::string>());
+      std::string target_ns = data.value("namespace", view.name);
+      NsView target = co_await find_view(target_ns, userid, rolemask);
+      std::vector<std::string> rest = target.path(data["target"].get<std::string>());
       rest.insert(rest.end(), path.begin() + static_cast<long>(i) + 1, path.end());
-      Namespace* target = co_await find_ns(target_ns, userid, rolemask);
-      co_return co_await lookup_in(target->root, target_ns, std::move(rest), flags, depth + 1,
+      co_return co_await lookup_in(target.ns->root, target, std::move(rest), flags, depth + 1,
                                    userid, rolemask);
     }
     if (!last && node->kind == Node::Kind::Leaf) throw FluxError(ENOTDIR, "Not a directory");
@@ -323,10 +405,10 @@ Task<Json> KvsService::lookup_in(NodePtr root, const std::string& ns_name,
 Task<Json> KvsService::lookup(const Message& m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
-  Namespace& ns = *co_await find_ns(m, ns_name);
+  NsView v = co_await find_view(m, ns_name);
   int flags = req.value("flags", 0);
   std::string key = kvs::normalize_key(req.at("key").get<std::string>());
-  NodePtr root = ns.root;
+  NodePtr root = v.ns->root;
   if (req.contains("rootref")) {
     std::string ref = req["rootref"];
     if (!treeobj::is_blobref(ref)) throw FluxError(EINVAL, "bad rootref " + ref);
@@ -336,25 +418,31 @@ Task<Json> KvsService::lookup(const Message& m) {
     if (treeobj::validate(rd) || !treeobj::is_dirref(rd)) throw FluxError(EINVAL, "bad rootdir");
     root = Node::dirref(rd["data"][0].get<std::string>());
   }
-  Json val = co_await lookup_in(root, ns_name, split_key(key), flags, 0, m.userid(), m.rolemask());
+  Json val = co_await lookup_in(root, v, v.path(key), flags, 0, m.userid(), m.rolemask());
   co_return Json{{"val", std::move(val)}};
 }
 
 Task<Json> KvsService::getroot(const Message& m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
-  Namespace& ns = *co_await find_ns(m, ns_name);
-  co_return Json{{"rootref", ns.rootref},
-                 {"rootseq", ns.seq},
-                 {"owner", ns.owner},
-                 {"flags", ns.flags},
-                 {"namespace", ns.name}};
+  NsView v = co_await find_view(m, ns_name);
+  Json out = {{"rootref", v.ns->rootref},
+              {"rootseq", v.ns->seq},
+              {"owner", v.owner},
+              {"flags", v.ns->flags},
+              {"namespace", v.name}};
+  // A view moves with its namespace's roots (kvs-watch follows those).
+  if (!v.base.empty()) {
+    out["root-namespace"] = v.ns->name;
+    out["prefix"] = v.prefix();
+  }
+  co_return out;
 }
 
 Task<void> KvsService::wait_version(Message m) {
   Json req = m.json().value();
   std::string ns_name = req.value("namespace", kvs::kPrimary);
-  Namespace& ns = *co_await find_ns(m, ns_name);
+  Namespace& ns = *(co_await find_view(m, ns_name)).ns;
   int want = req.at("rootseq");
   if (ns.seq >= want)
     h_.respond(m, {{"rootref", ns.rootref}, {"rootseq", ns.seq}});
@@ -368,6 +456,8 @@ Task<Json> KvsService::namespace_create(const Message& m) {
   std::string name = req.at("namespace");
   if (name.empty() || name.find_first_of("/ \t\n") != std::string::npos)
     throw FluxError(EINVAL, "bad namespace name '" + name + "'");
+  if (guest_job_of(name))
+    throw FluxError(EEXIST, "namespace " + name + " is a job's guest namespace");
   auto it = namespaces_.find(name);
   if (it != namespaces_.end() && !it->second->removed)
     throw FluxError(EEXIST, "namespace " + name + " exists");

@@ -37,6 +37,21 @@ struct Namespace {
   bool known = true;  // owner and flags known (a follower learns them from rank 0)
 };
 
+// What a request's namespace name stands for: a namespace, or a view of
+// one. "job-<id>" (decimal, as flux-core names a job's guest namespace) is
+// the job's guest directory job.<kvs-id>.guest in primary, owned by the
+// job's owner: a job writes its guest keys where its instance keeps them,
+// with no namespace to create, copy back and remove.
+struct NsView {
+  Namespace* ns = nullptr;
+  std::vector<std::string> base;  // the directory the view's keys live under
+  uint32_t owner = 0;
+  std::string name;  // as requested
+  // `key` (normalized) as the real namespace's path.
+  std::vector<std::string> path(const std::string& key) const;
+  std::string prefix() const;
+};
+
 // On rank 0 (the leader) the service owns every namespace root and writes
 // commits. On other ranks (followers) it keeps the roots it has been asked
 // about, learned from rank 0 and moved forward by kvs.setroot events, reads
@@ -79,6 +94,15 @@ class KvsService {
     return find_ns(std::move(name), m.userid(), m.rolemask());
   }
   Namespace& check_access(Namespace& ns, uint32_t userid, uint32_t rolemask);
+  // find_ns, or the guest view of a job ("job-<id>"): its owner's or the
+  // instance owner's; ENOTSUP if there is no such job.
+  Task<NsView> find_view(std::string name, uint32_t userid, uint32_t rolemask);
+  Task<NsView> find_view(const Message& m, std::string name) {
+    return find_view(std::move(name), m.userid(), m.rolemask());
+  }
+  Task<uint32_t> job_owner(Namespace& primary, uint64_t id);
+  std::map<uint64_t, uint32_t> job_owners_;  // cache, bounded by kJobOwnerCache
+  static constexpr size_t kJobOwnerCache = 4096;
   void drop_namespace(std::map<std::string, std::unique_ptr<Namespace>>::iterator it,
                       const std::string& why);
   void check_ops(const Json& ops, bool guest);
@@ -87,8 +111,8 @@ class KvsService {
   std::vector<Rpc> send_blobs(Blobs& blobs);
   Task<void> store_blobs(Blobs& blobs);
   Task<std::string> load_blob(std::string ref);
-  Task<Json> lookup_in(NodePtr root, const std::string& ns, std::vector<std::string> path,
-                       int flags, int depth, uint32_t userid, uint32_t rolemask);
+  Task<Json> lookup_in(NodePtr root, const NsView& view, std::vector<std::string> path, int flags,
+                       int depth, uint32_t userid, uint32_t rolemask);
   Task<Json> value_of(NodePtr node, int flags);
   void fail_pending(Namespace& ns, std::deque<PendingCommit>& batch, int errnum,
                     const std::string& why);
