@@ -11,6 +11,7 @@
 #include "command.hpp"
 #include "instance_uri.hpp"
 #include "jobs_format.hpp"
+#include "resource_common.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/jobid.hpp"
 
@@ -189,6 +190,33 @@ bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vec
 void print_children(JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
                     bool color, const std::string& path, int level);
 
+// instance.* fields: ask each running instance job for its job counts and
+// resources (one that cannot be reached stays without: its fields are "").
+void add_instance_info(std::vector<JobView>& jobs, bool any_user) {
+  for (auto& j : jobs) {
+    auto uri = running_instance_uri(j.raw(), any_user);
+    if (!uri) continue;
+    try {
+      auto h = Handle::open(*uri);
+      Rpc stats = h->rpc("job-list.job-stats", Json::object());
+      auto view = resourcecmd::sched_view(*h);
+      Rset up = view.all - view.down;
+      Rset used = view.allocated & view.all;
+      auto counts = [](const Rset& r) {
+        return Json{{"ncores", r.ncores()}, {"ngpus", r.ngpus()}, {"nnodes", r.nnodes()}};
+      };
+      Json res = {{"all", counts(view.all)},
+                  {"up", counts(up)},
+                  {"down", counts(view.down)},
+                  {"allocated", counts(used)},
+                  {"free", counts(up - used)}};
+      j.set_instance(stats.get_json(), std::move(res));
+    } catch (const std::exception&) {
+      // unreachable or gone: no instance information
+    }
+  }
+}
+
 Fetched fetch_jobs(Handle& h, JobsOptions& o) {
   Json attrs = Json::array({"all"});
   Fetched f;
@@ -301,6 +329,7 @@ int run_jobs(JobsOptions& o) {
   if (!o.ids.empty() && jobs.empty()) return 1;
   int rc = 0;
 
+  if (formatter.uses("instance.")) add_instance_info(jobs, o.recurse_all);
   print_jobs(o, formatter, jobs, color);
   if (o.recursive && !o.json) print_children(o, formatter, jobs, color, "", 0);
   if (truncated && !o.no_header && !o.json) {
@@ -353,6 +382,7 @@ void print_children(JobsOptions& o, const JobFormat& formatter, const std::vecto
     std::printf("\n%s:\n", here.c_str());
     JobsOptions child = o;
     child.no_header = true;
+    if (formatter.uses("instance.")) add_instance_info(f.jobs, o.recurse_all);
     print_jobs(child, formatter, f.jobs, color);
     print_children(o, formatter, f.jobs, color, here, level + 1);
   }

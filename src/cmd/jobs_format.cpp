@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <set>
 
 #include "libflux/jobid.hpp"
 #include "libflux/result.hpp"
@@ -255,6 +256,26 @@ const std::map<std::string, std::string>& headings() {
       {"t_remaining", "T_REMAINING"},
       {"ranks", "RANKS"},
       {"nodelist", "NODELIST"},
+      {"instance.stats", "STATS"},
+      {"instance.stats.total", "NJOBS"},
+      {"instance.utilization", "CORE%"},
+      {"instance.gpu_utilization", "GPU%"},
+      {"instance.progress", "PROG"},
+      {"instance.resources.all.ncores", "CORES"},
+      {"instance.resources.all.ngpus", "GPUS"},
+      {"instance.resources.all.nnodes", "NODES"},
+      {"instance.resources.up.ncores", "UP"},
+      {"instance.resources.up.ngpus", "UP"},
+      {"instance.resources.up.nnodes", "UP"},
+      {"instance.resources.down.ncores", "DOWN"},
+      {"instance.resources.down.ngpus", "DOWN"},
+      {"instance.resources.down.nnodes", "DOWN"},
+      {"instance.resources.allocated.ncores", "USED"},
+      {"instance.resources.allocated.ngpus", "USED"},
+      {"instance.resources.allocated.nnodes", "USED"},
+      {"instance.resources.free.ncores", "FREE"},
+      {"instance.resources.free.ngpus", "FREE"},
+      {"instance.resources.free.nnodes", "FREE"},
       {"success", "SUCCESS"},
       {"result", "RESULT"},
       {"result_abbrev", "RS"},
@@ -511,7 +532,67 @@ Json JobView::field(const std::string& name) const {
     if (result == "TIMEOUT") return "Timeout";
     return "Exit " + py_str(rc);
   }
+  if (name.rfind("instance.", 0) == 0) return instance_field(name.substr(9));
   throw FluxError(EINVAL, "Unknown format field: " + name);
+}
+
+// flux-core's instance.* fields, from what JobView::set_instance() was
+// given; "" for a job that is not a running instance (or unreachable).
+Json JobView::instance_field(const std::string& f) const {
+  static const std::set<std::string> kStates = {"all", "up", "down", "allocated", "free"};
+  static const std::set<std::string> kKinds = {"ncores", "ngpus", "nnodes"};
+  bool known = f == "stats" || f.rfind("stats.", 0) == 0 || f == "utilization" ||
+               f == "gpu_utilization" || f == "progress";
+  if (f.rfind("resources.", 0) == 0) {
+    std::string rest = f.substr(10);
+    size_t dot = rest.find('.');
+    known = dot != std::string::npos && kStates.count(rest.substr(0, dot)) &&
+            kKinds.count(rest.substr(dot + 1));
+  }
+  if (!known) throw FluxError(EINVAL, "Unknown format field: instance." + f);
+  auto it = j_.find("instance");
+  if (it == j_.end() || !it->is_object()) return "";
+  const Json& in = *it;
+  const Json& st = in.at("stats");
+  auto count = [&](const char* k) { return st.value(k, int64_t{0}); };
+  const Json& states = st.value("job_states", Json::object());
+  auto state = [&](const char* k) { return states.value(k, int64_t{0}); };
+  int64_t pending = state("depend") + state("priority") + state("sched");
+  int64_t running = state("run") + state("cleanup");
+  int64_t inactive = state("inactive");
+  int64_t total = state("total");
+  // As flux-core's JobStats: "failed" counts every unsuccessful job.
+  int64_t failed = count("failed") + count("timeout") + count("canceled");
+  if (f == "stats")
+    return "PD:" + std::to_string(pending) + " R:" + std::to_string(running) +
+           " CD:" + std::to_string(count("successful")) + " F:" + std::to_string(failed);
+  if (f == "stats.total") return total;
+  if (f == "stats.pending") return pending;
+  if (f == "stats.running") return running;
+  if (f == "stats.inactive") return inactive;
+  if (f == "stats.active") return total - inactive;
+  if (f == "stats.successful") return count("successful");
+  if (f == "stats.failed") return failed;
+  if (f.rfind("stats.", 0) == 0) throw FluxError(EINVAL, "Unknown format field: instance." + f);
+  const Json& res = in.at("resources");
+  auto n = [&](const char* s, const char* k) -> int64_t {
+    return res.contains(s) ? res[s].value(k, int64_t{0}) : 0;
+  };
+  if (f == "utilization") {
+    if (n("all", "ncores") == 0) return "";
+    return static_cast<double>(n("allocated", "ncores")) / static_cast<double>(n("all", "ncores"));
+  }
+  if (f == "gpu_utilization") {
+    if (n("all", "ngpus") == 0) return "";
+    return static_cast<double>(n("allocated", "ngpus")) / static_cast<double>(n("all", "ngpus"));
+  }
+  if (f == "progress") {
+    if (total == 0) return "";
+    return static_cast<double>(inactive) / static_cast<double>(total);
+  }
+  std::string rest = f.substr(10);
+  size_t dot = rest.find('.');
+  return n(rest.substr(0, dot).c_str(), rest.substr(dot + 1).c_str());
 }
 
 Json JobView::to_dict() const {
@@ -698,6 +779,12 @@ std::string JobFormat::header() const {
     out += apply_spec(heading_of(it.name), spec);
   }
   return out;
+}
+
+bool JobFormat::uses(const std::string& prefix) const {
+  for (const auto& it : items_)
+    if (it.field && it.name.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 JobFormat JobFormat::filter_empty(const std::vector<JobView>& jobs, bool with_header) const {

@@ -23,6 +23,12 @@ class JobView {
   // flux-core's JobInfo.to_dict(): what --json prints.
   Json to_dict() const;
   const Json& raw() const { return j_; }
+  // What the job's own instance says (instance.* fields): its job-list
+  // job-stats answer and its resources by state ({"all":{"ncores":N,
+  // "ngpus":N,"nnodes":N},"up":...,"down","allocated","free"}).
+  void set_instance(Json stats, Json resources) {
+    j_["instance"] = {{"stats", std::move(stats)}, {"resources", std::move(resources)}};
+  }
 
  private:
   double num(const char* key, double dflt = 0) const;
@@ -30,6 +36,7 @@ class JobView {
   std::string result_name(bool abbrev) const;
   Json returncode() const;
   double runtime() const;
+  Json instance_field(const std::string& f) const;
 
   Json j_;
 };
@@ -44,6 +51,8 @@ class JobFormat {
   // Also widens each "+:" column to its widest value (and its heading, when
   // a header is printed).
   JobFormat filter_empty(const std::vector<JobView>& jobs, bool with_header = true) const;
+  // Whether a field's name starts with prefix (e.g. "instance.").
+  bool uses(const std::string& prefix) const;
 
  private:
   struct Item {

@@ -173,6 +173,7 @@ flux jobs -R -L1 -no '{{name}}' > {d}/jobsL1
 flux pstree > {d}/pstree
 flux pstree -L1 -p > {d}/pstreeL1
 flux top --test-exit $id > {d}/top
+flux jobs -R -no '{{name}} {{instance.stats}} {{instance.stats.total}} {{instance.utilization!P}} {{instance.resources.all.ncores}} {{instance.resources.free.ncores}}' > {d}/instance
 flux cancel $id
 flux job wait-event -t 60 $id clean >/dev/null
 """)
@@ -192,6 +193,13 @@ flux job wait-event -t 60 $id clean >/dev/null
     assert any("2 running" in line and "depth: 1" in line for line in top)
     names = [line.split()[-1] for line in top[1:] if line.strip().startswith("ƒ")]
     assert sorted(names) == ["inner", "mid"]
+    # Each instance job's own counts and use of its cores (instance.*);
+    # plain jobs have none. outer: 4 cores, mid 1 + inner 2 in use.
+    assert [line.split() for line in read("instance").splitlines() if line] == [
+        ["outer", "PD:0", "R:2", "CD:0", "F:0", "2", "75%", "4", "1"],
+        [f"{outer}:"], ["mid"],
+        ["inner", "PD:0", "R:2", "CD:0", "F:0", "2", "100%", "2", "0"],
+        [f"{outer}/{inner}:"], ["leaf"], ["leaf"]]
 
 
 def test_batch_directives_wrap_stdin_and_conf(tmp_path):
