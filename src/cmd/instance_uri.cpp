@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "libflux/eventlog.hpp"
+#include "resource_common.hpp"
 
 namespace flux::cmd {
 
@@ -68,6 +69,33 @@ std::string resolve_instance_uri(const std::string& target) {
   }
   if (uri.empty()) throw FluxError(EINVAL, "invalid target: " + target);
   return uri;
+}
+
+// instance.* fields: ask each running instance job for its job counts and
+// resources (one that cannot be reached stays without: its fields are "").
+void add_instance_info(std::vector<jobs::JobView>& jobs, bool any_user) {
+  for (auto& j : jobs) {
+    auto uri = running_instance_uri(j.raw(), any_user);
+    if (!uri) continue;
+    try {
+      auto h = Handle::open(*uri);
+      Rpc stats = h->rpc("job-list.job-stats", Json::object());
+      auto view = resourcecmd::sched_view(*h);
+      Rset up = view.all - view.down;
+      Rset used = view.allocated & view.all;
+      auto counts = [](const Rset& r) {
+        return Json{{"ncores", r.ncores()}, {"ngpus", r.ngpus()}, {"nnodes", r.nnodes()}};
+      };
+      Json res = {{"all", counts(view.all)},
+                  {"up", counts(up)},
+                  {"down", counts(view.down)},
+                  {"allocated", counts(used)},
+                  {"free", counts(up - used)}};
+      j.set_instance(stats.get_json(), std::move(res));
+    } catch (const std::exception&) {
+      // unreachable or gone: no instance information
+    }
+  }
 }
 
 }  // namespace flux::cmd

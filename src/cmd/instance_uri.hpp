@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "jobs_format.hpp"
 #include "libflux/handle.hpp"
 #include "libflux/jobid.hpp"
 
@@ -22,6 +25,11 @@ std::string job_instance_uri(Handle& h, JobId id);
 // the job is running, is ours (or any_user), and posted a `uri` memo
 // (job-list keeps memos under annotations.user). flux jobs -R, pstree.
 std::optional<std::string> running_instance_uri(const Json& job, bool any_user = false);
+
+// For flux-core's instance.* format fields: each running instance job's
+// own job counts and resources (JobView::set_instance); one that cannot
+// be reached keeps none.
+void add_instance_info(std::vector<jobs::JobView>& jobs, bool any_user = false);
 
 // TARGET as flux-core's tools take it: a URI (local://, ssh://) as it is,
 // or [jobid:]ID[/ID...], a job of the enclosing instance (then a job of

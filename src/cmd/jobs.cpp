@@ -11,7 +11,6 @@
 #include "command.hpp"
 #include "instance_uri.hpp"
 #include "jobs_format.hpp"
-#include "resource_common.hpp"
 #include "libflux/fsd.hpp"
 #include "libflux/jobid.hpp"
 
@@ -189,33 +188,6 @@ bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vec
                 bool color);
 void print_children(JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
                     bool color, const std::string& path, int level);
-
-// instance.* fields: ask each running instance job for its job counts and
-// resources (one that cannot be reached stays without: its fields are "").
-void add_instance_info(std::vector<JobView>& jobs, bool any_user) {
-  for (auto& j : jobs) {
-    auto uri = running_instance_uri(j.raw(), any_user);
-    if (!uri) continue;
-    try {
-      auto h = Handle::open(*uri);
-      Rpc stats = h->rpc("job-list.job-stats", Json::object());
-      auto view = resourcecmd::sched_view(*h);
-      Rset up = view.all - view.down;
-      Rset used = view.allocated & view.all;
-      auto counts = [](const Rset& r) {
-        return Json{{"ncores", r.ncores()}, {"ngpus", r.ngpus()}, {"nnodes", r.nnodes()}};
-      };
-      Json res = {{"all", counts(view.all)},
-                  {"up", counts(up)},
-                  {"down", counts(view.down)},
-                  {"allocated", counts(used)},
-                  {"free", counts(up - used)}};
-      j.set_instance(stats.get_json(), std::move(res));
-    } catch (const std::exception&) {
-      // unreachable or gone: no instance information
-    }
-  }
-}
 
 Fetched fetch_jobs(Handle& h, JobsOptions& o) {
   Json attrs = Json::array({"all"});

@@ -11,13 +11,9 @@
 
 #include "libflux/jobid.hpp"
 #include "libflux/result.hpp"
+#include "libflux/wallclock.hpp"
 
 namespace flux::cmd::jobs {
-
-namespace {
-
-// RFC 21 bits.
-constexpr int kPending = 2 | 4 | 8, kRunning = 16 | 32, kInactive = 64;
 
 size_t utf8_len(std::string_view s) {
   size_t n = 0;
@@ -26,7 +22,6 @@ size_t utf8_len(std::string_view s) {
   return n;
 }
 
-// The first n code points of s.
 std::string utf8_prefix(std::string_view s, size_t n) {
   size_t i = 0, count = 0;
   while (i < s.size()) {
@@ -38,6 +33,11 @@ std::string utf8_prefix(std::string_view s, size_t n) {
   }
   return std::string(s.substr(0, i));
 }
+
+namespace {
+
+// RFC 21 bits.
+constexpr int kPending = 2 | 4 | 8, kRunning = 16 | 32, kInactive = 64;
 
 // Python's str() of a value.
 std::string py_str(const Json& v) {
@@ -404,7 +404,7 @@ Json JobView::returncode() const {
 double JobView::runtime() const {
   double run = num("t_run"), cleanup = num("t_cleanup");
   if (cleanup > 0 && run > 0) return cleanup - run;
-  if (run > 0) return static_cast<double>(std::time(nullptr)) - run;
+  if (run > 0) return wallclock() - run;
   return 0.0;
 }
 
@@ -454,7 +454,7 @@ Json JobView::field(const std::string& name) const {
   if (name == "runtime") return runtime();
   if (name == "t_remaining") {
     if (!(st & 16)) return 0.0;
-    double left = num("expiration") - static_cast<double>(std::time(nullptr));
+    double left = num("expiration") - wallclock();
     return left < 0 ? 0.0 : left;
   }
   if (name.starts_with("exception.")) {
@@ -500,7 +500,7 @@ Json JobView::field(const std::string& name) const {
     if (st == 8) {
       Json eta = field("sched.t_estimate");
       if (eta.is_number()) {
-        double left = eta.get<double>() - static_cast<double>(std::time(nullptr));
+        double left = eta.get<double>() - wallclock();
         return left < 0 ? std::string("eta:now") : "eta:" + fsd_display(left);
       }
       if (j_.value("urgency", 16) == 0) return "held";
@@ -754,12 +754,6 @@ std::string widen_spec(const std::string& spec, size_t width) {
   return spec.substr(0, i) + std::to_string(width) + spec.substr(j);
 }
 
-size_t text_width(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // code points
-  return n;
-}
-
 }  // namespace
 
 std::string JobFormat::header() const {
@@ -791,11 +785,11 @@ JobFormat JobFormat::filter_empty(const std::vector<JobView>& jobs, bool with_he
   JobFormat out;
   for (auto it : items_) {
     if (it.expand) {
-      size_t width = with_header ? text_width(heading_of(it.name)) : 0;
+      size_t width = with_header ? utf8_len(heading_of(it.name)) : 0;
       for (const auto& j : jobs) {
         std::string s = format_item(it, j);
         size_t b = s.find_last_not_of(' '), a = s.find_first_not_of(' ');
-        width = std::max(width, a == std::string::npos ? 0 : text_width(s.substr(a, b - a + 1)));
+        width = std::max(width, a == std::string::npos ? 0 : utf8_len(s.substr(a, b - a + 1)));
       }
       it.spec = widen_spec(it.spec, width);
     }

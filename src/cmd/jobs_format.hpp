@@ -14,6 +14,11 @@ namespace flux::cmd::jobs {
 
 // One job, as job-list sent it (attrs "all"), with the values flux-core's
 // JobInfo derives from it.
+// Code points in s (its width on a terminal, near enough), and the first
+// n of them.
+size_t utf8_len(std::string_view s);
+std::string utf8_prefix(std::string_view s, size_t n);
+
 class JobView {
  public:
   explicit JobView(Json job) : j_(std::move(job)) {}

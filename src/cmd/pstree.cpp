@@ -2,9 +2,11 @@
 // is itself a Flux instance (flux batch, flux alloc) has that instance's
 // jobs below it, to any depth (-L); identical leaves are folded into
 // "N*[label]". Labels are flux jobs format strings.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <vector>
 
@@ -19,6 +21,7 @@ namespace flux::cmd {
 namespace {
 
 struct Node {
+  std::string prefix;  // the details columns (-x), then a space; or ""
   std::string label;
   std::vector<Node> children;
 };
@@ -28,7 +31,28 @@ struct TreeOptions {
   int count = 1000;
   int max_level = 999;
   bool fold = true;
-  std::optional<jobs::JobFormat> label, parent_label;
+  std::optional<jobs::JobFormat> label, parent_label, details;
+};
+
+// flux-core's named -d formats (flux jobs fields), shown before the tree.
+const char* details_format(const std::string& name) {
+  if (name == "default")
+    return "{id.f58:>12} {username:<8.8} {status_abbrev:>2.2} {ntasks:>6h} {nnodes:>6h} "
+           "{runtime!F:>8h}";
+  if (name == "resources")
+    return "{id.f58:>12} {instance.resources.all.nnodes:>5} "
+           "{instance.resources.allocated.nnodes:>5} {instance.resources.all.ncores:>5} "
+           "{instance.resources.allocated.ncores:>5} {instance.resources.all.ngpus:>5} "
+           "{instance.resources.allocated.ngpus:>5}";
+  if (name == "progress")
+    return "{id.f58:>12} {ntasks:>6h} {instance.stats.total:>6} {instance.progress!P:>5} "
+           "{instance.utilization!P:>5} {instance.gpu_utilization!P:>5} {runtime!H:>10}";
+  if (name == "stats") return "{id.f58:>12} {instance.stats:^25} {runtime!H:>10}";
+  return nullptr;
+}
+
+struct Connectors {
+  const char *pipe, *tee, *elbow, *blank;
 };
 
 // The jobs of the instance at uri (empty: ours) as tree nodes; an
@@ -47,21 +71,26 @@ std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) 
     if (level == 0) throw;
     return out;
   }
-  for (auto& j : jobs) {
-    auto uri_below = running_instance_uri(j);
+  std::vector<jobs::JobView> views;
+  for (auto& j : jobs) views.emplace_back(std::move(j));
+  if (o.details && o.details->uses("instance.")) add_instance_info(views);
+  for (const auto& view : views) {
+    auto uri_below = running_instance_uri(view.raw());
     Node n;
-    jobs::JobView view(j);
     n.label = (uri_below ? *o.parent_label : *o.label).format(view);
+    if (o.details) n.prefix = o.details->format(view) + " ";
     if (uri_below && level + 1 <= o.max_level) n.children = load(*uri_below, o, level + 1);
     out.push_back(std::move(n));
   }
   if (!o.fold) return out;
-  // Fold runs of identical leaves.
+  // Fold runs of identical leaves (details included, as flux-core's).
   std::vector<Node> folded;
   for (size_t i = 0; i < out.size();) {
     size_t k = i + 1;
     if (out[i].children.empty())
-      while (k < out.size() && out[k].children.empty() && out[k].label == out[i].label) k++;
+      while (k < out.size() && out[k].children.empty() && out[k].label == out[i].label &&
+             out[k].prefix == out[i].prefix)
+        k++;
     if (k - i > 1) out[i].label = std::to_string(k - i) + "*[" + out[i].label + "]";
     folded.push_back(std::move(out[i]));
     i = k;
@@ -69,11 +98,21 @@ std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) 
   return folded;
 }
 
-void render(const std::vector<Node>& nodes, const std::string& prefix, std::string& out) {
+// One line per node: its details, the tree's connectors, its label; cut
+// to `width` columns (0: never) with a "+" at the end, as flux-core's.
+void line(const std::string& text, size_t width, std::string& out) {
+  if (width > 0 && jobs::utf8_len(text) > width)
+    out += jobs::utf8_prefix(text, width - 1) + "+\n";
+  else
+    out += text + "\n";
+}
+
+void render(const std::vector<Node>& nodes, const std::string& indent, const Connectors& c,
+            size_t width, std::string& out) {
   for (size_t i = 0; i < nodes.size(); i++) {
     bool last = i + 1 == nodes.size();
-    out += prefix + (last ? "└── " : "├── ") + nodes[i].label + "\n";
-    render(nodes[i].children, prefix + (last ? "    " : "│   "), out);
+    line(nodes[i].prefix + indent + (last ? c.elbow : c.tee) + nodes[i].label, width, out);
+    render(nodes[i].children, indent + (last ? c.blank : c.pipe), c, width, out);
   }
 }
 
@@ -82,17 +121,23 @@ void render(const std::vector<Node>& nodes, const std::string& prefix, std::stri
 int cmd_pstree(int argc, char** argv) {
   CLI::App app{"Show the instance's jobs as a tree, through nested instances."};
   TreeOptions o;
-  bool all = false, no_fold = false, parent_ids = false, details = false, no_header = false;
-  bool long_lines = false;
+  bool all = false, no_fold = false, parent_ids = false, extended = false, no_header = false;
+  bool long_lines = false, compact = false, ascii = false;
+  std::string details, detail_format;
   std::string skip_root, label, parent_label;
   app.add_flag("-a,--all", all, "Include jobs in all states (labels get the status)");
   app.add_option("-c,--count", o.count, "At most N jobs per instance (default 1000)");
   app.add_option("-L,--level", o.max_level, "Descend at most N levels of nested instances");
   app.add_flag("-X,--no-combine", no_fold, "Do not fold identical leaves");
   app.add_flag("-p,--parent-ids", parent_ids, "Prepend the job id to parents' labels");
-  app.add_flag("-x,--extended", details, "Prepend the job id to every label");
-  app.add_flag("-n,--no-header", no_header, "Accepted for flux-core compatibility");
-  app.add_flag("-l,--long", long_lines, "Do not truncate lines (they never are)");
+  app.add_flag("-x,--extended", extended, "Print extended details before the tree");
+  app.add_option("-d,--details", details,
+                 "A named details format: default, resources, progress, stats (implies -x)");
+  app.add_option("--detail-format", detail_format, "A details format of your own (implies -x)");
+  app.add_flag("-n,--no-header", no_header, "No header line with -x");
+  app.add_flag("-l,--long", long_lines, "Do not cut lines at the terminal's width");
+  app.add_flag("-C,--compact", compact, "Compact tree connectors");
+  app.add_flag("--ascii", ascii, "ASCII tree connectors");
   app.add_option("-o,--label", label, "Label format (flux jobs fields), default {name}");
   app.add_option("--parent-label", parent_label, "Label format for jobs that are instances");
   app.add_option("--skip-root", skip_root, "yes: leave out the root; no: show it")
@@ -104,28 +149,47 @@ int cmd_pstree(int argc, char** argv) {
   if (!label.empty() && parent_label.empty()) parent_label = label;
   if (label.empty()) label = all ? "{name}:{status_abbrev}" : "{name}";
   if (parent_label.empty()) parent_label = "{name}";
-  if (details) {
-    label = "{id.f58} " + label;
-    parent_label = "{id.f58} " + parent_label;
-  } else if (parent_ids) {
-    parent_label = "{id.f58} " + parent_label;
-  }
+  if (parent_ids) parent_label = "{id.f58} " + parent_label;
   o.label.emplace(label);
   o.parent_label.emplace(parent_label);
+  if (compact && ascii) throw FluxError(EINVAL, "Choose only one of --ascii, --compact");
+  if (extended || !details.empty() || !detail_format.empty()) {
+    if (detail_format.empty()) {
+      const char* named = details_format(details.empty() ? "default" : details);
+      if (!named) throw FluxError(EINVAL, "Unknown --details format '" + details + "'");
+      detail_format = named;
+    }
+    o.details.emplace(detail_format);
+  }
   if (app.count("--skip-root") && !skip_root.empty() && skip_root != "yes" && skip_root != "no")
     throw FluxError(EINVAL, "--skip-root: expected yes or no, got " + skip_root);
-  bool skip = app.count("--skip-root") > 0 && skip_root != "no";
+  // With details the root is left out unless asked for, as flux-core's.
+  bool skip = app.count("--skip-root") > 0 ? skip_root != "no" : o.details.has_value();
+  Connectors c = compact ? Connectors{"│ ", "├─", "└─", "  "}
+                 : ascii ? Connectors{"|   ", "|-- ", "`-- ", "    "}
+                         : Connectors{"│   ", "├── ", "└── ", "    "};
+  // flux-core cuts at the terminal's width, COLUMNS, else 132.
+  size_t width = 132;
+  if (const char* cols = std::getenv("COLUMNS"); cols && std::atoi(cols) > 0)
+    width = static_cast<size_t>(std::atoi(cols));
+  else if (winsize ws{};
+           isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    width = ws.ws_col;
+  if (long_lines) width = 0;
 
   std::vector<Node> tree = load("", o, 0);
   std::string out;
+  if (o.details && !no_header) out = o.details->header() + "\n";
   if (skip) {
     for (const auto& n : tree) {
-      out += n.label + "\n";
-      render(n.children, "", out);
+      line(n.prefix + n.label, width, out);
+      render(n.children, "", c, width, out);
     }
   } else {
-    out = ".\n";
-    render(tree, "", out);
+    std::string root_prefix;
+    if (o.details) root_prefix = std::string(jobs::utf8_len(o.details->header()) + 1, ' ');
+    line(root_prefix + ".", width, out);
+    render(tree, "", c, width, out);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;

@@ -172,6 +172,8 @@ flux jobs -R -no '{{name}}' > {d}/jobsR
 flux jobs -R -L1 -no '{{name}}' > {d}/jobsL1
 flux pstree > {d}/pstree
 flux pstree -L1 -p > {d}/pstreeL1
+flux pstree -d stats > {d}/pstree_stats
+COLUMNS=40 flux pstree -x --ascii > {d}/pstree_x
 flux top --test-exit $id > {d}/top
 flux jobs -R -no '{{name}} {{instance.stats}} {{instance.stats.total}} {{instance.utilization!P}} {{instance.resources.all.ncores}} {{instance.resources.free.ncores}}' > {d}/instance
 flux cancel $id
@@ -187,6 +189,17 @@ flux job wait-event -t 60 $id clean >/dev/null
         ".", "└── outer", "    ├── mid", "    └── inner", "        └── 2*[leaf]"]
     assert read("pstreeL1").splitlines() == [
         ".", f"└── {outer} outer", "    ├── mid", f"    └── {inner} inner"]
+    # Details before the tree (flux-core's -d stats): the root left out.
+    stats = read("pstree_stats").splitlines()
+    assert stats[0].split() == ["JOBID", "STATS", "RUNTIME"]
+    rows = [line.split() for line in stats[1:]]
+    assert [r[0] for r in rows[:3]] == [outer, rows[1][0], inner]
+    assert rows[0][1:5] == rows[2][1:5] == ["PD:0", "R:2", "CD:0", "F:0"]
+    assert rows[0][-1] == "outer" and rows[1][-2:] == ["├──", "mid"]
+    assert rows[2][-2:] == ["└──", "inner"] and [r[-1] for r in rows[3:]] == ["leaf", "leaf"]
+    x = read("pstree_x").splitlines()
+    assert x[0].split() == ["JOBID", "USER", "ST", "NTASKS", "NNODES", "RUNTIME"]
+    assert all(len(line) <= 40 for line in x[1:]) and x[1].endswith("+")  # cut at COLUMNS
     top = read("top").splitlines()
     assert top[0].startswith(outer)
     assert any(line.strip().startswith("cores [") for line in top)
