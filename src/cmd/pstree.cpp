@@ -32,6 +32,7 @@ struct TreeOptions {
   int max_level = 999;
   bool fold = true;
   std::optional<jobs::JobFormat> label, parent_label, details;
+  std::vector<JobId> ids;  // JOBID arguments: only these at the top
 };
 
 // flux-core's named -d formats (flux jobs fields), shown before the tree.
@@ -62,11 +63,19 @@ std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) 
   Json jobs;
   try {
     auto h = Handle::open(uri);
-    Json constraint = {{"and", Json::array({Json{{"userid", Json::array({getuid()})}},
-                                            Json{{"states", Json::array({o.states})}}})}};
-    Json req = {
-        {"max_entries", o.count}, {"attrs", Json::array({"all"})}, {"constraint", constraint}};
-    jobs = h->rpc("job-list.list", req).get_json().at("jobs");
+    if (level == 0 && !o.ids.empty()) {
+      jobs = Json::array();
+      for (JobId id : o.ids) {
+        Json req = {{"id", id.value}, {"attrs", Json::array({"all"})}};
+        jobs.push_back(h->rpc("job-list.list-id", req).get_json().at("job"));
+      }
+    } else {
+      Json constraint = {{"and", Json::array({Json{{"userid", Json::array({getuid()})}},
+                                              Json{{"states", Json::array({o.states})}}})}};
+      Json req = {
+          {"max_entries", o.count}, {"attrs", Json::array({"all"})}, {"constraint", constraint}};
+      jobs = h->rpc("job-list.list", req).get_json().at("jobs");
+    }
   } catch (const std::exception&) {
     if (level == 0) throw;
     return out;
@@ -143,7 +152,14 @@ int cmd_pstree(int argc, char** argv) {
   app.add_option("--skip-root", skip_root, "yes: leave out the root; no: show it")
       ->expected(0, 1)
       ->default_str("yes");
+  std::vector<std::string> ids;
+  app.add_option("JOBID", ids, "Only these jobs (and what runs in them)");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  for (const auto& text : ids) {
+    auto id = JobId::parse(text);
+    if (!id) throw FluxError(EINVAL, "invalid JobID value: '" + text + "'");
+    o.ids.push_back(*id);
+  }
   if (all) o.states = 127;
   o.fold = !no_fold;
   if (!label.empty() && parent_label.empty()) parent_label = label;
@@ -164,7 +180,8 @@ int cmd_pstree(int argc, char** argv) {
   if (app.count("--skip-root") && !skip_root.empty() && skip_root != "yes" && skip_root != "no")
     throw FluxError(EINVAL, "--skip-root: expected yes or no, got " + skip_root);
   // With details the root is left out unless asked for, as flux-core's.
-  bool skip = app.count("--skip-root") > 0 ? skip_root != "no" : o.details.has_value();
+  bool skip =
+      app.count("--skip-root") > 0 ? skip_root != "no" : o.details.has_value() || !o.ids.empty();
   Connectors c = compact ? Connectors{"│ ", "├─", "└─", "  "}
                  : ascii ? Connectors{"|   ", "|-- ", "`-- ", "    "}
                          : Connectors{"│   ", "├── ", "└── ", "    "};

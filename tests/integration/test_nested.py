@@ -173,6 +173,7 @@ flux jobs -R -L1 -no '{{name}}' > {d}/jobsL1
 flux pstree > {d}/pstree
 flux pstree -L1 -p > {d}/pstreeL1
 flux pstree -d stats > {d}/pstree_stats
+flux pstree $id > {d}/pstree_id
 COLUMNS=40 flux pstree -x --ascii > {d}/pstree_x
 flux top --test-exit $id > {d}/top
 flux jobs -R -no '{{name}} {{instance.stats}} {{instance.stats.total}} {{instance.utilization!P}} {{instance.resources.all.ncores}} {{instance.resources.free.ncores}}' > {d}/instance
@@ -189,6 +190,9 @@ flux job wait-event -t 60 $id clean >/dev/null
         ".", "└── outer", "    ├── mid", "    └── inner", "        └── 2*[leaf]"]
     assert read("pstreeL1").splitlines() == [
         ".", f"└── {outer} outer", "    ├── mid", f"    └── {inner} inner"]
+    # One job (and what runs in it), without the root.
+    assert read("pstree_id").splitlines() == [
+        "outer", "├── mid", "└── inner", "    └── 2*[leaf]"]
     # Details before the tree (flux-core's -d stats): the root left out.
     stats = read("pstree_stats").splitlines()
     assert stats[0].split() == ["JOBID", "STATS", "RUNTIME"]
