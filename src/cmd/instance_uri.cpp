@@ -7,6 +7,15 @@
 
 namespace flux::cmd {
 
+std::optional<std::string> attr_of(Handle& h, const std::string& name) {
+  try {
+    return h.rpc("attr.get", {{"name", name}}).get_json().at("value").get<std::string>();
+  } catch (const FluxError& e) {
+    if (e.errnum() == ENOENT) return std::nullopt;
+    throw;
+  }
+}
+
 std::string local_uri_of(const std::string& uri) {
   constexpr std::string_view kSsh = "ssh://";
   if (uri.rfind(kSsh, 0) != 0) return uri;

@@ -13,6 +13,9 @@
 
 namespace flux::cmd {
 
+// A broker attribute, nullopt if it is not set (other errors throw).
+std::optional<std::string> attr_of(Handle& h, const std::string& name);
+
 // uri as local://PATH when it is ssh://HOST/PATH and HOST is this machine.
 std::string local_uri_of(const std::string& uri);
 

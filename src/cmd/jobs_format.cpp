@@ -415,6 +415,8 @@ Json JobView::field(const std::string& name) const {
     auto it = j_.find(key);
     return it == j_.end() ? Json("") : *it;
   };
+  // pstree's stand-in for the enclosing instance: its id is "." in any form.
+  if (j_.contains("root") && (name == "id" || name.rfind("id.", 0) == 0)) return ".";
   if (name == "id.dec") return idv;
   if (name == "id") return id.encode(JobIdEncoding::kF58);  // a JobID prints as F58
   if (name == "id.f58") return id.encode(JobIdEncoding::kF58);

@@ -9,6 +9,7 @@
 
 #include "cli.hpp"
 #include "command.hpp"
+#include "instance_uri.hpp"
 #include "libflux/handle.hpp"
 #include "libflux/path_search.hpp"
 #include "libflux/result.hpp"
@@ -55,20 +56,12 @@ int run_external(const std::string& name, char** argv) {
 bool go_to_parent() {
   try {
     auto h = flux::Handle::open();
-    auto attr = [&](const char* name) -> std::optional<std::string> {
-      try {
-        return h->rpc("attr.get", {{"name", name}}).get_json().at("value").get<std::string>();
-      } catch (const flux::FluxError& e) {
-        if (e.errnum() == ENOENT) return std::nullopt;
-        throw;
-      }
-    };
-    auto uri = attr("parent-uri");
+    auto uri = attr_of(*h, "parent-uri");
     if (!uri) {
       std::fprintf(stderr, "flux: --parent: this instance has no parent\n");
       return false;
     }
-    auto ns = attr("parent-kvs-namespace");
+    auto ns = attr_of(*h, "parent-kvs-namespace");
     setenv("FLUX_URI", uri->c_str(), 1);
     if (ns)
       setenv("FLUX_KVS_NAMESPACE", ns->c_str(), 1);

@@ -32,7 +32,7 @@ struct TreeOptions {
   int max_level = 999;
   bool fold = true;
   std::optional<jobs::JobFormat> label, parent_label, details;
-  std::vector<JobId> ids;  // JOBID arguments: only these at the top
+  std::vector<std::pair<JobId, std::string>> ids;  // JOBID arguments (and as typed)
 };
 
 // flux-core's named -d formats (flux jobs fields), shown before the tree.
@@ -56,22 +56,65 @@ struct Connectors {
   const char *pipe, *tee, *elbow, *blank;
 };
 
+// The enclosing instance, as flux-core's pstree labels the root: its job
+// in the parent when it is one, else a stand-in named "." (whose id
+// fields print "."), with its own instance.* information.
+jobs::JobView root_view(const TreeOptions& o) {
+  auto h = Handle::open();
+  int size = std::atoi(attr_of(*h, "size").value_or("1").c_str());
+  Json info;
+  auto jobid = attr_of(*h, "jobid"), parent = attr_of(*h, "parent-uri");
+  if (jobid && parent) {
+    try {
+      auto ph = Handle::open(*parent);
+      Json req = {{"id", JobId::parse(*jobid).value().value}, {"attrs", Json::array({"all"})}};
+      info = ph->rpc("job-list.list-id", req).get_json().at("job");
+    } catch (const std::exception&) {
+      info = nullptr;  // the stand-in below
+    }
+  }
+  if (!info.is_object()) {
+    info = {{"id", 0},
+            {"root", true},
+            {"userid", getuid()},
+            {"state", 16},
+            {"name", "."},
+            {"ntasks", size},
+            {"nnodes", size},
+            {"nodelist", attr_of(*h, "hostlist").value_or("")},
+            {"annotations", {{"user", {{"uri", attr_of(*h, "local-uri").value_or("")}}}}}};
+    if (auto start = attr_of(*h, "broker.starttime")) info["t_run"] = std::atof(start->c_str());
+  }
+  info["ranks"] = "0-" + std::to_string(size - 1);
+  std::vector<jobs::JobView> v{jobs::JobView(std::move(info))};
+  if (o.details && o.details->uses("instance.")) add_instance_info(v);
+  return v[0];
+}
+
 // The jobs of the instance at uri (empty: ours) as tree nodes; an
 // instance that cannot be asked (not ours, still starting) has none.
-std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) {
+// At the top, JOBID arguments (unknown ones are reported and skipped),
+// and with the root left out only running jobs, as flux-core's.
+std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level, bool skip_root) {
   std::vector<Node> out;
   Json jobs;
   try {
     auto h = Handle::open(uri);
     if (level == 0 && !o.ids.empty()) {
       jobs = Json::array();
-      for (JobId id : o.ids) {
+      for (const auto& [id, typed] : o.ids) {
         Json req = {{"id", id.value}, {"attrs", Json::array({"all"})}};
-        jobs.push_back(h->rpc("job-list.list-id", req).get_json().at("job"));
+        try {
+          jobs.push_back(h->rpc("job-list.list-id", req).get_json().at("job"));
+        } catch (const FluxError& e) {
+          if (e.errnum() != ENOENT) throw;
+          std::fprintf(stderr, "flux-pstree: ERROR: JobID %s unknown\n", typed.c_str());
+        }
       }
     } else {
+      int states = level == 0 && skip_root ? 16 | 32 : o.states;
       Json constraint = {{"and", Json::array({Json{{"userid", Json::array({getuid()})}},
-                                              Json{{"states", Json::array({o.states})}}})}};
+                                              Json{{"states", Json::array({states})}}})}};
       Json req = {
           {"max_entries", o.count}, {"attrs", Json::array({"all"})}, {"constraint", constraint}};
       jobs = h->rpc("job-list.list", req).get_json().at("jobs");
@@ -88,7 +131,8 @@ std::vector<Node> load(const std::string& uri, const TreeOptions& o, int level) 
     Node n;
     n.label = (uri_below ? *o.parent_label : *o.label).format(view);
     if (o.details) n.prefix = o.details->format(view) + " ";
-    if (uri_below && level + 1 <= o.max_level) n.children = load(*uri_below, o, level + 1);
+    if (uri_below && level + 1 <= o.max_level)
+      n.children = load(*uri_below, o, level + 1, skip_root);
     out.push_back(std::move(n));
   }
   if (!o.fold) return out;
@@ -158,7 +202,7 @@ int cmd_pstree(int argc, char** argv) {
   for (const auto& text : ids) {
     auto id = JobId::parse(text);
     if (!id) throw FluxError(EINVAL, "invalid JobID value: '" + text + "'");
-    o.ids.push_back(*id);
+    o.ids.emplace_back(*id, text);
   }
   if (all) o.states = 127;
   o.fold = !no_fold;
@@ -194,7 +238,7 @@ int cmd_pstree(int argc, char** argv) {
     width = ws.ws_col;
   if (long_lines) width = 0;
 
-  std::vector<Node> tree = load("", o, 0);
+  std::vector<Node> tree = load("", o, 0, skip);
   std::string out;
   if (o.details && !no_header) out = o.details->header() + "\n";
   if (skip) {
@@ -203,9 +247,9 @@ int cmd_pstree(int argc, char** argv) {
       render(n.children, "", c, width, out);
     }
   } else {
-    std::string root_prefix;
-    if (o.details) root_prefix = std::string(jobs::utf8_len(o.details->header()) + 1, ' ');
-    line(root_prefix + ".", width, out);
+    jobs::JobView root = root_view(o);
+    std::string root_prefix = o.details ? o.details->format(root) + " " : "";
+    line(root_prefix + o.parent_label->format(root), width, out);
     render(tree, "", c, width, out);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

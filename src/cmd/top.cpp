@@ -40,7 +40,7 @@ std::string bar(const char* what, size_t used, size_t down, size_t total) {
 
 std::string attr(Handle& h, const char* name) {
   try {
-    return h.rpc("attr.get", {{"name", name}}).get_json().at("value").get<std::string>();
+    return attr_of(h, name).value_or("");
   } catch (const FluxError&) {
     return "";
   }

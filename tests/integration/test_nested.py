@@ -174,6 +174,8 @@ flux pstree > {d}/pstree
 flux pstree -L1 -p > {d}/pstreeL1
 flux pstree -d stats > {d}/pstree_stats
 flux pstree $id > {d}/pstree_id
+flux proxy $id flux pstree > {d}/pstree_inside
+flux pstree 123456789 2> {d}/pstree_unknown
 COLUMNS=40 flux pstree -x --ascii > {d}/pstree_x
 flux top --test-exit $id > {d}/top
 flux jobs -R -no '{{name}} {{instance.stats}} {{instance.stats.total}} {{instance.utilization!P}} {{instance.resources.all.ncores}} {{instance.resources.free.ncores}}' > {d}/instance
@@ -189,10 +191,13 @@ flux job wait-event -t 60 $id clean >/dev/null
     assert read("pstree").splitlines() == [
         ".", "└── outer", "    ├── mid", "    └── inner", "        └── 2*[leaf]"]
     assert read("pstreeL1").splitlines() == [
-        ".", f"└── {outer} outer", "    ├── mid", f"    └── {inner} inner"]
-    # One job (and what runs in it), without the root.
+        ". .", f"└── {outer} outer", "    ├── mid", f"    └── {inner} inner"]  # the root: id "." too
+    # One job (and what runs in it), without the root; inside a job the
+    # root is that job; an unknown id is reported (and the exit code is 0).
     assert read("pstree_id").splitlines() == [
         "outer", "├── mid", "└── inner", "    └── 2*[leaf]"]
+    assert read("pstree_inside") == read("pstree_id")
+    assert read("pstree_unknown") == "flux-pstree: ERROR: JobID 123456789 unknown\n"
     # Details before the tree (flux-core's -d stats): the root left out.
     stats = read("pstree_stats").splitlines()
     assert stats[0].split() == ["JOBID", "STATS", "RUNTIME"]
