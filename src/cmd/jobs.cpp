@@ -140,12 +140,14 @@ const char* color_of(const JobView& j) {
     case 4:
       return "\033[37m";
     default:
-      return nullptr;
+      // Not finished: blue if it is a Flux instance.
+      return j.uri_of().empty() ? nullptr : "\033[01;34m";
   }
 }
 
 // The job-list counts: all jobs, or the sum over the --queue queues.
-void print_stats(Handle& h, const std::string& queue, bool& active) {
+// child: as flux-core prints it under an instance job's path (no purged count).
+void print_stats(Handle& h, const std::string& queue, bool& active, bool child = false) {
   Json s = h.rpc("job-list.job-stats").get_json();
   if (!queue.empty()) {
     Json sum = {{"job_states", Json::object()}};
@@ -176,11 +178,15 @@ void print_stats(Handle& h, const std::string& queue, bool& active) {
   int64_t running = n("run") + n("cleanup");
   int64_t failed = s.value("failed", int64_t{0}) + s.value("canceled", int64_t{0}) +
                    s.value("timeout", int64_t{0});
-  std::printf("%lld running, %lld completed, %lld failed, %lld pending, %lld inactive purged\n",
+  std::printf("%lld running, %lld completed, %lld failed, %lld pending",
               static_cast<long long>(running),
               static_cast<long long>(s.value("successful", int64_t{0})),
-              static_cast<long long>(failed), static_cast<long long>(pending),
-              static_cast<long long>(s.value("inactive_purged", int64_t{0})));
+              static_cast<long long>(failed), static_cast<long long>(pending));
+  if (child)
+    std::printf("\n");
+  else
+    std::printf(", %lld inactive purged\n",
+                static_cast<long long>(s.value("inactive_purged", int64_t{0})));
   active = n("total") - n("inactive") > 0;
 }
 
@@ -315,11 +321,30 @@ int run_jobs(JobsOptions& o) {
 bool print_jobs(const JobsOptions& o, const JobFormat& formatter, const std::vector<JobView>& jobs,
                 bool color) {
   if (o.json) {
+    // -R: an instance job's own jobs in its "jobs" (one level, as flux-core).
+    auto dict = [&](const JobView& j) {
+      Json d = j.to_dict();
+      auto uri =
+          o.recursive && o.level != 0 ? running_instance_uri(j.raw(), o.recurse_all) : std::nullopt;
+      if (uri) {
+        try {
+          JobsOptions child = o;
+          child.ids.clear();
+          auto h = Handle::open(*uri);
+          Json list = Json::array();
+          for (const auto& c : fetch_jobs(*h, child).jobs) list.push_back(c.to_dict());
+          d["jobs"] = std::move(list);
+        } catch (const std::exception&) {
+          // unreachable: no "jobs"
+        }
+      }
+      return d;
+    };
     if (o.ids.size() == 1 && jobs.size() == 1) {
-      std::printf("%s\n", jobs[0].to_dict().dump().c_str());
+      std::printf("%s\n", dict(jobs[0]).dump().c_str());
     } else {
       Json out = Json::array();
-      for (const auto& j : jobs) out.push_back(j.to_dict());
+      for (const auto& j : jobs) out.push_back(dict(j));
       std::printf("%s\n", Json{{"jobs", out}}.dump().c_str());
     }
     return true;
@@ -343,8 +368,9 @@ void print_children(JobsOptions& o, const JobFormat& formatter, const std::vecto
     auto uri = running_instance_uri(j.raw(), o.recurse_all);
     if (!uri) continue;
     Fetched f;
+    std::unique_ptr<Handle> h;
     try {
-      auto h = Handle::open(*uri);
+      h = Handle::open(*uri);
       f = fetch_jobs(*h, o);
     } catch (const std::exception&) {
       continue;
@@ -352,6 +378,14 @@ void print_children(JobsOptions& o, const JobFormat& formatter, const std::vecto
     std::string here = path + (path.empty() ? "" : "/") +
                        JobId{j.raw().value("id", uint64_t{0})}.encode(JobIdEncoding::kF58);
     std::printf("\n%s:\n", here.c_str());
+    if (o.stats) {
+      bool active = false;
+      try {
+        print_stats(*h, "", active, true);
+      } catch (const std::exception&) {
+        // no counts for this one
+      }
+    }
     JobsOptions child = o;
     child.no_header = true;
     if (formatter.uses("instance.")) add_instance_info(f.jobs, o.recurse_all);

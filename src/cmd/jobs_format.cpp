@@ -597,6 +597,15 @@ Json JobView::instance_field(const std::string& f) const {
   return n(rest.substr(0, dot).c_str(), rest.substr(dot + 1).c_str());
 }
 
+std::string JobView::uri_of() const {
+  const Json* u = &j_;
+  for (const char* k : {"annotations", "user", "uri"}) {
+    if (!u->is_object() || !u->contains(k)) return "";
+    u = &(*u)[k];
+  }
+  return u->is_string() ? u->get<std::string>() : "";
+}
+
 Json JobView::to_dict() const {
   Json r = Json::object();
   for (const char* k :
@@ -628,6 +637,13 @@ Json JobView::to_dict() const {
   if (!(r["exception"]["occurred"] == true)) r["exception"] = {{"occurred", false}};
   r["id"] = j_.value("id", uint64_t{0});  // the number; jobid is its F58
   r["jobid"] = JobId{j_.value("id", uint64_t{0})}.encode(JobIdEncoding::kF58);
+  // An instance's URI (its memo) on its own, not twice.
+  if (auto uri = uri_of(); !uri.empty()) {
+    r["uri"] = uri;
+    Json& user = r["annotations"]["user"];
+    user.erase("uri");
+    if (user.empty()) r["annotations"].erase("user");
+  }
   return r;
 }
 

@@ -28,6 +28,9 @@ class JobView {
   // flux-core's JobInfo.to_dict(): what --json prints.
   Json to_dict() const;
   const Json& raw() const { return j_; }
+  Json& raw() { return j_; }
+  // The URI the job's instance posted (annotations.user.uri), or "".
+  std::string uri_of() const;
   // What the job's own instance says (instance.* fields): its job-list
   // job-stats answer and its resources by state ({"all":{"ncores":N,
   // "ngpus":N,"nnodes":N},"up":...,"down","allocated","free"}).

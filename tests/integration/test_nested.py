@@ -174,6 +174,9 @@ flux pstree > {d}/pstree
 flux pstree -L1 -p > {d}/pstreeL1
 flux pstree -d stats > {d}/pstree_stats
 flux pstree $id > {d}/pstree_id
+flux jobs -R --stats -no '{{name}}' > {d}/jobs_stats
+flux jobs -R --json > {d}/jobs_json
+flux jobs --color=always -no '{{name}}' > {d}/jobs_color
 flux proxy $id flux pstree > {d}/pstree_inside
 flux pstree 123456789 2> {d}/pstree_unknown
 COLUMNS=40 flux pstree -x --ascii > {d}/pstree_x
@@ -192,6 +195,16 @@ flux job wait-event -t 60 $id clean >/dev/null
         ".", "└── outer", "    ├── mid", "    └── inner", "        └── 2*[leaf]"]
     assert read("pstreeL1").splitlines() == [
         ". .", f"└── {outer} outer", "    ├── mid", f"    └── {inner} inner"]  # the root: id "." too
+    # -R --stats: each instance's counts under its path; --json: an
+    # instance job's own jobs in "jobs", its URI in "uri"; running
+    # instances are blue.
+    st = read("jobs_stats").splitlines()
+    assert st[0].endswith("inactive purged") and st[3] == f"{outer}:"
+    assert st[4] == "2 running, 0 completed, 0 failed, 0 pending"
+    js = json.loads(read("jobs_json"))["jobs"][0]
+    assert js["name"] == "outer" and js["uri"].startswith(("ssh://", "local://"))
+    assert sorted(j["name"] for j in js["jobs"]) == ["inner", "mid"]
+    assert read("jobs_color") == "\033[01;34mouter\033[0;0m\n"
     # One job (and what runs in it), without the root; inside a job the
     # root is that job; an unknown id is reported (and the exit code is 0).
     assert read("pstree_id").splitlines() == [
