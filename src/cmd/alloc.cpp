@@ -69,8 +69,9 @@ int cmd_alloc(int argc, char** argv) {
   app.prefix_command();  // the command and everything after it is the instance's
   app.footer("[COMMAND [ARGS...]] follows the options (default: an interactive shell).");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
+  // A "--" stays: flux broker takes it as the end of its options too, as
+  // flux-core's jobspec has it.
   std::vector<std::string> command = app.remaining();
-  if (!command.empty() && command[0] == "--") command.erase(command.begin());
   // In the background without a command the instance just runs until it
   // is shut down (no initial program).
   if (bg && command.empty()) opts.broker_opts.push_back("-Sbroker.rc2_none=1");

@@ -1,6 +1,8 @@
-// flux shutdown: ask the broker to stop, and wait until rc3 has run.
+// flux shutdown [TARGET]: ask the broker (or the instance TARGET names, as
+// flux proxy takes it) to stop, and wait until rc3 has run.
 #include "cli.hpp"
 #include "command.hpp"
+#include "instance_uri.hpp"
 
 namespace flux::cmd {
 
@@ -10,8 +12,10 @@ int cmd_shutdown(int argc, char** argv) {
   app.add_flag("--background", background, "Do not wait for the shutdown to finish");
   app.add_flag("-q,--quiet", quiet, "Show less");
   app.add_flag("-v,--verbose", verbose, "Show more");
+  std::string target;
+  app.add_option("TARGET", target, "An instance to shut down: a URI or a job id (path)");
   if (int rc = parse(app, argc, argv); rc >= 0) return rc;
-  auto h = open_instance();
+  auto h = target.empty() ? open_instance() : Handle::open(resolve_instance_uri(target));
   int loglevel = quiet ? 4 : verbose ? 7 : 6;
   // The instance shuts down from rank 0, whichever broker we talk to.
   auto rpc = h->rpc("shutdown.start", {{"loglevel", loglevel}}, 0,

@@ -398,3 +398,24 @@ def test_several_tasks_without_pmi_is_a_clear_error(tmp_path):
         r = flux("start", "true", env=env, cwd=tmp_path)
         assert r.returncode != 0
         assert f"started as one of 4 tasks ({var}) but no PMI was offered" in r.stderr
+
+
+def test_alloc_after_dashdash_and_shutdown_of_a_job_instance(tmp_path):
+    # "--" stays in the broker's command line (as flux-core's jobspec has
+    # it); flux shutdown JOBID stops that instance, which gives its
+    # resources back.
+    d = tmp_path
+    driver = script(d, "driver.sh", f"""
+set -e
+flux alloc -N1 -- sh -c 'flux getattr instance-level' > {d}/level
+flux alloc -n1 --dry-run -- myapp --n=2 > {d}/dry
+id=$(flux alloc --bg -N1)
+flux shutdown -q $id
+flux job wait-event -t 30 $id clean > /dev/null
+flux job status $id; echo $? > {d}/status
+""")
+    start(d, driver, size=1)
+    assert (d / "level").read_text() == "1\n"
+    cmd = json.loads((d / "dry").read_text())["tasks"][0]["command"]
+    assert cmd == ["flux", "broker", "--", "myapp", "--n=2"]
+    assert (d / "status").read_text() == "0\n"
