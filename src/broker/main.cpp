@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
       usage(stdout);
       return 0;
     } else {
-      std::fprintf(stderr, "flux-broker: unknown option: %s\n", a.c_str());
+      // getopt's words, as flux-core's broker says it.
+      std::fprintf(stderr, "flux-broker: unrecognized option '%s'\n", a.c_str());
       usage(stderr);
       return 1;
     }

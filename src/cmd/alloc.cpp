@@ -2,7 +2,12 @@
 // (default: an interactive shell) with our terminal's input and output;
 // its exit code is COMMAND's. --bg: wait until the instance is up, print
 // its job id and leave it running.
+#include <pthread.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
 
 #include <cstdio>
 
@@ -35,7 +40,20 @@ void wait_for_instance(Handle& h, JobId id, int verbose) {
       break;
     }
   }
-  if (uri.empty()) throw FluxError(EIO, id.encode() + ": unexpectedly exited");
+  if (uri.empty()) {
+    // As flux-core: show what the job said (its output, its exceptions)
+    // on stderr, then fail.
+    std::fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    AttachOptions ao;
+    ao.read_only = true;
+    attach_job(h, id, ao, "flux-job");
+    std::fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    ::close(saved);
+    throw FluxError(EIO, id.encode() + ": unexpectedly exited");
+  }
   jobcmd::eventlog_watch_cancel(h, rpc);
   while (rpc.next()) {
   }
@@ -93,6 +111,26 @@ int cmd_alloc(int argc, char** argv) {
   auto ids = submit_jobspecs(*h, {js.dump()}, opts.urgency, opts.flag_bits());
   JobId id = ids[0];
   if (bg) {
+    // Ctrl-C while we wait cancels the job, as flux-core's: on a thread of
+    // its own (with its own connection), since the wait blocks.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    std::thread([mask, id] {
+      int sig = 0;
+      if (sigwait(&mask, &sig) != 0) return;
+      std::fprintf(stderr, "\r%s: Interrupt: canceling job\n", id.encode().c_str());
+      try {
+        auto h2 = open_instance();
+        h2->rpc("job-manager.raise",
+                {{"id", id.value}, {"severity", 0}, {"type", "cancel"}, {"note", "interrupted"}})
+            .get();
+      } catch (const std::exception&) {
+        // exiting anyway
+      }
+      std::_Exit(1);
+    }).detach();
     if (verbose)
       std::fprintf(stderr, "%s: %6.3fs: waiting for resources\n", id.encode().c_str(), 0.0);
     wait_for_instance(*h, id, verbose);

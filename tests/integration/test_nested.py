@@ -419,3 +419,27 @@ flux job status $id; echo $? > {d}/status
     cmd = json.loads((d / "dry").read_text())["tasks"][0]["command"]
     assert cmd == ["flux", "broker", "--", "myapp", "--n=2"]
     assert (d / "status").read_text() == "0\n"
+
+
+def test_alloc_bg_failures_and_interrupt(tmp_path):
+    # As flux-core's: a broker that fails shows its error (the job's
+    # output) and "unexpectedly exited"; Ctrl-C while waiting cancels.
+    d = tmp_path
+    driver = script(d, "driver.sh", f"""
+flux alloc -n1 -v --broker-opts=--xx --bg > {d}/bad.out 2>&1; echo $? > {d}/bad.rc
+flux queue stop
+flux alloc --bg -n1 -v > {d}/int.log 2>&1 &
+pid=$!
+n=0
+until grep -q waiting {d}/int.log; do n=$((n+1)); test $n -lt 600 || exit 9; sleep 0.05; done
+kill -INT $pid
+wait $pid; echo $? > {d}/int.rc
+flux jobs -a -no '{{result}}' > {d}/int.result
+""")
+    start(d, driver, size=1)
+    bad = (d / "bad.out").read_text()
+    assert (d / "bad.rc").read_text() == "1\n"
+    assert "unrecognized option '--xx'" in bad and "unexpectedly exited" in bad
+    assert "Interrupt: canceling job" in (d / "int.log").read_text()
+    assert (d / "int.rc").read_text() == "1\n"
+    assert (d / "int.result").read_text().split()[0] == "CANCELED"
