@@ -266,8 +266,7 @@ void Shell::start(LocalTask& t) {
       capture = [this, id](std::string_view d) { output_->write(id, Stream::kStdout, d); };
     bool wait_for_client = h_ && pty_->interactive && id == 0;
     t.pty = std::make_unique<Pty>(r_, h_, wait_for_client, std::move(capture), [this, id] {
-      output_->eof(id, Stream::kStdout);
-      output_->eof(id, Stream::kStderr);
+      output_eof(id);
       done_one();
     });
     spec.tty_fd = t.pty->follower();
@@ -280,8 +279,7 @@ void Shell::start(LocalTask& t) {
     t.pty.reset();
     output_->emit(id, Stream::kStderr,
                   "flux-shell: task " + std::to_string(id) + ": " + fds.error().message + "\n");
-    output_->eof(id, Stream::kStdout);
-    output_->eof(id, Stream::kStderr);
+    output_eof(id);
     t.exit_code = 1;
     return;
   }
@@ -293,28 +291,23 @@ void Shell::start(LocalTask& t) {
     start_failed(t, fds->start_failed, fds->start_errno);
     if (t.pty) {
       t.pty.reset();
-      output_->eof(id, Stream::kStdout);
-      output_->eof(id, Stream::kStderr);
+      output_eof(id);
     }
   }
   if (t.pty) {
     outstanding_ += 2;  // its terminal's end, and its exit
   } else if (fds->stdout_fd >= 0) {
     outstanding_ += started ? 3 : 2;  // its stdout and stderr, and its exit
-    t.out = std::make_unique<FdReader>(
-        r_, fds->stdout_fd,
-        [this, id](std::string_view d) { output_->write(id, Stream::kStdout, d); },
-        [this, id] {
-          output_->eof(id, Stream::kStdout);
-          done_one();
-        });
-    t.err = std::make_unique<FdReader>(
-        r_, fds->stderr_fd,
-        [this, id](std::string_view d) { output_->write(id, Stream::kStderr, d); },
-        [this, id] {
-          output_->eof(id, Stream::kStderr);
-          done_one();
-        });
+    auto reader = [this, id](int fd, Stream s) {
+      return std::make_unique<FdReader>(
+          r_, fd, [this, id, s](std::string_view d) { output_->write(id, s, d); },
+          [this, id, s] {
+            output_->eof(id, s);
+            done_one();
+          });
+    };
+    t.out = reader(fds->stdout_fd, Stream::kStdout);
+    t.err = reader(fds->stderr_fd, Stream::kStderr);
   }
   if (fds->stdin_fd >= 0) {
     t.in = std::make_unique<FdWriter>(r_, fds->stdin_fd);
@@ -362,6 +355,11 @@ Task<void> Shell::raise_exception(std::string type, int severity, std::string no
   } catch (const std::exception& e) {
     std::fprintf(stderr, "flux-shell: raising a job exception: %s\n", e.what());
   }
+}
+
+void Shell::output_eof(int taskid) {
+  output_->eof(taskid, Stream::kStdout);
+  output_->eof(taskid, Stream::kStderr);
 }
 
 void Shell::done_one() {

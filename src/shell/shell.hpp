@@ -70,6 +70,7 @@ class Shell {
   void start_failed(const LocalTask& t, const std::string& what, int err);
   Task<void> raise_exception(std::string type, int severity, std::string note);
   void done_one();
+  void output_eof(int taskid);  // the end of both of a task's streams
   void deliver_input(const InputEvent& ev);
   void on_pmi_abort(int taskid, int code, const std::string& msg);
 
