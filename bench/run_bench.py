@@ -8,7 +8,8 @@ the reference column for them (marked "same run") instead of the ones
 recorded on another day. BENCH_ONLY=overlay runs just those;
 BENCH_ONLY=trust just the trust workloads (fuzz.live, memory, restart);
 BENCH_ONLY=python the Python API ones (python.submit, python.rpc);
-BENCH_ONLY=nested the nested-instance ones (nested.alloc, batch.throughput)."""
+BENCH_ONLY=nested the nested-instance ones (nested.alloc, batch.throughput);
+BENCH_ONLY=sched the scheduler ones (sched.match, sched.sim)."""
 
 import json
 import os
@@ -52,7 +53,8 @@ FLUX_CORE = {
 HIGHER_IS_BETTER = {"fuzz.live", "kvs.commit", "kvs.commit.onekey", "kvs.commit.parallel", "kvs.batch",
                     "kvs.lookup", "content.store", "content.load", "throughput.sim",
                     "throughput.sim.submit", "throughput.sim.16k", "throughput.exec",
-                    "python.submit", "python.rpc", "batch.throughput"}
+                    "python.submit", "python.rpc", "batch.throughput", "sched.match",
+                    "sched.sim"}
 
 rows = []
 
@@ -112,10 +114,10 @@ def kvs_bench_full(*args):
     return float(out[0]), extra
 
 
-def throughput_sim(n=1000, prefill=0):
+def throughput_sim(n=1000, prefill=0, start_args=()):
     """(end-to-end jobs/s, submit-phase jobs/s) for n simulated jobs."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "throughput_sim.sh")
-    out = run([FLUX, "start", script, str(n), str(prefill)]).stdout.split()
+    out = run([FLUX, "start", *start_args, script, str(n), str(prefill)]).stdout.split()
     t0, t1, t2 = map(float, out[-3:])
     return n / (t2 - t0), n / (t1 - t0)
 
@@ -282,6 +284,27 @@ def nested():
         "submitted then drained")
 
 
+def sched():
+    """sched-graph: its matching rate (bench_sched), and throughput.sim with
+    it loaded against sched-simple in the same run."""
+    exe = os.path.join(BUILD, "bench", "bench_sched")
+    steady, fill, ms = run([exe, "10000", "5000"]).stdout.split()
+    row("sched.match", float(steady), "allocs/s",
+        f"1024x64-core graph, 10000 pending 1-core jobs, easy: a job ends, a pass runs "
+        f"({float(ms):.3f} ms each); filling the empty graph {float(fill):.0f}/s")
+    with tempfile.TemporaryDirectory(prefix="schedbench") as d:
+        conf = os.path.join(d, "sched.toml")
+        with open(conf, "w") as f:
+            f.write('[modules]\nalternatives.sched = "sched-graph"\n')
+        graph, simple = [], []
+        for _ in range(3):  # interleaved: the machine drifts
+            graph.append(throughput_sim(start_args=[f"-o,--config-path={conf}"])[0])
+            simple.append(throughput_sim()[0])
+    g, s_ = statistics.median(graph), statistics.median(simple)
+    row("sched.sim", g / s_, "x", f"throughput.sim with sched-graph {g:.0f} jobs/s, "
+        f"sched-simple {s_:.0f} jobs/s (medians of 3, same run)")
+
+
 def micro():
     exe = os.path.join(BUILD, "bench", "bench_message")
     if not os.path.exists(exe):
@@ -307,6 +330,10 @@ def main():
         return
     if os.environ.get("BENCH_ONLY") == "nested":
         nested()
+        print_table()
+        return
+    if os.environ.get("BENCH_ONLY") == "sched":
+        sched()
         print_table()
         return
     rtt = bare("rtt", 5000)
@@ -346,6 +373,7 @@ def main():
     overlay(pl)
     python_api()
     nested()
+    sched()
     trust()
     micro()
     print_table()

@@ -1,4 +1,4 @@
-// flux resource list|info|R|status|drain|undrain: dispatch and the helpers
+// flux resource list|info|R|status|drain|undrain|reserve...: dispatch and the helpers
 // the subcommands share. list/info/R are in resource_list.cpp, status and
 // drain/undrain in resource_status.cpp.
 #include <climits>
@@ -90,11 +90,16 @@ int cmd_resource(int argc, char** argv) {
                {"drain", drain},
                {"undrain", undrain},
                {"acquire-mute", acquire_mute},
-               {"reload", reload}};
+               {"reload", reload},
+               {"reserve", reserve},
+               {"reservations", reservations},
+               {"unreserve", unreserve}};
   if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
     std::FILE* f = argc < 2 ? stderr : stdout;
     std::fprintf(
-        f, "Usage: flux resource {list,info,R,status,drain,undrain,reload,acquire-mute} ...\n");
+        f,
+        "Usage: flux resource {list,info,R,status,drain,undrain,reload,acquire-mute,reserve,"
+        "reservations,unreserve} ...\n");
     return argc < 2 ? 1 : 0;
   }
   for (const auto& s : kSubs) {

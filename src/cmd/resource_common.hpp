@@ -31,5 +31,8 @@ int emit_r(int argc, char** argv);
 int status(int argc, char** argv);
 int drain(int argc, char** argv);
 int undrain(int argc, char** argv);
+int reserve(int argc, char** argv);
+int reservations(int argc, char** argv);
+int unreserve(int argc, char** argv);
 
 }  // namespace flux::cmd::resourcecmd

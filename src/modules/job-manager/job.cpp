@@ -80,20 +80,24 @@ T context_get(const EventlogEntry& e, const char* key, T dflt) {
   }
 }
 
-// RFC 7396-style merge used for annotations (RFC 27): null deletes.
+}  // namespace
+
+// RFC 7396-style merge used for annotations (RFC 27): null deletes, and
+// an object left empty goes too.
 void merge_annotations(Json& into, const Json& update) {
   if (!update.is_object()) return;
+  if (!into.is_object()) into = Json::object();
   for (auto it = update.begin(); it != update.end(); ++it) {
-    if (it->is_null())
+    if (it->is_null()) {
       into.erase(it.key());
-    else if (it->is_object() && into.contains(it.key()) && into[it.key()].is_object())
+    } else if (it->is_object() && into.contains(it.key()) && into[it.key()].is_object()) {
       merge_annotations(into[it.key()], *it);
-    else
+      if (into[it.key()].empty()) into.erase(it.key());
+    } else {
       into[it.key()] = *it;
+    }
   }
 }
-
-}  // namespace
 
 Json Job::jobspec_json() const {
   return active() ? jobspec : Json::parse(jobspec_text, nullptr, false);

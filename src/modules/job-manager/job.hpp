@@ -106,6 +106,10 @@ struct Job {
 // asks of readers).
 void apply_event(Job& job, const EventlogEntry& e);
 
+// Merge an annotations update into a job's (RFC 27): null members delete,
+// objects merge, an object left empty is removed.
+void merge_annotations(Json& into, const Json& update);
+
 // Parse a jobspec, leaving attributes.system.environment out (it is
 // skipped by the parser, never built). An object, or {} if unparsable.
 Json parse_jobspec(std::string_view text);

@@ -82,6 +82,8 @@ class JobManager {
   Json handle_sched_hello(const Message& m);
   Json handle_sched_ready(const Message& m);
   void on_alloc_response(const Message& m);
+  // Journal a job's whole annotations (job-list keeps the last set).
+  void journal_annotations(const Job& job);
   void on_free_response(const Message& m);
   void queue_insert(Job& job);
   void queue_remove(Job& job);

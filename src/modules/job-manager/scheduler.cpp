@@ -142,6 +142,15 @@ void JobManager::reprioritize(Job& job) {
   schedule_allocs();
 }
 
+void JobManager::journal_annotations(const Job& job) {
+  Json all = job.annotations.empty() ? Json() : job.annotations;
+  Json ev = {
+      {"id", job.id.value},
+      {"eventlog_seq", -1},
+      {"entry", {{"timestamp", 0}, {"name", "annotations"}, {"context", {{"annotations", all}}}}}};
+  writer_.journal(std::move(ev));
+}
+
 void JobManager::on_alloc_response(const Message& m) {
   if (m.errnum() != 0) {
     log_.err("sched.alloc failed: scheduler error (" + std::to_string(m.errnum()) +
@@ -161,21 +170,25 @@ void JobManager::on_alloc_response(const Message& m) {
       job->R = payload->value("R", Json());
       writer_.txn().put(job->id.encode(JobIdEncoding::kKvs) + ".R", job->R.dump());
       job->has_resources = true;  // before anything below may clean up
+      // A pending job's sched annotations (t_estimate, reason_pending) end
+      // with the allocation, as flux-core's.
+      if (job->annotations.contains("sched")) {
+        job->annotations.erase("sched");
+        journal_annotations(*job);
+      }
       Json ctx = Json::object();
-      if (payload->contains("annotations")) ctx["annotations"] = (*payload)["annotations"];
+      if (payload->contains("annotations")) {
+        ctx["annotations"] = (*payload)["annotations"];
+        merge_annotations(job->annotations, ctx["annotations"]);
+      }
       post(*job, "alloc", ctx);
       process(*job);
       break;
     }
-    case 1: {  // annotate: journal only, as flux-core
+    case 1: {  // annotate: journal only (the whole merged set), as flux-core
       if (!payload->contains("annotations")) return;
-      Json ev = {{"id", job->id.value},
-                 {"eventlog_seq", -1},
-                 {"entry",
-                  {{"timestamp", 0},
-                   {"name", "annotations"},
-                   {"context", {{"annotations", (*payload)["annotations"]}}}}}};
-      writer_.journal(std::move(ev));
+      merge_annotations(job->annotations, (*payload)["annotations"]);
+      journal_annotations(*job);
       break;
     }
     case 2: {  // deny

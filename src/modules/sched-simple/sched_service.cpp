@@ -9,26 +9,14 @@
 #include "libflux/jobid.hpp"
 #include "libflux/jobspec.hpp"
 #include "libflux/wallclock.hpp"
+#include "modules/common/sched_protocol.hpp"
 
 namespace flux::sched {
 
-namespace {
-constexpr int kDebugFailAlloc = 1;
-}
-namespace {
-
-constexpr int kAllocSuccess = 0;
-constexpr int kAllocDeny = 2;
-constexpr int kAllocCancel = 3;
-
-uint64_t id_of(const Json& req) {
-  if (!req.contains("id") || !req["id"].is_number_unsigned()) {
-    throw FluxError(EPROTO, "missing or invalid job id");
-  }
-  return req["id"].get<uint64_t>();
-}
-
-}  // namespace
+using modules::kAllocCancel;
+using modules::kAllocDeny;
+using modules::kAllocSuccess;
+using modules::sched_job_id;
 
 SchedService::SchedService(Handle& h, SchedOptions opts)
     : h_(h), opts_(std::move(opts)), log_(h, "sched-simple") {}
@@ -36,64 +24,19 @@ SchedService::SchedService(Handle& h, SchedOptions opts)
 Task<void> SchedService::start() {
   co_await h_.service_add("sched");
   Rpc acq = h_.rpc("resource.acquire", Json::object(), kNodeidAny, msgflag::kStreaming);
-  auto first = co_await acq.next_async();
-  if (!first) throw FluxError(EPROTO, "resource.acquire ended at once");
-  Json r = first->json().value();
-  auto rset = Rset::from_json(r.at("resources"));
-  if (!rset) throw FluxError(rset.error());
-  all_ = std::move(rset).value();
-  up_ = Idset::decode(r.value("up", "")).value();
+  auto res = co_await modules::acquire_first(acq);
+  all_ = std::move(res.all);
+  up_ = std::move(res.up);
   log_(kLogInfo, "ready: " + std::to_string(all_.nnodes()) + " nodes, " +
                      std::to_string(all_.ncores()) + " cores, " + std::to_string(all_.ngpus()) +
                      " gpus, up " + up_.encode());
-  spawn(watch_resources(acq));
+  spawn(modules::follow_acquire(
+      acq, up_, [this] { schedule(); }, log_));
   serve();
-  co_await hello();
-}
-
-Task<void> SchedService::watch_resources(Rpc rpc) {
-  try {
-    while (auto m = co_await rpc.next_async()) {
-      Json r = m->json().value();
-      if (r.contains("up")) up_ |= Idset::decode(r["up"].get<std::string>()).value();
-      if (r.contains("down")) up_ -= Idset::decode(r["down"].get<std::string>()).value();
-      schedule();
-    }
-  } catch (const std::exception& e) {
-    log_.err(std::string("resource.acquire: ") + e.what());
-  }
-}
-
-Task<void> SchedService::hello() {
-  bool no_manager = false;
-  try {
-    Message m = co_await h_.rpc("job-manager.sched-hello");
-    Json r = m.json().value();
-    for (const auto& job : r.value("alloc", Json::array())) {
-      uint64_t id = job.at("id").get<uint64_t>();
-      auto rset = Rset::from_json(job.at("R"));
-      if (!rset) {
-        log_.err("sched-hello: job " + std::to_string(id) + ": " + rset.error().message);
-        continue;
-      }
-      allocated_ |= *rset;
-      jobs_[id] = std::move(rset).value();
-      char t_submit[32];
-      std::snprintf(t_submit, sizeof t_submit, "%.1f", job.value("t_submit", 0.0));
-      log_.debug("hello: id=" + JobId{id}.encode() +
-                 " priority=" + std::to_string(job.value("priority", int64_t{0})) + " userid=" +
-                 std::to_string(job.value("userid", uint32_t{0})) + " t_submit=" + t_submit);
-    }
-  } catch (const FluxError& e) {
-    if (e.errnum() != ENOSYS) throw;
-    no_manager = true;
-  }
-  if (no_manager) {
-    log_(kLogInfo, "no job-manager: serving resource-status only");
-    co_return;
-  }
-  Json ready = {{"mode", opts_.mode}};
-  co_await h_.rpc("job-manager.sched-ready", ready);
+  co_await modules::sched_hello(h_, log_, opts_.mode, [this](uint64_t id, Rset r) {
+    allocated_ |= r;
+    jobs_[id] = std::move(r);
+  });
 }
 
 void SchedService::serve() {
@@ -115,9 +58,8 @@ void SchedService::deny(const Message& m, uint64_t id, const std::string& note) 
 
 void SchedService::on_alloc(const Message& m) {
   Json req = m.json().value();
-  uint64_t id = id_of(req);
-  // flux module debug --setbit 0x1: deny every request (flux-core's test hook).
-  if (h_.debug_flags() & kDebugFailAlloc) return deny(m, id, "DEBUG_FAIL_ALLOC");
+  uint64_t id = sched_job_id(req);
+  if (h_.debug_flags() & modules::kDebugFailAlloc) return deny(m, id, "DEBUG_FAIL_ALLOC");
   auto js = Jobspec::from_json(req.value("jobspec", Json()));
   if (!js) return deny(m, id, js.error().message);
   const JobspecResources& res = js->resources;
@@ -181,7 +123,7 @@ void SchedService::schedule() {
 
 void SchedService::on_free(const Message& m) {
   Json req = m.json().value();
-  uint64_t id = id_of(req);
+  uint64_t id = sched_job_id(req);
   auto it = jobs_.find(id);
   if (it != jobs_.end()) {
     allocated_ -= it->second;
@@ -195,7 +137,7 @@ void SchedService::on_free(const Message& m) {
 }
 
 void SchedService::on_cancel(const Message& m) {
-  uint64_t id = id_of(m.json().value());
+  uint64_t id = sched_job_id(m.json().value());
   auto it =
       std::find_if(queue_.begin(), queue_.end(), [id](const Pending& p) { return p.id == id; });
   if (it == queue_.end()) return;

@@ -36,8 +36,6 @@ class SchedService {
     std::optional<Idset> ranks;  // the ranks its constraints allow, if it has any
   };
 
-  Task<void> watch_resources(Rpc rpc);
-  Task<void> hello();
   void serve();
   void on_alloc(const Message& m);
   void on_free(const Message& m);

@@ -1,0 +1,105 @@
+// The scheduler's side of RFC 27, shared by sched-simple and sched-graph:
+// response types, the job id of a request, the first resource.acquire
+// response, following its up/down updates, and the hello to the
+// job-manager. Header-only.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "libflux/handle.hpp"
+#include "libflux/jobid.hpp"
+#include "libflux/rset.hpp"
+#include "modules/common/module_log.hpp"
+
+namespace flux::modules {
+
+// sched.alloc response types (RFC 27).
+constexpr int kAllocSuccess = 0;
+constexpr int kAllocAnnotate = 1;
+constexpr int kAllocDeny = 2;
+constexpr int kAllocCancel = 3;
+// flux module debug --setbit 0x1: deny every request (flux-core's test hook).
+constexpr int kDebugFailAlloc = 1;
+
+// The "id" of a sched.* request; EPROTO if missing or not a job id.
+inline uint64_t sched_job_id(const Json& req) {
+  if (!req.is_object() || !req.contains("id") || !req["id"].is_number_unsigned())
+    throw FluxError(EPROTO, "missing or invalid job id");
+  return req["id"].get<uint64_t>();
+}
+
+struct AcquiredResources {
+  Rset all;
+  Idset up;
+};
+
+// Start resource.acquire on rpc (a streaming request) and take its first
+// response: the instance's R and the ranks up.
+inline Task<AcquiredResources> acquire_first(Rpc& rpc) {
+  auto first = co_await rpc.next_async();
+  if (!first) throw FluxError(EPROTO, "resource.acquire ended at once");
+  Json r = first->json().value();
+  auto rset = Rset::from_json(r.at("resources"));
+  if (!rset) throw FluxError(rset.error());
+  AcquiredResources out;
+  out.all = std::move(rset).value();
+  out.up = Idset::decode(r.value("up", "")).value();
+  co_return out;
+}
+
+// Follow resource.acquire's later responses: ranks up and down, into up;
+// changed() after each.
+inline Task<void> follow_acquire(Rpc rpc, Idset& up, std::function<void()> changed,
+                                 const ModuleLog& log) {
+  try {
+    while (auto m = co_await rpc.next_async()) {
+      Json r = m->json().value();
+      if (r.contains("up")) up |= Idset::decode(r["up"].get<std::string>()).value();
+      if (r.contains("down")) up -= Idset::decode(r["down"].get<std::string>()).value();
+      changed();
+    }
+  } catch (const std::exception& e) {
+    log.err(std::string("resource.acquire: ") + e.what());
+  }
+}
+
+// job-manager.sched-hello: restore(id, R) for each job holding resources,
+// then job-manager.sched-ready with mode. Without a job-manager (ENOSYS)
+// only logs that and returns.
+inline Task<void> sched_hello(Handle& h, const ModuleLog& log, std::string mode,
+                              std::function<void(uint64_t, Rset)> restore) {
+  bool no_manager = false;
+  try {
+    Message m = co_await h.rpc("job-manager.sched-hello");
+    Json r = m.json().value();
+    for (const auto& job : r.value("alloc", Json::array())) {
+      uint64_t id = job.at("id").get<uint64_t>();
+      auto rset = Rset::from_json(job.at("R"));
+      if (!rset) {
+        log.err("sched-hello: job " + std::to_string(id) + ": " + rset.error().message);
+        continue;
+      }
+      char t_submit[32];
+      std::snprintf(t_submit, sizeof t_submit, "%.1f", job.value("t_submit", 0.0));
+      log.debug("hello: id=" + JobId{id}.encode() +
+                " priority=" + std::to_string(job.value("priority", int64_t{0})) + " userid=" +
+                std::to_string(job.value("userid", uint32_t{0})) + " t_submit=" + t_submit);
+      restore(id, std::move(rset).value());
+    }
+  } catch (const FluxError& e) {
+    if (e.errnum() != ENOSYS) throw;
+    no_manager = true;
+  }
+  if (no_manager) {
+    log(kLogInfo, "no job-manager: serving resource-status only");
+    co_return;
+  }
+  Json ready = {{"mode", mode}};
+  co_await h.rpc("job-manager.sched-ready", ready);
+}
+
+}  // namespace flux::modules
