@@ -204,6 +204,17 @@ size_t Idset::count() const {
   return static_cast<size_t>(n);
 }
 
+Idset Idset::first_n(size_t n) const {
+  Idset out;
+  for (const auto& r : ranges_) {
+    if (n == 0) break;
+    size_t k = std::min(static_cast<size_t>(r.hi - r.lo) + 1, n);
+    out.ranges_.push_back({r.lo, static_cast<uint32_t>(r.lo + k - 1)});
+    n -= k;
+  }
+  return out;
+}
+
 std::optional<uint32_t> Idset::first() const {
   if (ranges_.empty()) return std::nullopt;
   return ranges_.front().lo;

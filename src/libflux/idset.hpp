@@ -99,6 +99,8 @@ class Idset {
   // Smallest / largest id; the smallest id > id; the largest id < id.
   // nullopt when there is none.
   std::optional<uint32_t> first() const;
+  // The n lowest ids (all of them if there are fewer).
+  Idset first_n(size_t n) const;
   std::optional<uint32_t> last() const;
   std::optional<uint32_t> next(uint32_t id) const;
   std::optional<uint32_t> prev(uint32_t id) const;

@@ -58,18 +58,6 @@ bool property_name_ok(const std::string& name) {
 }
 
 // The first n ids of ids (n <= ids.count()).
-Idset take_first(const Idset& ids, size_t n) {
-  Idset out;
-  for (const auto& r : ids.ranges()) {
-    if (n == 0) break;
-    size_t len = static_cast<size_t>(r.hi - r.lo) + 1;
-    size_t k = std::min(len, n);
-    out.insert(r.lo, static_cast<uint32_t>(r.lo + k - 1));
-    n -= k;
-  }
-  return out;
-}
-
 Rset parse(const Json& r) {
   if (!r.is_object()) fail("", "must be a JSON object");
   if (!r.contains("version")) fail("", "missing key 'version'");
@@ -428,8 +416,8 @@ Result<Rset> Rset::alloc(const RsetRequest& req, AllocMode mode, const Rset* who
       if (left == 0) break;
       size_t take = std::min(fits(entry->second), left);
       if (take == 0) continue;
-      out.add(entry->first, entry->second.host, take_first(entry->second.cores, take * cps),
-              take_first(entry->second.gpus, take * gps));
+      out.add(entry->first, entry->second.host, entry->second.cores.first_n(take * cps),
+              entry->second.gpus.first_n(take * gps));
       left -= take;
     }
     if (left > 0) {
@@ -456,8 +444,8 @@ Result<Rset> Rset::alloc(const RsetRequest& req, AllocMode mode, const Rset* who
       if (!w || !(n == *w)) continue;
       out.add(entry->first, n.host, n.cores, n.gpus);
     } else {
-      out.add(entry->first, n.host, take_first(n.cores, per_node * cps),
-              take_first(n.gpus, per_node * gps));
+      out.add(entry->first, n.host, n.cores.first_n(per_node * cps),
+              n.gpus.first_n(per_node * gps));
     }
     found++;
   }

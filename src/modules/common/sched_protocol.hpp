@@ -1,18 +1,23 @@
 // The scheduler's side of RFC 27, shared by sched-simple and sched-graph:
-// response types, the job id of a request, the first resource.acquire
-// response, following its up/down updates, and the hello to the
-// job-manager. Header-only.
+// response types, the job id of a request, a parsed sched.alloc and its
+// denial, the first resource.acquire response,
+// following its up/down updates, and the hello to the job-manager.
+// Header-only.
 #pragma once
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "libflux/handle.hpp"
 #include "libflux/jobid.hpp"
+#include "libflux/jobspec.hpp"
 #include "libflux/rset.hpp"
+#include "libflux/rset_constraint.hpp"
+#include "modules/common/alloc_r.hpp"
 #include "modules/common/module_log.hpp"
 
 namespace flux::modules {
@@ -30,6 +35,57 @@ inline uint64_t sched_job_id(const Json& req) {
   if (!req.is_object() || !req.contains("id") || !req["id"].is_number_unsigned())
     throw FluxError(EPROTO, "missing or invalid job id");
   return req["id"].get<uint64_t>();
+}
+
+inline void deny_alloc(Handle& h, const Message& m, uint64_t id, const std::string& note) {
+  h.respond(m, {{"id", id}, {"type", kAllocDeny}, {"note", note}});
+}
+
+// What a scheduler needs of a sched.alloc request.
+struct AllocRequest {
+  uint64_t id = 0;
+  uint32_t userid = 0;
+  int64_t priority = 0;
+  double t_submit = 0;
+  RsetRequest shape;           // slots, cores and GPUs per slot, nodes
+  double duration = 0;         // 0: unlimited
+  std::string queue;           // "" for the anonymous queue
+  std::optional<Idset> ranks;  // the ranks of all its constraints allow
+};
+
+// Parse m (EPROTO without a job id). A request to refuse (the
+// DEBUG_FAIL_ALLOC debug bit, an invalid jobspec, a malformed
+// constraint) is denied here, and nullopt returned.
+inline std::optional<AllocRequest> parse_alloc(Handle& h, const Message& m, const Rset& all) {
+  Json req = m.json().value();
+  AllocRequest a;
+  a.id = sched_job_id(req);
+  if (h.debug_flags() & kDebugFailAlloc) {
+    deny_alloc(h, m, a.id, "DEBUG_FAIL_ALLOC");
+    return std::nullopt;
+  }
+  auto js = Jobspec::from_json(req.value("jobspec", Json()));
+  if (!js) {
+    deny_alloc(h, m, a.id, js.error().message);
+    return std::nullopt;
+  }
+  const JobspecResources& res = js->resources;
+  a.userid = req.value("userid", uint32_t{0});
+  a.priority = req.value("priority", int64_t{0});
+  a.t_submit = req.value("t_submit", 0.0);
+  a.shape =
+      RsetRequest{res.nnodes, res.nslots, res.cores_per_slot, res.gpus_per_slot, res.exclusive};
+  a.duration = js->system.duration;
+  a.queue = js->system.queue.value_or("");
+  if (auto c = js->system.all.find("constraints"); c != js->system.all.end() && !c->empty()) {
+    auto ranks = constraint_ranks(all, *c);
+    if (!ranks) {
+      deny_alloc(h, m, a.id, ranks.error().message);
+      return std::nullopt;
+    }
+    a.ranks = std::move(*ranks);
+  }
+  return a;
 }
 
 struct AcquiredResources {

@@ -1,5 +1,6 @@
 // sched-graph's matcher. See matcher.hpp.
 #include "matcher.hpp"
+#include "enum_names.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -8,11 +9,7 @@ namespace flux::sched_graph {
 
 namespace {
 
-struct PolicyName {
-  std::string_view name;
-  MatchPolicy policy;
-};
-constexpr PolicyName kPolicies[] = {
+constexpr EnumName<MatchPolicy> kPolicies[] = {
     {"first", MatchPolicy::kFirst},     {"lonode", MatchPolicy::kLoNode},
     {"low", MatchPolicy::kLoNode},      {"hinode", MatchPolicy::kHiNode},
     {"high", MatchPolicy::kHiNode},     {"lonodex", MatchPolicy::kLoNodeX},
@@ -26,19 +23,6 @@ int64_t slots_in(int64_t cores, int64_t gpus, const JobRequest& req) {
   return k;
 }
 
-// The first n ids of set.
-Idset take_first(const Idset& set, int64_t n) {
-  Idset out;
-  for (const auto& r : set.ranges()) {
-    if (n <= 0) break;
-    int64_t len = static_cast<int64_t>(r.hi) - r.lo + 1;
-    int64_t take = std::min(len, n);
-    out.insert(r.lo, static_cast<uint32_t>(r.lo + take - 1));
-    n -= take;
-  }
-  return out;
-}
-
 std::string slots_text(const JobRequest& req, int64_t slots) {
   std::string s = std::to_string(slots * req.cores_per_slot) + " core(s)";
   if (req.gpus_per_slot > 0) s += " and " + std::to_string(slots * req.gpus_per_slot) + " gpu(s)";
@@ -48,17 +32,11 @@ std::string slots_text(const JobRequest& req, int64_t slots) {
 }  // namespace
 
 Result<MatchPolicy> match_policy_parse(std::string_view name) {
-  for (const auto& p : kPolicies) {
-    if (p.name == name) return p.policy;
-  }
-  return Error{EINVAL, "unknown match policy '" + std::string(name) + "'"};
+  return enum_parse(kPolicies, name, "match policy");
 }
 
 std::string match_policy_name(MatchPolicy policy) {
-  for (const auto& p : kPolicies) {
-    if (p.policy == policy) return std::string(p.name);
-  }
-  return "first";
+  return enum_name(kPolicies, policy);
 }
 
 std::string Matcher::infeasible(const JobRequest& req) const {
@@ -201,8 +179,8 @@ Rset Matcher::allocate(const JobRequest& req, const Placement& p) {
   Rset r;
   for (const Share& s : p.shares) {
     GraphNode& n = g_.nodes()[s.node];
-    Idset cores = s.whole ? n.free_cores : take_first(n.free_cores, s.slots * req.cores_per_slot);
-    Idset gpus = s.whole ? n.free_gpus : take_first(n.free_gpus, s.slots * req.gpus_per_slot);
+    Idset cores = s.whole ? n.free_cores : n.free_cores.first_n(s.slots * req.cores_per_slot);
+    Idset gpus = s.whole ? n.free_gpus : n.free_gpus.first_n(s.slots * req.gpus_per_slot);
     r.add(n.rank, n.host, cores, gpus);
   }
   r.starttime = p.start;

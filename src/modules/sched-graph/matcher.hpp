@@ -70,7 +70,6 @@ using SpanFilter = std::function<bool(const Span&)>;
 class Matcher {
  public:
   Matcher(ResourceGraph& g, MatchPolicy policy) : g_(g), policy_(policy) {}
-  MatchPolicy policy() const { return policy_; }
 
   // Empty if req could never fit the instance's resources, whatever is
   // allocated or down; else the reason, e.g. "4 nodes requested but R has 2".

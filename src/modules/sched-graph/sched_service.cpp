@@ -6,9 +6,7 @@
 #include <cmath>
 
 #include "libflux/hostlist.hpp"
-#include "libflux/jobspec.hpp"
 #include "libflux/kvs.hpp"
-#include "libflux/rset_constraint.hpp"
 #include "libflux/wallclock.hpp"
 #include "modules/common/config_watch.hpp"
 #include "modules/common/sched_protocol.hpp"
@@ -18,7 +16,6 @@ namespace flux::sched_graph {
 
 using modules::kAllocAnnotate;
 using modules::kAllocCancel;
-using modules::kAllocDeny;
 using modules::kAllocSuccess;
 using modules::sched_job_id;
 
@@ -72,7 +69,7 @@ Task<void> SchedService::start() {
       log_));
   co_await load_reservations();
   serve();
-  co_await modules::sched_hello(h_, log_, mode_,
+  co_await modules::sched_hello(h_, log_, "unlimited",
                                 [this](uint64_t id, Rset r) { sched_->restore(id, r); });
 }
 
@@ -122,37 +119,25 @@ void SchedService::serve() {
   });
 }
 
-void SchedService::deny(const Message& m, uint64_t id, const std::string& note) {
-  h_.respond(m, {{"id", id}, {"type", kAllocDeny}, {"note", note}});
-}
-
 void SchedService::on_alloc(const Message& m) {
-  Json req = m.json().value();
-  uint64_t id = sched_job_id(req);
-  if (h_.debug_flags() & modules::kDebugFailAlloc) return deny(m, id, "DEBUG_FAIL_ALLOC");
-  auto js = Jobspec::from_json(req.value("jobspec", Json()));
-  if (!js) return deny(m, id, js.error().message);
-  const JobspecResources& res = js->resources;
+  auto a = modules::parse_alloc(h_, m, sched_->graph().all());
+  if (!a) return;
   PendingJob job;
-  job.req.id = id;
-  job.req.userid = req.value("userid", uint32_t{0});
-  job.req.nnodes = res.nnodes;
-  job.req.nslots = res.nslots;
-  job.req.cores_per_slot = res.cores_per_slot;
-  job.req.gpus_per_slot = res.gpus_per_slot;
-  job.req.exclusive = res.exclusive;
-  job.req.duration = js->system.duration;
-  job.priority = req.value("priority", int64_t{0});
-  job.t_submit = req.value("t_submit", 0.0);
-  job.queue = js->system.queue.value_or("");
-  if (auto c = js->system.all.find("constraints"); c != js->system.all.end() && !c->empty()) {
-    auto ranks = constraint_ranks(sched_->graph().all(), *c);
-    if (!ranks) return deny(m, id, ranks.error().message);
-    job.req.ranks = std::move(*ranks);
-  }
+  job.req.id = a->id;
+  job.req.userid = a->userid;
+  job.req.nnodes = a->shape.nnodes;
+  job.req.nslots = a->shape.nslots;
+  job.req.cores_per_slot = a->shape.cores_per_slot;
+  job.req.gpus_per_slot = a->shape.gpus_per_slot;
+  job.req.exclusive = a->shape.exclusive;
+  job.req.duration = a->duration;
+  job.req.ranks = std::move(a->ranks);
+  job.priority = a->priority;
+  job.t_submit = a->t_submit;
+  job.queue = std::move(a->queue);
   std::string why = sched_->add(std::move(job));
-  if (!why.empty()) return deny(m, id, "unsatisfiable request: " + why);
-  waiting_[id] = m;
+  if (!why.empty()) return modules::deny_alloc(h_, m, a->id, "unsatisfiable request: " + why);
+  waiting_[a->id] = m;
   request_pass();
 }
 
@@ -275,15 +260,11 @@ Task<Json> SchedService::reserve(const Message& m) {
     if (!ranks) throw FluxError(ranks.error());
     spec["ranks"] = ranks->encode();
   }
-  spec.erase("count");
-  spec.erase("hosts");
-  spec.erase("duration");
-  auto r = Reservation::from_json(spec);
+  auto r = Reservation::from_json(spec);  // count, hosts, duration: ignored there
   if (!r) throw FluxError(r.error());
   auto made = sched_->reserve(std::move(*r), count, now);
   if (!made) throw FluxError(made.error());
-  Json out = made->to_json();
-  out["nodelist"] = sched_->graph().all().copy_ranks(made->ranks).nodelist().encode();
+  Json out = reservation_json(*made);
   co_await save_reservations();
   arm_timer();
   request_pass();
@@ -302,13 +283,17 @@ Task<Json> SchedService::unreserve(const Message& m) {
   co_return Json::object();
 }
 
+Json SchedService::reservation_json(const Reservation& r) const {
+  Json j = r.to_json();
+  j["nodelist"] = sched_->graph().all().copy_ranks(r.ranks).nodelist().encode();
+  return j;
+}
+
 Json SchedService::list_reservations() const {
   Json list = Json::array();
   if (!sched_) return {{"reservations", list}};
   for (const auto& [name, r] : sched_->reservations()) {
-    Json j = r.to_json();
-    j["nodelist"] = sched_->graph().all().copy_ranks(r.ranks).nodelist().encode();
-    list.push_back(std::move(j));
+    list.push_back(reservation_json(r));
   }
   return {{"reservations", list}};
 }

@@ -35,8 +35,9 @@ class SchedService {
   Task<Json> reserve(const Message& m);
   Task<Json> unreserve(const Message& m);
   Json list_reservations() const;
+  // A reservation as the requests answer it: with its nodelist.
+  Json reservation_json(const Reservation& r) const;
   Json stats() const;
-  void deny(const Message& m, uint64_t id, const std::string& note);
   // Coalesce: one pass after the messages already queued.
   void request_pass();
   void run_pass();
@@ -47,7 +48,6 @@ class SchedService {
   std::vector<std::string> args_;
   modules::ModuleLog log_;
   std::unique_ptr<Scheduler> sched_;
-  std::string mode_ = "unlimited";
   Idset up_;
   std::unordered_map<uint64_t, Message> waiting_;  // sched.alloc requests of pending jobs
   bool pass_posted_ = false;

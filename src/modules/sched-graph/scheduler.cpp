@@ -1,20 +1,19 @@
 // sched-graph's queue and scheduling pass. See scheduler.hpp.
 #include "scheduler.hpp"
+#include "enum_names.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <unordered_set>
 
+#include "modules/common/alloc_r.hpp"
+
 namespace flux::sched_graph {
 
 namespace {
 
-struct QueuePolicyName {
-  std::string_view name;
-  QueuePolicy policy;
-};
-constexpr QueuePolicyName kQueuePolicies[] = {
+constexpr EnumName<QueuePolicy> kQueuePolicies[] = {
     {"fcfs", QueuePolicy::kFcfs},
     {"easy", QueuePolicy::kEasy},
     {"conservative", QueuePolicy::kConservative},
@@ -39,17 +38,11 @@ constexpr const char* kReasonBlocked = "blocked by an earlier job";
 }  // namespace
 
 Result<QueuePolicy> queue_policy_parse(std::string_view name) {
-  for (const auto& p : kQueuePolicies) {
-    if (p.name == name) return p.policy;
-  }
-  return Error{EINVAL, "unknown queue policy '" + std::string(name) + "'"};
+  return enum_parse(kQueuePolicies, name, "queue policy");
 }
 
 std::string queue_policy_name(QueuePolicy policy) {
-  for (const auto& p : kQueuePolicies) {
-    if (p.policy == policy) return std::string(p.name);
-  }
-  return "easy";
+  return enum_name(kQueuePolicies, policy);
 }
 
 int64_t QueueParams::depth() const {
@@ -201,22 +194,6 @@ void Scheduler::expire_reservations(double now) {
   }
 }
 
-Rset Scheduler::finish_r(Rset r, const Placement& p, double now) const {
-  const Rset& all = graph_.all();
-  r.starttime = now;
-  r.expiration = p.end < kForever ? p.end : all.expiration;
-  if (all.expiration > 0 && r.expiration > all.expiration) r.expiration = all.expiration;
-  // The job's R names its ranks' properties, but not the instance-local
-  // ones (+name), as flux-core's.
-  Idset ranks = r.ranks();
-  for (const auto& [name, pranks] : all.properties) {
-    if (name.starts_with('+')) continue;
-    Idset mine = pranks & ranks;
-    if (!mine.empty()) r.properties[name] = std::move(mine);
-  }
-  return r;
-}
-
 void Scheduler::forget(uint64_t id, const Entry& e) {
   estimated_.erase(id);
   if (!e.reason.empty()) by_reason_[e.reason].erase(id);
@@ -291,7 +268,8 @@ Scheduler::Pass Scheduler::schedule(double now) {
       if (!no_fit.contains(shape)) p = matcher_.fit_at(req, now, now, skip);
       if (p) {
         Rset r = matcher_.allocate(req, *p);
-        out.allocs.push_back({key.id, finish_r(std::move(r), *p, now)});
+        modules::finish_alloc_r(r, graph_.all(), now, p->end < kForever ? p->end : 0);
+        out.allocs.push_back({key.id, std::move(r)});
         started.push_back(key.id);
         e.started = true;
         continue;

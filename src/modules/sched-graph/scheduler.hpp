@@ -143,7 +143,6 @@ class Scheduler {
   const QueueParams& params(const std::string& queue) const;
   SpanFilter filter_for(uint32_t userid) const;
   void expire_reservations(double now);
-  Rset finish_r(Rset r, const Placement& p, double now) const;
   // Record a job's annotations; add to out what changed.
   void annotate(Entry& e, uint64_t id, std::optional<double> estimate, const char* reason,
                 Pass& out);

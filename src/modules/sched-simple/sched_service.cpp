@@ -1,20 +1,17 @@
 // sched-simple. See README.md.
 #include "sched_service.hpp"
-#include "libflux/rset_constraint.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 
 #include "libflux/jobid.hpp"
-#include "libflux/jobspec.hpp"
 #include "libflux/wallclock.hpp"
 #include "modules/common/sched_protocol.hpp"
 
 namespace flux::sched {
 
 using modules::kAllocCancel;
-using modules::kAllocDeny;
 using modules::kAllocSuccess;
 using modules::sched_job_id;
 
@@ -52,34 +49,21 @@ void SchedService::serve() {
   });
 }
 
-void SchedService::deny(const Message& m, uint64_t id, const std::string& note) {
-  h_.respond(m, {{"id", id}, {"type", kAllocDeny}, {"note", note}});
-}
-
 void SchedService::on_alloc(const Message& m) {
-  Json req = m.json().value();
-  uint64_t id = sched_job_id(req);
-  if (h_.debug_flags() & modules::kDebugFailAlloc) return deny(m, id, "DEBUG_FAIL_ALLOC");
-  auto js = Jobspec::from_json(req.value("jobspec", Json()));
-  if (!js) return deny(m, id, js.error().message);
-  const JobspecResources& res = js->resources;
+  auto a = modules::parse_alloc(h_, m, all_);
+  if (!a) return;
   Pending p;
   p.msg = m;
-  p.id = id;
-  p.priority = req.value("priority", int64_t{0});
-  p.t_submit = req.value("t_submit", 0.0);
-  p.req = RsetRequest{res.nnodes, res.nslots, res.cores_per_slot, res.gpus_per_slot, res.exclusive};
-  p.duration = js->system.duration;
-  Rset eligible;
-  if (auto c = js->system.all.find("constraints"); c != js->system.all.end() && !c->empty()) {
-    auto ranks = constraint_ranks(all_, *c);
-    if (!ranks) return deny(m, id, ranks.error().message);
-    p.ranks = std::move(*ranks);
-    eligible = all_.copy_ranks(*p.ranks);
-  }
+  p.id = a->id;
+  p.priority = a->priority;
+  p.t_submit = a->t_submit;
+  p.req = a->shape;
+  p.duration = a->duration;
+  p.ranks = std::move(a->ranks);
   // A request the whole instance could never hold is denied at once.
-  auto whole = (p.ranks ? eligible : all_).alloc(p.req, opts_.alloc_mode);
-  if (!whole) return deny(m, id, "unsatisfiable request: " + whole.error().message);
+  auto whole = (p.ranks ? all_.copy_ranks(*p.ranks) : all_).alloc(p.req, opts_.alloc_mode);
+  if (!whole)
+    return modules::deny_alloc(h_, m, p.id, "unsatisfiable request: " + whole.error().message);
   queue_.push_back(std::move(p));
   sort_queue();
   schedule();
@@ -101,18 +85,8 @@ void SchedService::schedule() {
                      : free.alloc(p.req, opts_.alloc_mode, &all_);
     if (!r) break;  // first come, first served: nothing passes the head
     Rset alloc = std::move(r).value();
-    // The job's R names its ranks' properties, but not the instance-local
-    // ones (+name), as flux-core's.
-    for (const auto& [name, ranks] : all_.properties) {
-      if (name.starts_with('+')) continue;
-      Idset mine = ranks & alloc.ranks();
-      if (!mine.empty()) alloc.properties[name] = std::move(mine);
-    }
-    alloc.starttime = wallclock();
-    // No job outlives the instance's own expiration (a nested instance's).
-    alloc.expiration = p.duration > 0 ? alloc.starttime + p.duration : all_.expiration;
-    if (all_.expiration > 0 && alloc.expiration > all_.expiration)
-      alloc.expiration = all_.expiration;
+    double now = wallclock();
+    modules::finish_alloc_r(alloc, all_, now, p.duration > 0 ? now + p.duration : 0);
     free -= alloc;
     allocated_ |= alloc;
     jobs_[p.id] = alloc;

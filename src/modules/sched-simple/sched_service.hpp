@@ -42,7 +42,6 @@ class SchedService {
   void on_cancel(const Message& m);
   void on_prioritize(const Message& m);
   Json resource_status() const;
-  void deny(const Message& m, uint64_t id, const std::string& note);
   void sort_queue();
   // Allocate to pending jobs in order until one does not fit.
   void schedule();
