@@ -1,5 +1,5 @@
 """flux jobs against real jobs (job-ingest, job-manager, simulated
-job-exec, sched-simple, job-list), checked against flux-jobs(1): default
+job-exec, sched-graph, job-list), checked against flux-jobs(1): default
 columns, filters, -o formats, --count, --json, --stats."""
 
 import json
@@ -13,7 +13,7 @@ from conftest import loaded_modules, wait_until_running
 
 DEADLINE = 20.0
 RUN = "--setattr=system.exec.test.run_duration=0.01s"
-PIPELINE = ["job-manager", "job-list", "job-info", "job-ingest", "job-exec", "sched-simple"]
+PIPELINE = ["job-manager", "job-list", "job-info", "job-ingest", "job-exec", "sched-graph"]
 
 
 @pytest.fixture

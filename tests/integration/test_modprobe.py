@@ -17,7 +17,7 @@ CONFDIR = BUILD / "etc" / "flux" / "modprobe"
 
 # etc/rc1's modules, in its order: rank 0, then the other ranks.
 RC1_RANK0 = ["content", "content-sqlite", "kvs", "kvs-watch", "heartbeat", "resource",
-             "job-manager", "job-info", "job-list", "job-ingest", "job-exec", "sched-simple"]
+             "job-manager", "job-info", "job-list", "job-ingest", "job-exec", "sched-graph"]
 RC1_OTHERS = ["content", "kvs", "kvs-watch", "resource"]
 
 
@@ -228,11 +228,11 @@ def test_show_alternatives_and_updates(mp, tmp_path):
         "requires": ["content"], "needs": [], "before": [], "after": ["content", "content-backing"],
         "needs-attrs": [], "needs-config": [], "needs-env": [], "priority": 100,
         "disabled": False, "exec": False}
-    assert show(mp, "sched")["name"] == "sched-simple"
+    assert show(mp, "sched")["name"] == "sched-graph"  # priority 60 > sched-simple's 50
     path = drop_in(tmp_path, ECHO_TOML)
-    assert show(mp, "sched", path=path)["name"] == "other-sched"  # priority 100 > 50
+    assert show(mp, "sched", path=path)["name"] == "other-sched"  # priority 100 > 60
     assert show(mp, "-S", "sched=sched-simple", "feasibility", path=path)["name"] == "sched-simple"
-    assert show(mp, "-D", "other-sched", "sched", path=path)["name"] == "sched-simple"
+    assert show(mp, "-D", "other-sched", "sched", path=path)["name"] == "sched-graph"
     write(tmp_path / "modprobe.d" / "zz.toml", """
         sched-simple.ranks = "0-1"
         sched-simple.args = ["queue-depth=8"]
@@ -261,7 +261,7 @@ def test_show_alternatives_and_updates(mp, tmp_path):
 def test_list_dependencies(mp):
     r = modprobe(mp, "list-dependencies", "sched")
     assert r.stdout.splitlines() == [
-        "sched (sched-simple)",
+        "sched (sched-graph)",
         "├── job-manager",
         "│   └── kvs",
         "│       └── content",

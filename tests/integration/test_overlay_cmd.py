@@ -287,7 +287,7 @@ def test_module_rank_options():
     assert out[0].split()[:7] == ["Module", "Idle", "S", "Sendq", "Recvq", "Nodeset", "Service"]
     assert rows["content"][5] == "[0-3]" and rows["resource"][5] == "[0-3]"
     assert rows["kvs"][5] == "[0-3]"
-    assert rows["sched-simple"][5:] == ["0", "sched"]
+    assert rows["sched-graph"][5:] == ["0", "sched"]
     rows = {l.split()[0]: l.split() for l in out[1].splitlines()[1:]}
     assert rows["resource"][5] == "[1,3]" and "job-manager" not in rows
     assert out[2].split()[-1] == "[1,3]", out[2]

@@ -33,7 +33,9 @@ def ok(inst, *args):
 def write_config(base, extra=""):
     (base / "R.json").write_text(json.dumps(R16))
     conf = base / "conf.toml"
-    conf.write_text(f'[resource]\npath = "{base / "R.json"}"\nnoverify = true\n{extra}')
+    # These tests are sched-simple's (alloc-mode, its debug bit): choose it.
+    conf.write_text(f'[modules]\nalternatives.sched = "sched-simple"\n'
+                    f'[resource]\npath = "{base / "R.json"}"\nnoverify = true\n{extra}')
     return conf
 
 
@@ -397,9 +399,9 @@ def test_resource_r_from_the_kvs_is_kept(instance):
     r["execution"]["properties"] = {"big": "0"}
     ok_put = fake.run("kvs", "put", "-r", "resource.R=-", input=json.dumps(r))
     assert ok_put.returncode == 0, ok_put.stderr
-    ok(fake, "module", "remove", "sched-simple")
+    ok(fake, "module", "remove", "sched-graph")  # the default scheduler here
     ok(fake, "module", "reload", "resource")
-    ok(fake, "module", "load", "sched-simple")
+    ok(fake, "module", "load", "sched-graph")
     out = ok(fake, "resource", "list", "-s", "free", "-no", "{properties} {nnodes}")
     assert "big 1" in out.split("\n")
 

@@ -234,6 +234,13 @@ def test_queues_route_jobs_to_their_nodes(make):
     wait_event(inst, b, "clean")
     assert nodelist(inst, d) == "node[0-3]"
     assert nodelist(inst, b) == "node[4-15]"
+    # The allocated counts of a queue: the scheduler's allocated R names
+    # the properties that `flux resource list -q` counts by.
+    run = submit(inst, sim(600), "-q", "debug", "-N2", "--exclusive")
+    wait_event(inst, run, "alloc")
+    out = ok(inst, "resource", "list", "-q", "debug", "-n", "-o", "{state} {nnodes} {ncores}")
+    assert out.split() == ["free", "2", "64", "allocated", "2", "64", "down", "0", "0"]
+    ok(inst, "cancel", run)
     # Five debug nodes never exist: denied at once.
     bad = submit(inst, sim(0.1), "-q", "debug", "-N5")
     assert "unsatisfiable request" in wait_event(inst, bad, "exception")

@@ -8,6 +8,7 @@
 #include "libflux/hostlist.hpp"
 #include "libflux/kvs.hpp"
 #include "libflux/wallclock.hpp"
+#include "modules/common/alloc_r.hpp"
 #include "modules/common/config_watch.hpp"
 #include "modules/common/sched_protocol.hpp"
 #include "options.hpp"
@@ -230,6 +231,8 @@ Json SchedService::resource_status() const {
     Idset gpus = n.gpus - n.free_gpus;
     if (!cores.empty() || !gpus.empty()) alloc.add(n.rank, n.host, cores, gpus);
   }
+  // As the jobs' R name them: `flux resource list -q QUEUE` counts by them.
+  modules::copy_job_properties(alloc, all);
   return {{"all", all.to_json()},
           {"allocated", alloc.to_json()},
           {"down", all.copy_ranks(down).to_json()}};
