@@ -293,13 +293,15 @@ def sched():
         f"1024x64-core graph, 10000 pending 1-core jobs, easy: a job ends, a pass runs "
         f"({float(ms):.3f} ms each); filling the empty graph {float(fill):.0f}/s")
     with tempfile.TemporaryDirectory(prefix="schedbench") as d:
-        conf = os.path.join(d, "sched.toml")
-        with open(conf, "w") as f:
-            f.write('[modules]\nalternatives.sched = "sched-graph"\n')
+        def conf(name):
+            path = os.path.join(d, name + ".toml")
+            with open(path, "w") as f:
+                f.write(f'[modules]\nalternatives.sched = "{name}"\n')
+            return [f"-o,--config-path={path}"]
         graph, simple = [], []
         for _ in range(3):  # interleaved: the machine drifts
-            graph.append(throughput_sim(start_args=[f"-o,--config-path={conf}"])[0])
-            simple.append(throughput_sim()[0])
+            graph.append(throughput_sim(start_args=conf("sched-graph"))[0])
+            simple.append(throughput_sim(start_args=conf("sched-simple"))[0])
     g, s_ = statistics.median(graph), statistics.median(simple)
     row("sched.sim", g / s_, "x", f"throughput.sim with sched-graph {g:.0f} jobs/s, "
         f"sched-simple {s_:.0f} jobs/s (medians of 3, same run)")
